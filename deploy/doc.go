@@ -1,0 +1,3 @@
+// Package deploy holds the CloudFormation templates, nginx config and systemd
+// units, and the tests that validate them.
+package deploy

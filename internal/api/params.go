@@ -1,0 +1,149 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/people"
+)
+
+// bind decodes the JSON body into v: unknown fields, trailing data and
+// wrong types are 400; an oversized body is 413.
+func bind(c *gin.Context, v any) error {
+	if ct := c.GetHeader("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return apperr.New(apperr.BadRequest, "send the body as application/json")
+		}
+	}
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return apperr.New(apperr.BadRequest, "could not read the request body")
+	}
+	c.Set(bodyKey, body)
+	if len(bytes.TrimSpace(body)) == 0 {
+		return apperr.New(apperr.BadRequest, "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apperr.New(apperr.BadRequest, "the JSON body is not valid: %s", describeJSONError(err))
+	}
+	if dec.More() {
+		return apperr.New(apperr.BadRequest, "the JSON body has data after the object")
+	}
+	return nil
+}
+
+const bodyKey = "crumb.body"
+
+func describeJSONError(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return fmt.Sprintf("field %q must be a %s", te.Field, te.Type.String())
+		}
+		return "a value has the wrong type"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "it ends too early"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "it could not be decoded"
+}
+
+// idParam reads a positive integer path parameter; anything else is 404,
+// as no such object can exist.
+func idParam(c *gin.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.NotFoundf(strings.TrimSuffix(name, "_id"))
+	}
+	return id, nil
+}
+
+// ifMatch reads If-Match: <version> (quotes allowed); absent is nil.
+func ifMatch(c *gin.Context) (*int64, error) {
+	h := strings.Trim(strings.TrimPrefix(strings.TrimSpace(c.GetHeader("If-Match")), "W/"), `"`)
+	if h == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseInt(h, 10, 64)
+	if err != nil || v < 0 {
+		return nil, apperr.New(apperr.BadRequest, "If-Match must be a version number")
+	}
+	return &v, nil
+}
+
+// listParams reads limit and cursor.
+func listParams(c *gin.Context) (people.ListParams, error) {
+	lp := people.ListParams{Cursor: c.Query("cursor")}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > people.MaxLimit {
+			return lp, apperr.New(apperr.BadRequest, "limit must be between 1 and %d", people.MaxLimit)
+		}
+		lp.Limit = n
+	}
+	return lp, nil
+}
+
+// queryInt64 reads an optional integer query parameter.
+func queryInt64(c *gin.Context, name string) (int64, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, apperr.New(apperr.BadRequest, "%s must be a positive integer", name)
+	}
+	return n, nil
+}
+
+// queryBool reads an optional boolean query parameter.
+func queryBool(c *gin.Context, name string) (*bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, apperr.New(apperr.BadRequest, "%s must be true or false", name)
+	}
+	return &b, nil
+}
+
+// queryTime reads an optional instant (RFC 3339) or calendar date in loc.
+func queryTime(c *gin.Context, name string, loc *time.Location) (time.Time, error) {
+	v := c.Query(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+		return t, nil
+	}
+	return time.Time{}, apperr.New(apperr.BadRequest, "%s must be a date (2026-12-01) or an RFC 3339 instant", name)
+}

@@ -1,0 +1,107 @@
+// Package api is the Gin router of /api/v1: middleware (request ids, errors,
+// security headers, CSRF, body limits, authentication, idempotency, metrics)
+// and one file per resource. Handlers parse, call one domain method and
+// render; rules and SQL live in the domain packages.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/crumbcommander/crumb/internal/audit"
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/people"
+)
+
+// Deps are the domain services the router calls. internal/app builds them.
+type Deps struct {
+	People   *people.Service
+	Sessions *auth.Sessions
+	Audit    *audit.Service
+	Idem     *idem.Store
+	// Ready reports whether the database and Redis answer.
+	Ready func(ctx context.Context) error
+	// Metrics is the registry /metrics serves; nil disables /metrics on this router.
+	Metrics *prometheus.Registry
+	// Web serves the browser app for paths outside /api; nil serves nothing.
+	Web http.Handler
+
+	BaseURL        *url.URL
+	TrustedProxies []string
+	SecureCookies  bool
+	SessionTTL     time.Duration
+	Log            *slog.Logger
+	Clock          func() time.Time
+}
+
+// Server holds the router's dependencies.
+type Server struct {
+	Deps
+	csrf    *http.CrossOriginProtection
+	metrics *httpMetrics
+}
+
+// BodyLimit is the largest request body accepted (API.md).
+const BodyLimit = 1 << 20
+
+// NewRouter builds the Gin engine with every route of API.md.
+func NewRouter(d Deps) (*gin.Engine, *Server) {
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	s := &Server{Deps: d, csrf: http.NewCrossOriginProtection()}
+	if d.BaseURL != nil {
+		origin := d.BaseURL.Scheme + "://" + d.BaseURL.Host
+		if err := s.csrf.AddTrustedOrigin(origin); err != nil {
+			d.Log.Warn("csrf trusted origin refused", "origin", origin, "err", err)
+		}
+	}
+	if d.Metrics != nil {
+		s.metrics = newHTTPMetrics(d.Metrics)
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		d.Log.Warn("trusted proxies refused", "err", err)
+	}
+	r.Use(s.requestID, s.recover, s.observe, s.securityHeaders)
+	r.NoRoute(s.noRoute)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	if d.Metrics != nil {
+		r.GET("/metrics", s.metricsHandler)
+	}
+
+	v1 := r.Group("/api/v1", s.limitBody, s.csrfCheck)
+	v1.POST("/auth/login", s.login)
+
+	authed := v1.Group("", s.authenticate, s.idempotency)
+	authed.POST("/auth/logout", s.logout)
+	s.mountMe(authed)
+	s.mountStore(authed)
+	s.mountDepartments(authed)
+	s.mountEmployees(authed)
+	s.mountAudit(authed)
+	return r, s
+}
+
+func (s *Server) noRoute(c *gin.Context) {
+	if s.Web != nil && c.Request.Method == http.MethodGet && !isAPIPath(c.Request.URL.Path) {
+		s.Web.ServeHTTP(c.Writer, c.Request)
+		return
+	}
+	s.fail(c, errNotFoundRoute)
+}

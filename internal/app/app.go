@@ -1,0 +1,157 @@
+// Package app is the composition root: it builds every component from the
+// configuration and starts and stops them in order. Only this package knows
+// every adapter.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/crumbcommander/crumb/internal/audit"
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/config"
+	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/migrations"
+)
+
+// App holds the long-lived components of one process.
+type App struct {
+	Cfg   *config.Config
+	Log   *slog.Logger
+	Clock func() time.Time
+
+	DB        *db.DB
+	Redis     redis.UniversalClient
+	RedisOpt  asynq.RedisConnOpt
+	miniredis *miniredis.Miniredis
+	Metrics   *prometheus.Registry
+
+	Writer   *outbox.Writer
+	Sessions *auth.Sessions
+	People   *people.Service
+	Audit    *audit.Service
+	Idem     *idem.Store
+}
+
+// New opens the database and Redis, migrates the schema and builds the
+// domain services. Close releases what it opened.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	a := &App{Cfg: cfg, Log: log, Clock: time.Now, Metrics: prometheus.NewRegistry()}
+	if err := a.open(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) open(ctx context.Context) error {
+	dbURL := a.Cfg.DatabaseURL
+	if dbURL == "" {
+		dbURL = "sqlite://" + absPath(a.Cfg.SQLitePath())
+	}
+	d, err := db.Open(ctx, dbURL, db.Options{})
+	if err != nil {
+		return fmt.Errorf("app: database: %w", err)
+	}
+	a.DB = d
+	if applied, err := d.Migrate(ctx, migrations.FS); err != nil {
+		return fmt.Errorf("app: migrate: %w", err)
+	} else if len(applied) > 0 {
+		a.Log.Info("migrations applied", "versions", applied, "dialect", d.Dialect)
+	}
+	if err := a.openRedis(ctx); err != nil {
+		return err
+	}
+	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(d.DB, string(d.Dialect)))
+
+	a.Writer = outbox.NewWriter(d, a.Clock)
+	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
+	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
+	a.Audit = &audit.Service{DB: d}
+	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
+	return nil
+}
+
+// openRedis connects to CRUMB_REDIS_URL, or starts an in-process Redis
+// (miniredis, with TTLs that follow the clock) that the real go-redis and
+// asynq code talks to over TCP.
+func (a *App) openRedis(ctx context.Context) error {
+	var opt *redis.Options
+	if a.Cfg.RedisURL == "" {
+		m := miniredis.NewMiniRedis()
+		m.ClockTTL(true)
+		if err := m.StartAddr("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("app: in-process redis: %w", err)
+		}
+		a.miniredis = m
+		opt = &redis.Options{Addr: m.Addr()}
+	} else {
+		var err error
+		if opt, err = redis.ParseURL(a.Cfg.RedisURL); err != nil {
+			return fmt.Errorf("app: CRUMB_REDIS_URL: %w", err)
+		}
+	}
+	a.Redis = redis.NewClient(opt)
+	a.RedisOpt = asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a.Redis.Ping(pingCtx).Err(); err != nil {
+		return fmt.Errorf("app: redis: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the database and Redis answer.
+func (a *App) Ready(ctx context.Context) error {
+	return errors.Join(a.DB.PingContext(ctx), a.Redis.Ping(ctx).Err())
+}
+
+// Close releases the database and Redis.
+func (a *App) Close() {
+	if a.Redis != nil {
+		a.Redis.Close()
+	}
+	if a.miniredis != nil {
+		a.miniredis.Close()
+	}
+	if a.DB != nil {
+		a.DB.Close()
+	}
+}
+
+// Bootstrap prepares an empty database: the store row, the admin from
+// CRUMB_ADMIN_EMAIL, and demo data when CRUMB_DEMO asks for it.
+func (a *App) Bootstrap(ctx context.Context) error {
+	if err := a.People.EnsureStore(ctx, "CrumbCommander Demo Store", a.Cfg.Timezone); err != nil {
+		return err
+	}
+	created, err := a.People.BootstrapAdmin(ctx, a.Cfg.AdminEmail, a.Cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.Log.Info("bootstrap admin created", "email", a.Cfg.AdminEmail)
+	}
+	return nil
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}

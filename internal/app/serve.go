@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/api"
+	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/web"
+	"github.com/crumbcommander/crumb/worker"
+)
+
+// Router builds the HTTP handler of this process.
+func (a *App) Router() http.Handler {
+	proxies := make([]string, len(a.Cfg.TrustedProxies))
+	for i, p := range a.Cfg.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	metrics := a.Metrics
+	if a.Cfg.MetricsAddr != "" {
+		metrics = nil // served on its own listener
+	}
+	r, _ := api.NewRouter(api.Deps{
+		People: a.People, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem,
+		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
+		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
+		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
+	})
+	return r
+}
+
+// Handlers builds the worker's task handlers.
+func (a *App) Handlers() *worker.Handlers {
+	return &worker.Handlers{Deps: worker.Deps{
+		Log: a.Log, Clock: a.Clock, Sessions: a.Sessions, Idem: a.Idem,
+		Events: outbox.Reader{DB: a.DB},
+		Retention: func(ctx context.Context) (int, error) {
+			st, err := a.People.GetStore(ctx)
+			return st.EventRetentionDays, err
+		},
+	}}
+}
+
+// Serve runs the HTTP server (and, with embedded workers, the asynq worker)
+// until ctx ends, then shuts down in order: stop accepting requests and let
+// running ones finish, then stop the worker.
+func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("app: listen %s: %w", a.Cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.Router(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("app: http: %w", err)
+		}
+	}()
+	var metricsSrv *http.Server
+	if a.Cfg.MetricsAddr != "" {
+		metricsSrv = &http.Server{Addr: a.Cfg.MetricsAddr, Handler: a.metricsHandler(), ReadHeaderTimeout: 5 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := metricsSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("app: metrics: %w", err)
+			}
+		}()
+	}
+	workerDone := make(chan struct{})
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	if withWorker {
+		go func() {
+			defer close(workerDone)
+			if err := worker.Run(workerCtx, a.RedisOpt, a.Handlers(), a.Cfg.WorkerConc, a.Cfg.ShutdownTimeout); err != nil {
+				errc <- err
+			}
+		}()
+	} else {
+		close(workerDone)
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case <-runCtx.Done():
+	case err = <-errc:
+	}
+	a.Log.Info("shutting down", "timeout", a.Cfg.ShutdownTimeout)
+	// 1. Stop accepting HTTP requests; let running ones finish.
+	shutCtx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
+	defer cancel()
+	if serr := srv.Shutdown(shutCtx); serr != nil {
+		srv.Close()
+	}
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(shutCtx)
+	}
+	// 2. Stop the worker: it finishes or hands back its running tasks.
+	stopWorker()
+	<-workerDone
+	wg.Wait()
+	return err
+}
+
+// Work runs only the asynq worker (crumb worker) until ctx ends.
+func (a *App) Work(ctx context.Context) error {
+	var metricsSrv *http.Server
+	if a.Cfg.MetricsAddr != "" {
+		metricsSrv = &http.Server{Addr: a.Cfg.MetricsAddr, Handler: a.metricsHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go metricsSrv.ListenAndServe()
+		defer metricsSrv.Close()
+	}
+	return worker.Run(ctx, a.RedisOpt, a.Handlers(), a.Cfg.WorkerConc, a.Cfg.ShutdownTimeout)
+}

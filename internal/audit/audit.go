@@ -1,0 +1,112 @@
+// Package audit reads the audit log that domain transactions write through
+// internal/outbox. Only admins may read it.
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/people"
+)
+
+// Entry is one audited write: who, what, when, from where.
+type Entry struct {
+	ID        int64           `json:"id"`
+	At        time.Time       `json:"at"`
+	ActorID   *int64          `json:"actor_id"`
+	Action    string          `json:"action"`
+	Entity    string          `json:"entity"`
+	EntityID  *int64          `json:"entity_id"`
+	IP        string          `json:"ip"`
+	RequestID string          `json:"request_id"`
+	Detail    json.RawMessage `json:"detail"`
+}
+
+// Filter narrows the log.
+type Filter struct {
+	From, To time.Time
+	ActorID  int64
+	Entity   string
+}
+
+// Service reads the log.
+type Service struct{ DB *db.DB }
+
+// List returns entries newest first. Cursors page backwards by id.
+func (s *Service) List(ctx context.Context, p auth.Principal, f Filter, lp people.ListParams) (people.Page[Entry], error) {
+	if err := auth.RequireAdmin(p); err != nil {
+		return people.Page[Entry]{}, err
+	}
+	lp, err := lp.Normalize()
+	if err != nil {
+		return people.Page[Entry]{}, err
+	}
+	before, err := people.DecodeCursor(lp.Cursor)
+	if err != nil {
+		return people.Page[Entry]{}, err
+	}
+	where := []string{"1 = 1"}
+	var args []any
+	if before > 0 {
+		where = append(where, "id < ?")
+		args = append(args, before)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		if !f.From.IsZero() && f.To.Before(f.From) {
+			return people.Page[Entry]{}, apperr.Field("to", "must not be before from")
+		}
+		where = append(where, "at < ?")
+		args = append(args, f.To.UTC())
+	}
+	if f.ActorID != 0 {
+		where = append(where, "actor_id = ?")
+		args = append(args, f.ActorID)
+	}
+	if f.Entity != "" {
+		where = append(where, "entity = ?")
+		args = append(args, f.Entity)
+	}
+	args = append(args, lp.Limit+1)
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, at, actor_id, action, entity, entity_id, ip, request_id, detail
+		FROM audit_log WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
+	}
+	defer rows.Close()
+	out := people.Page[Entry]{Items: []Entry{}}
+	for rows.Next() {
+		var e Entry
+		var actor, entity sql.NullInt64
+		var detail string
+		if err := rows.Scan(&e.ID, &e.At, &actor, &e.Action, &e.Entity, &entity, &e.IP, &e.RequestID, &detail); err != nil {
+			return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
+		}
+		if actor.Valid {
+			e.ActorID = &actor.Int64
+		}
+		if entity.Valid {
+			e.EntityID = &entity.Int64
+		}
+		e.Detail = json.RawMessage(detail)
+		out.Items = append(out.Items, e)
+	}
+	if err := rows.Err(); err != nil {
+		return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
+	}
+	if len(out.Items) > lp.Limit {
+		out.Items = out.Items[:lp.Limit]
+		out.NextCursor = people.EncodeCursor(out.Items[lp.Limit-1].ID)
+	}
+	return out, nil
+}

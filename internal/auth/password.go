@@ -1,0 +1,94 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Argon2id parameters (OWASP's minimum recommendation: 19 MiB, t=2, p=1).
+const (
+	argonMemoryKiB = 19 * 1024
+	argonTime      = 2
+	argonThreads   = 1
+	argonKeyLen    = 32
+	argonSaltLen   = 16
+)
+
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 10
+
+var errBadHash = errors.New("auth: malformed password hash")
+
+// HashPassword returns an encoded argon2id hash of pw.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("auth: salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPassword reports whether pw matches the encoded hash.
+func CheckPassword(encoded, pw string) bool {
+	ok, err := checkPassword(encoded, pw)
+	return err == nil && ok
+}
+
+func checkPassword(encoded, pw string) (bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errBadHash
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return false, errBadHash
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false, errBadHash
+	}
+	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	if err != nil {
+		return false, errBadHash
+	}
+	want, err := base64.RawStdEncoding.DecodeString(parts[5])
+	if err != nil {
+		return false, errBadHash
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// dummyHash is verified against when an e-mail is unknown, so that a wrong
+// e-mail costs as much time as a wrong password.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := HashPassword("not-a-real-password-at-all")
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// DummyHash is a valid hash of no real password.
+func DummyHash() string { return dummyHash() }
+
+// ValidatePassword returns why pw is not acceptable, or "".
+func ValidatePassword(pw string) string {
+	switch {
+	case len(pw) < MinPasswordLen:
+		return fmt.Sprintf("must be at least %d characters", MinPasswordLen)
+	case len(pw) > 256:
+		return "must be at most 256 characters"
+	}
+	return ""
+}

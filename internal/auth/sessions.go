@@ -1,0 +1,151 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/outbox"
+)
+
+// TokenPrefix starts every session token, so that leaked tokens are easy to
+// recognise in secret scanners.
+const TokenPrefix = "crumb_"
+
+// EventSessionRevoked tells hubs to close the sockets of a session (or, with
+// session_id 0, of every session of the user).
+const EventSessionRevoked = "session.revoked"
+
+// SessionRevoked is the payload of EventSessionRevoked.
+type SessionRevoked struct {
+	UserID    int64 `json:"user_id"`
+	SessionID int64 `json:"session_id,omitempty"`
+	// KeepSessionID survives a revoke-all (the session that changed the password).
+	KeepSessionID int64 `json:"keep_session_id,omitempty"`
+}
+
+// ErrUnauthenticated is the 401 for a missing, expired or revoked token.
+var ErrUnauthenticated = apperr.New(apperr.Unauthenticated, "sign in to continue")
+
+// Sessions stores hashed session tokens.
+type Sessions struct {
+	W   *outbox.Writer
+	TTL time.Duration
+}
+
+func hashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// NewToken returns a fresh random token.
+func NewToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("auth: token: %w", err)
+	}
+	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Create starts a session for userID and returns its token. Only the hash of
+// the token is stored.
+func (s *Sessions) Create(ctx context.Context, tx *outbox.Tx, userID int64, ip, userAgent string) (string, error) {
+	token, err := NewToken()
+	if err != nil {
+		return "", err
+	}
+	if len(userAgent) > 255 {
+		userAgent = userAgent[:255]
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?)`, hashToken(token), userID, tx.Now(), tx.Now().Add(s.TTL), ip, userAgent)
+	if err != nil {
+		return "", fmt.Errorf("auth: create session: %w", err)
+	}
+	return token, nil
+}
+
+// Lookup returns the principal of a valid token.
+func (s *Sessions) Lookup(ctx context.Context, token string) (Principal, error) {
+	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 100 {
+		return Principal{}, ErrUnauthenticated
+	}
+	var p Principal
+	var role string
+	var active bool
+	err := s.W.DB.QueryRowContext(ctx, `SELECT s.id, s.user_id, u.role, u.active FROM sessions s
+		JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
+		hashToken(token), s.W.Clock().UTC()).Scan(&p.SessionID, &p.UserID, &role, &active)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !active) {
+		return Principal{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: lookup session: %w", err)
+	}
+	p.Role = Role(role)
+	p.DeptIDs, err = DeptIDs(ctx, s.W.DB, p.UserID)
+	if err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+// DeptIDs returns the departments of a person, ascending.
+func DeptIDs(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, userID int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, "SELECT department_id FROM user_departments WHERE user_id = ? ORDER BY department_id", userID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: departments: %w", err)
+	}
+	defer rows.Close()
+	ids := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("auth: departments: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Revoke ends one session; its token stops working and its sockets close.
+func (s *Sessions) Revoke(ctx context.Context, p Principal) error {
+	return s.W.Do(ctx, func(tx *outbox.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", tx.Now(), p.SessionID); err != nil {
+			return fmt.Errorf("auth: revoke session: %w", err)
+		}
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "logout", Entity: "session", EntityID: p.SessionID})
+		tx.Emit(outbox.UserTopic(p.UserID), EventSessionRevoked, SessionRevoked{UserID: p.UserID, SessionID: p.SessionID})
+		return nil
+	})
+}
+
+// RevokeUserTx ends every session of userID except keep (0 keeps none),
+// inside the caller's transaction, and tells hubs to close the sockets.
+func RevokeUserTx(ctx context.Context, tx *outbox.Tx, userID, keep int64) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND id <> ? AND revoked_at IS NULL",
+		tx.Now(), userID, keep); err != nil {
+		return fmt.Errorf("auth: revoke sessions: %w", err)
+	}
+	tx.Emit(outbox.UserTopic(userID), EventSessionRevoked, SessionRevoked{UserID: userID, KeepSessionID: keep})
+	return nil
+}
+
+// DeleteExpired removes sessions that expired or were revoked before cutoff.
+func (s *Sessions) DeleteExpired(ctx context.Context, cutoff time.Time) error {
+	_, err := s.W.DB.ExecContext(ctx, "DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?", cutoff.UTC(), cutoff.UTC())
+	if err != nil {
+		return fmt.Errorf("auth: delete expired sessions: %w", err)
+	}
+	return nil
+}

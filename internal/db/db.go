@@ -1,0 +1,265 @@
+// Package db opens the database (MySQL in production, SQLite when embedded),
+// runs migrations and provides the transaction helper with deadlock retry.
+//
+// Rules every caller follows: raw SQL with explicit column lists and `?`
+// placeholders (both dialects accept them), the Context variants of every call,
+// and instants passed as UTC time.Time values (see UTC).
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the SQL flavour behind a DB.
+type Dialect string
+
+// The supported dialects.
+const (
+	MySQL  Dialect = "mysql"
+	SQLite Dialect = "sqlite"
+)
+
+// Pool settings fit for Amazon RDS: connections are recycled before RDS Proxy
+// or a failover drops them, and idle ones do not pile up.
+const (
+	mysqlMaxOpen     = 40
+	mysqlMaxIdle     = 20
+	mysqlMaxLifetime = 5 * time.Minute
+	mysqlMaxIdleTime = time.Minute
+	sqliteMaxOpen    = 8
+	sqliteBusyMillis = 10000
+)
+
+// ErrNotFound is returned by every lookup that finds nothing.
+var ErrNotFound = errors.New("not found")
+
+// DB is a *sql.DB that knows its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+}
+
+// IsMySQL reports whether the database speaks MySQL.
+func (d *DB) IsMySQL() bool { return d.Dialect == MySQL }
+
+// ForUpdate is the row-locking suffix for SELECTs inside a write transaction.
+// SQLite needs none: its write transactions are BEGIN IMMEDIATE and so hold
+// the database's single write lock from their first statement.
+func (d *DB) ForUpdate() string {
+	if d.IsMySQL() {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// CredentialsFunc supplies MySQL credentials before each new connection
+// (Secrets Manager rotation). It may return cached values.
+type CredentialsFunc func(ctx context.Context, refresh bool) (user, password string, err error)
+
+// Options tune Open.
+type Options struct {
+	// Credentials, when set, overrides the user and password of a mysql URL.
+	Credentials CredentialsFunc
+}
+
+// Open connects to the database named by rawURL: "mysql://user:pass@host:3306/db"
+// or "sqlite:///path/to/file.db". It does not run migrations.
+func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("db: parse url: %w", err)
+	}
+	var d *DB
+	switch u.Scheme {
+	case "mysql":
+		d, err = openMySQL(u, opts)
+	case "sqlite":
+		d, err = openSQLite(u.Path)
+	default:
+		return nil, fmt.Errorf("db: unsupported scheme %q", u.Scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := d.PingContext(pingCtx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("db: ping: %w", err)
+	}
+	return d, nil
+}
+
+// MySQLConfig turns a mysql:// URL into a driver config with the settings
+// CrumbCommander relies on: UTC everywhere and parsed DATETIMEs.
+func MySQLConfig(u *url.URL) *mysql.Config {
+	c := mysql.NewConfig()
+	c.Net = "tcp"
+	c.Addr = u.Host
+	if u.Port() == "" {
+		c.Addr = u.Host + ":3306"
+	}
+	c.DBName = strings.TrimPrefix(u.Path, "/")
+	if u.User != nil {
+		c.User = u.User.Username()
+		c.Passwd, _ = u.User.Password()
+	}
+	c.ParseTime = true
+	c.Loc = time.UTC
+	c.Params = map[string]string{"time_zone": "'+00:00'"}
+	if v := u.Query().Get("tls"); v != "" {
+		c.TLSConfig = v
+	}
+	c.Timeout = 10 * time.Second
+	c.ReadTimeout = 60 * time.Second
+	c.WriteTimeout = 60 * time.Second
+	return c
+}
+
+func openMySQL(u *url.URL, opts Options) (*DB, error) {
+	cfg := MySQLConfig(u)
+	if opts.Credentials != nil {
+		creds := opts.Credentials
+		if err := cfg.Apply(mysql.BeforeConnect(func(ctx context.Context, c *mysql.Config) error {
+			user, pass, err := creds(ctx, false)
+			if err != nil {
+				return err
+			}
+			c.User, c.Passwd = user, pass
+			return nil
+		})); err != nil {
+			return nil, fmt.Errorf("db: mysql config: %w", err)
+		}
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db: mysql connector: %w", err)
+	}
+	sdb := sql.OpenDB(conn)
+	sdb.SetMaxOpenConns(mysqlMaxOpen)
+	sdb.SetMaxIdleConns(mysqlMaxIdle)
+	sdb.SetConnMaxLifetime(mysqlMaxLifetime)
+	sdb.SetConnMaxIdleTime(mysqlMaxIdleTime)
+	return &DB{DB: sdb, Dialect: MySQL}, nil
+}
+
+func openSQLite(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("db: create data dir: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyMillis))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("db: open sqlite: %w", err)
+	}
+	sdb.SetMaxOpenConns(sqliteMaxOpen)
+	sdb.SetMaxIdleConns(sqliteMaxOpen)
+	return &DB{DB: sdb, Dialect: SQLite}, nil
+}
+
+// UTC normalises an instant for storage. SQLite compares instants as text, so
+// every stored and compared value must carry the same (UTC) offset.
+func UTC(t time.Time) time.Time { return t.UTC() }
+
+// IsRetryable reports whether err is a deadlock, lock timeout or busy
+// database: the transaction may be retried from the start.
+func IsRetryable(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1213 || me.Number == 1205
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// IsDuplicate reports whether err is a unique-key violation.
+func IsDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// IsForeignKey reports whether err is a foreign-key violation.
+func IsForeignKey(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1451 || me.Number == 1452
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// IsAuthFailure reports whether err is MySQL refusing the credentials, the
+// sign that a rotated secret must be fetched again.
+func IsAuthFailure(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1045
+}
+
+const maxTxAttempts = 5
+
+// InTx runs fn in a transaction, committing when it returns nil and rolling
+// back otherwise. Deadlocks and busy errors retry fn from the start with a
+// short backoff, so fn must not have side effects outside the transaction.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = d.inTxOnce(ctx, fn)
+		if err == nil || !IsRetryable(err) || attempt == maxTxAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		}
+	}
+}
+
+func (d *DB) inTxOnce(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package people
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/outbox"
+)
+
+// Store is the store's settings.
+type Store struct {
+	Name                string `json:"name"`
+	Timezone            string `json:"timezone"`
+	WeekStartsOn        int    `json:"week_starts_on"`
+	MinRestHours        int    `json:"min_rest_hours"`
+	ReminderHours       int    `json:"reminder_hours"`
+	LateGraceMinutes    int    `json:"late_grace_minutes"`
+	ClockInEarlyMinutes int    `json:"clock_in_early_minutes"`
+	ClaimsNeedApproval  bool   `json:"claims_need_approval"`
+	EventRetentionDays  int    `json:"event_retention_days"`
+	Version             int64  `json:"version"`
+}
+
+// Location is the store's time zone.
+func (s Store) Location() *time.Location {
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// StorePatch is a partial update of the settings.
+type StorePatch struct {
+	Name                *string `json:"name"`
+	Timezone            *string `json:"timezone"`
+	WeekStartsOn        *int    `json:"week_starts_on"`
+	MinRestHours        *int    `json:"min_rest_hours"`
+	ReminderHours       *int    `json:"reminder_hours"`
+	LateGraceMinutes    *int    `json:"late_grace_minutes"`
+	ClockInEarlyMinutes *int    `json:"clock_in_early_minutes"`
+	ClaimsNeedApproval  *bool   `json:"claims_need_approval"`
+	EventRetentionDays  *int    `json:"event_retention_days"`
+	Version             *int64  `json:"version"`
+}
+
+const storeColumns = `name, timezone, week_starts_on, min_rest_hours, reminder_hours, late_grace_minutes,
+	clock_in_early_minutes, claims_need_approval, event_retention_days, version`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanStore(r rowScanner) (Store, error) {
+	var s Store
+	err := r.Scan(&s.Name, &s.Timezone, &s.WeekStartsOn, &s.MinRestHours, &s.ReminderHours, &s.LateGraceMinutes,
+		&s.ClockInEarlyMinutes, &s.ClaimsNeedApproval, &s.EventRetentionDays, &s.Version)
+	return s, err
+}
+
+// GetStore returns the settings. Everyone signed in may read them.
+func (s *Service) GetStore(ctx context.Context) (Store, error) {
+	st, err := scanStore(s.W.DB.QueryRowContext(ctx, "SELECT "+storeColumns+" FROM store WHERE id = 1"))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Store{}, apperr.New(apperr.Unavailable, "the store is not set up yet")
+	}
+	if err != nil {
+		return Store{}, fmt.Errorf("people: get store: %w", err)
+	}
+	return st, nil
+}
+
+// EnsureStore creates the settings row on an empty database.
+func (s *Service) EnsureStore(ctx context.Context, name, timezone string) error {
+	return s.W.Do(ctx, func(tx *outbox.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM store").Scan(&n); err != nil {
+			return fmt.Errorf("people: ensure store: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO store (id, name, timezone, updated_at) VALUES (1, ?, ?, ?)", name, timezone, tx.Now())
+		if err != nil {
+			return fmt.Errorf("people: ensure store: %w", err)
+		}
+		return nil
+	})
+}
+
+// UpdateStore changes the settings (admins only).
+func (s *Service) UpdateStore(ctx context.Context, p auth.Principal, patch StorePatch, ifMatch *int64) (Store, error) {
+	if err := auth.RequireAdmin(p); err != nil {
+		return Store{}, err
+	}
+	if patch.Version == nil {
+		patch.Version = ifMatch
+	}
+	var out Store
+	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
+		cur, err := scanStore(tx.QueryRowContext(ctx, "SELECT "+storeColumns+" FROM store WHERE id = 1"+tx.DB.ForUpdate()))
+		if err != nil {
+			return fmt.Errorf("people: update store: %w", err)
+		}
+		if err := checkVersion(patch.Version, cur.Version, "the store settings"); err != nil {
+			return err
+		}
+		next := cur
+		applyStorePatch(&next, patch)
+		if err := validateStore(next); err != nil {
+			return err
+		}
+		next.Version = cur.Version + 1
+		_, err = tx.ExecContext(ctx, `UPDATE store SET name = ?, timezone = ?, week_starts_on = ?, min_rest_hours = ?,
+			reminder_hours = ?, late_grace_minutes = ?, clock_in_early_minutes = ?, claims_need_approval = ?,
+			event_retention_days = ?, version = ?, updated_at = ? WHERE id = 1`,
+			next.Name, next.Timezone, next.WeekStartsOn, next.MinRestHours, next.ReminderHours, next.LateGraceMinutes,
+			next.ClockInEarlyMinutes, next.ClaimsNeedApproval, next.EventRetentionDays, next.Version, tx.Now())
+		if err != nil {
+			return fmt.Errorf("people: update store: %w", err)
+		}
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "store.update", Entity: "store", EntityID: 1, Detail: patch})
+		tx.Emit(outbox.TopicStore, EventStoreUpdated, next)
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+func applyStorePatch(st *Store, p StorePatch) {
+	set := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	if p.Name != nil {
+		st.Name = *p.Name
+	}
+	if p.Timezone != nil {
+		st.Timezone = *p.Timezone
+	}
+	if p.ClaimsNeedApproval != nil {
+		st.ClaimsNeedApproval = *p.ClaimsNeedApproval
+	}
+	set(&st.WeekStartsOn, p.WeekStartsOn)
+	set(&st.MinRestHours, p.MinRestHours)
+	set(&st.ReminderHours, p.ReminderHours)
+	set(&st.LateGraceMinutes, p.LateGraceMinutes)
+	set(&st.ClockInEarlyMinutes, p.ClockInEarlyMinutes)
+	set(&st.EventRetentionDays, p.EventRetentionDays)
+}
+
+func validateStore(st Store) error {
+	f := apperr.Fields{}
+	if l := len(st.Name); l == 0 || l > 120 {
+		f.Add("name", "must be 1 to 120 characters")
+	}
+	if _, err := time.LoadLocation(st.Timezone); err != nil || st.Timezone == "" || st.Timezone == "Local" {
+		f.Add("timezone", "must be an IANA time zone such as America/Halifax")
+	}
+	rng := func(name string, v, lo, hi int) {
+		if v < lo || v > hi {
+			f.Add(name, fmt.Sprintf("must be between %d and %d", lo, hi))
+		}
+	}
+	rng("week_starts_on", st.WeekStartsOn, 0, 6)
+	rng("min_rest_hours", st.MinRestHours, 0, 24)
+	rng("reminder_hours", st.ReminderHours, 0, 168)
+	rng("late_grace_minutes", st.LateGraceMinutes, 0, 240)
+	rng("clock_in_early_minutes", st.ClockInEarlyMinutes, 0, 240)
+	rng("event_retention_days", st.EventRetentionDays, 1, 365)
+	return f.Err()
+}
