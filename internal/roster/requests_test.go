@@ -185,9 +185,9 @@ func TestCandidatesRanked(t *testing.T) {
 		f := newFixture(t, d)
 		e := func(i int) *int64 { return &f.emps[i].UserID }
 		target := f.mustCreate(f.mgrA, shiftIn(f.deptA, nil, "2026-12-03 09:00", "2026-12-03 17:00"))
-		f.mustCreate(f.mgrA, shiftIn(f.deptA, e(0), "2026-12-03 10:00", "2026-12-03 12:00")) // busy: excluded
-		f.mustCreate(f.mgrA, shiftIn(f.deptA, e(1), "2026-12-01 09:00", "2026-12-01 17:00")) // 8 h
-		f.mustCreate(f.mgrA, shiftIn(f.deptA, e(2), "2026-12-01 09:00", "2026-12-01 13:00")) // 4 h
+		f.mustCreate(f.mgrA, shiftIn(f.deptA, e(0), "2026-12-03 10:00", "2026-12-03 12:00"))                                    // busy: excluded
+		f.mustCreate(f.mgrA, shiftIn(f.deptA, e(1), "2026-12-01 09:00", "2026-12-01 17:00"))                                    // 8 h
+		f.mustCreate(f.mgrA, shiftIn(f.deptA, e(2), "2026-12-01 09:00", "2026-12-01 13:00"))                                    // 4 h
 		f.svc.SetAvailability(ctx, f.admin, f.emps[3].UserID, []AvailabilityWindow{{Weekday: 1, Start: "00:00", End: "24:00"}}) // not Thursdays
 		got, err := f.svc.Candidates(ctx, f.mgrA, target.ID)
 		if err != nil {
