@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -258,8 +259,9 @@ func TestTimeOffAndAvailabilityAPI(t *testing.T) {
 
 func TestClaimsSwapsCandidatesAPI(t *testing.T) {
 	w := newRosterWorld(t)
+	// Claims need a shift that has not started: far in the future, whatever today is.
 	var open shiftJSON
-	expect(t, "open shift", w.call("POST", "/shifts", w.mgrA, w.shift(nil, "2026-12-02 09:00", "2026-12-02 17:00", "status", "published"), &open), 201)
+	expect(t, "open shift", w.call("POST", "/shifts", w.mgrA, w.shift(nil, "2040-12-05 09:00", "2040-12-05 17:00", "status", "published"), &open), 201)
 	claim := fmt.Sprintf("/shifts/%d/claim", open.ID)
 	expect(t, "claim other department", w.call("POST", claim, w.empBTok, nil, nil), 404)
 	var c struct {
@@ -333,7 +335,9 @@ func TestClaimsSwapsCandidatesAPI(t *testing.T) {
 
 func TestICalAPI(t *testing.T) {
 	w := newRosterWorld(t)
-	expect(t, "published shift", w.call("POST", "/shifts", w.mgrA, w.shift(w.e[0], "2026-12-02 09:00", "2026-12-02 17:00", "status", "published"), nil), 201)
+	// The feed covers the weeks around now.
+	day := time.Now().AddDate(0, 0, 7).Format("2006-01-02")
+	expect(t, "published shift", w.call("POST", "/shifts", w.mgrA, w.shift(w.e[0], day+" 09:00", day+" 17:00", "status", "published"), nil), 201)
 	expect(t, "token unauthenticated", w.call("POST", "/me/ical-token", "", nil, nil), 401)
 	var tok struct{ URL string }
 	expect(t, "token", w.call("POST", "/me/ical-token", w.eTok[0], nil, &tok), 201)
