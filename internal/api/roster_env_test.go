@@ -24,13 +24,15 @@ import (
 // env is an in-process CrumbCommander (app.New, in-process Redis) behind
 // httptest, with a store in America/Halifax.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	a    *app.App
 	srv  *httptest.Server
 	http *http.Client
 }
 
-func newEnv(t *testing.T, dialect db.Dialect) *env {
+func newEnv(t *testing.T, dialect db.Dialect) *env { return newEnvTB(t, dialect) }
+
+func newEnvTB(t testing.TB, dialect db.Dialect) *env {
 	t.Helper()
 	vars := map[string]string{
 		"CRUMB_DATABASE_URL": testutil.NewDBURL(t, dialect),
@@ -69,7 +71,9 @@ func (e *env) dept(name string) int64 {
 var personSeq int
 
 // person creates someone and returns their id and a session token.
-func (e *env) person(role auth.Role, depts ...int64) (int64, string) {
+func (e *env) person(role auth.Role, depts ...int64) (int64, string) { return e.personTB(e.t, role, depts...) }
+
+func (e *env) personTB(_ testing.TB, role auth.Role, depts ...int64) (int64, string) {
 	e.t.Helper()
 	personSeq++
 	first, last := fmt.Sprintf("P%d", personSeq), "Test"

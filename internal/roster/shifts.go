@@ -470,16 +470,25 @@ func (s *Service) checkAssignment(ctx context.Context, tx *outbox.Tx, st people.
 	if cur != nil {
 		prev = cur.employee()
 	}
-	if err := lockPeople(ctx, tx, prev, next.employee()); err != nil {
-		return nil, err
-	}
 	if next.EmployeeID == nil {
+		if err := lockPeople(ctx, tx, prev); err != nil {
+			return nil, err
+		}
 		if cur == nil || cur.DepartmentID != next.DepartmentID {
 			return []Warning{}, requireDepartment(ctx, tx, next.DepartmentID)
 		}
 		return []Warning{}, nil
 	}
-	who, err := loadPerson(ctx, tx, next.employee(), next.DepartmentID)
+	lock := tx.DB.ForUpdate()
+	if prev != 0 && prev != next.employee() {
+		// Two people: lock both in id order first.
+		if err := lockPeople(ctx, tx, prev, next.employee()); err != nil {
+			return nil, err
+		}
+		lock = ""
+	}
+	// One person: reading their row with FOR UPDATE is the lock.
+	who, err := loadPerson(ctx, tx, next.employee(), next.DepartmentID, lock)
 	if err != nil {
 		return nil, err
 	}
@@ -514,12 +523,14 @@ func requireDepartment(ctx context.Context, q querier, id int64) error {
 	return nil
 }
 
-func loadPerson(ctx context.Context, q querier, id, dept int64) (person, error) {
+// loadPerson reads what the rules need about a person; lock is "" or the
+// dialect's FOR UPDATE (then this read is the person's lock).
+func loadPerson(ctx context.Context, q querier, id, dept int64, lock string) (person, error) {
 	var who person
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT u.active, u.max_hours_per_week,
 		(SELECT COUNT(*) FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ?)
-		FROM users u WHERE u.id = ?`, dept, id).Scan(&who.active, &who.maxHours, &n)
+		FROM users u WHERE u.id = ?`+lock, dept, id).Scan(&who.active, &who.maxHours, &n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return who, apperr.NotFoundf("employee")
 	}
@@ -544,39 +555,36 @@ func loadRules(ctx context.Context, q querier, st people.Store, emp int64, iv In
 	}
 	lo, hi = lo.Add(-r.MinRest).UTC(), hi.Add(r.MinRest).UTC()
 	var err error
-	r.Others, err = queryIntervals(ctx, q, `SELECT id, starts_at, ends_at FROM shifts
-		WHERE employee_id = ? AND starts_at >= ? AND starts_at < ? AND ends_at > ? AND id <> ?`,
-		emp, lo.Add(-MaxShiftLength), hi, lo, iv.ID)
+	// One round trip for both: the person's nearby shifts and approved time off.
+	rows, err := q.QueryContext(ctx, `SELECT 0, id, starts_at, ends_at FROM shifts
+		WHERE employee_id = ? AND starts_at >= ? AND starts_at < ? AND ends_at > ? AND id <> ?
+		UNION ALL SELECT 1, id, starts_at, ends_at FROM time_off
+		WHERE employee_id = ? AND status = 'approved' AND starts_at < ? AND ends_at > ?`,
+		emp, lo.Add(-MaxShiftLength), hi, lo, iv.ID, emp, iv.End.UTC(), iv.Start.UTC())
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("roster: load rules: %w", err)
 	}
-	r.TimeOff, err = queryIntervals(ctx, q, `SELECT id, starts_at, ends_at FROM time_off
-		WHERE employee_id = ? AND status = 'approved' AND starts_at < ? AND ends_at > ?`, emp, iv.End.UTC(), iv.Start.UTC())
-	if err != nil {
-		return r, err
+	defer rows.Close()
+	for rows.Next() {
+		var kind int
+		var o Interval
+		if err := rows.Scan(&kind, &o.ID, &o.Start, &o.End); err != nil {
+			return r, fmt.Errorf("roster: load rules: %w", err)
+		}
+		o.Start, o.End = o.Start.UTC(), o.End.UTC()
+		if kind == 0 {
+			r.Others = append(r.Others, o)
+		} else {
+			r.TimeOff = append(r.TimeOff, o)
+		}
 	}
+	if err := rows.Err(); err != nil {
+		return r, fmt.Errorf("roster: load rules: %w", err)
+	}
+	rows.Close()
 	r.Availability, err = loadWindows(ctx, q, emp)
 	return r, err
 }
-
-func queryIntervals(ctx context.Context, q querier, query string, args ...any) ([]Interval, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("roster: query intervals: %w", err)
-	}
-	defer rows.Close()
-	var out []Interval
-	for rows.Next() {
-		var iv Interval
-		if err := rows.Scan(&iv.ID, &iv.Start, &iv.End); err != nil {
-			return nil, fmt.Errorf("roster: scan interval: %w", err)
-		}
-		iv.Start, iv.End = iv.Start.UTC(), iv.End.UTC()
-		out = append(out, iv)
-	}
-	return out, rows.Err()
-}
-
 // parseRange reads the from/to query values: RFC 3339 instants, or dates
 // read in the store's zone (the store is only loaded for dates).
 func (s *Service) parseRange(ctx context.Context, vals ...string) (time.Time, time.Time, error) {

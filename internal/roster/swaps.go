@@ -83,7 +83,7 @@ func (s *Service) RequestSwap(ctx context.Context, p auth.Principal, shiftID int
 		if in.ToEmployeeID <= 0 || in.ToEmployeeID == p.UserID {
 			return apperr.Field("to_employee_id", "must be a colleague's id")
 		}
-		who, err := loadPerson(ctx, tx, in.ToEmployeeID, cur.DepartmentID)
+		who, err := loadPerson(ctx, tx, in.ToEmployeeID, cur.DepartmentID, "")
 		if err != nil {
 			return err
 		}

@@ -204,7 +204,7 @@ func (s *Service) copyCheck(ctx context.Context, tx *outbox.Tx, st people.Store,
 	if !slices.Contains(members, *next.EmployeeID) {
 		return &Skipped{Reason: "not_in_department"}, nil
 	}
-	who, err := loadPerson(ctx, tx, *next.EmployeeID, next.DepartmentID)
+	who, err := loadPerson(ctx, tx, *next.EmployeeID, next.DepartmentID, "")
 	if err != nil {
 		return nil, err
 	}
