@@ -128,16 +128,22 @@ func init() {
 			want: map[string][2]int{"admin": same(201), "manager": {201, 404}, "employee": same(403)},
 		},
 		"GET /api/v1/shifts/:id": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/shifts/%d", f.shift(sc, "draft", false)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/shifts/%d", f.shift(sc, "draft", false))
+			},
 			want: managed(200),
 		},
 		"PATCH /api/v1/shifts/:id": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/shifts/%d", f.shift(sc, "draft", false)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/shifts/%d", f.shift(sc, "draft", false))
+			},
 			body: func(*fixture, scope) any { return map[string]any{"notes": "bring a knife"} },
 			want: managed(200),
 		},
 		"DELETE /api/v1/shifts/:id": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/shifts/%d", f.shift(sc, "draft", false)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/shifts/%d", f.shift(sc, "draft", false))
+			},
 			want: managed(204),
 		},
 		"GET /api/v1/shifts/:id/candidates": {
@@ -147,12 +153,17 @@ func init() {
 			want: managed(200),
 		},
 		"POST /api/v1/shifts/:id/claim": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/shifts/%d/claim", f.shift(sc, "published", true)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/shifts/%d/claim", f.shift(sc, "published", true))
+			},
 			// Members claim (managers too: they work shifts); admins are no member.
 			want: map[string][2]int{"admin": same(404), "manager": {202, 404}, "employee": {202, 404}},
 		},
 		"GET /api/v1/shifts/:id/claims": {
-			path: func(f *fixture, sc scope) string { id, _ := f.claim(sc); return fmt.Sprintf("/api/v1/shifts/%d/claims", id) },
+			path: func(f *fixture, sc scope) string {
+				id, _ := f.claim(sc)
+				return fmt.Sprintf("/api/v1/shifts/%d/claims", id)
+			},
 			want: managedSeen(200),
 		},
 		"POST /api/v1/shifts/:id/claims/:claim_id/approve": {
@@ -171,7 +182,9 @@ func init() {
 		},
 		"POST /api/v1/schedules/publish": {
 			path: staticPath("/api/v1/schedules/publish"),
-			body: func(f *fixture, sc scope) any { return map[string]any{"department_id": f.dept(sc), "week_start": f.weekStart()} },
+			body: func(f *fixture, sc scope) any {
+				return map[string]any{"department_id": f.dept(sc), "week_start": f.weekStart()}
+			},
 			want: map[string][2]int{"admin": same(200), "manager": {200, 404}, "employee": same(403)},
 		},
 		"POST /api/v1/schedules/copy": {
@@ -222,11 +235,15 @@ func init() {
 			want: managed(200),
 		},
 		"GET /api/v1/employees/:id/availability": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/employees/%d/availability", f.person(sc)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/employees/%d/availability", f.person(sc))
+			},
 			want: managed(200),
 		},
 		"PUT /api/v1/employees/:id/availability": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/employees/%d/availability", f.person(sc)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/employees/%d/availability", f.person(sc))
+			},
 			body: func(*fixture, scope) any { return []map[string]any{{"weekday": 1, "start": "08:00", "end": "16:00"}} },
 			want: managed(200),
 		},
