@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/config"
@@ -24,6 +25,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/relay"
 	"github.com/crumbcommander/crumb/migrations"
 )
 
@@ -44,6 +46,16 @@ type App struct {
 	People   *people.Service
 	Audit    *audit.Service
 	Idem     *idem.Store
+
+	// Broker carries events between nodes: memory when Redis is in-process,
+	// Redis pub/sub otherwise. Relay feeds it (and the worker queues) after
+	// every commit; Hub serves the sockets.
+	Broker hub.Broker
+	Relay  *relay.Relay
+	Hub    *hub.Hub
+	// HubOptions tune the hub (tests shorten the intervals); set before Serve.
+	HubOptions hub.Options
+	tasks      *asynq.Client
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -83,6 +95,15 @@ func (a *App) open(ctx context.Context) error {
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
+
+	if a.miniredis != nil {
+		a.Broker = hub.NewMemoryBroker()
+	} else {
+		a.Broker = hub.NewRedisBroker(a.Redis, a.Log)
+	}
+	a.tasks = asynq.NewClient(a.RedisOpt)
+	a.Relay = (&relay.Relay{Broker: a.Broker, Events: outbox.Reader{DB: d}, Enqueuer: a.tasks, Log: a.Log, Clock: a.Clock}).Init()
+	a.Writer.SetNotifier(a.Relay)
 	return nil
 }
 
@@ -122,6 +143,9 @@ func (a *App) Ready(ctx context.Context) error {
 
 // Close releases the database and Redis.
 func (a *App) Close() {
+	if a.tasks != nil {
+		a.tasks.Close()
+	}
 	if a.Redis != nil {
 		a.Redis.Close()
 	}
