@@ -54,4 +54,3 @@ func (s *Server) sameOrigin(origin string) bool {
 	}
 	return origin == s.BaseURL.Scheme+"://"+s.BaseURL.Host
 }
-

@@ -99,7 +99,11 @@ func (a *App) open(ctx context.Context) error {
 	if a.miniredis != nil {
 		a.Broker = hub.NewMemoryBroker()
 	} else {
-		a.Broker = hub.NewRedisBroker(a.Redis, a.Log)
+		rb := hub.NewRedisBroker(a.Redis, a.Log)
+		// Pub/sub ignores the logical database; scope the channel to it so
+		// that stores sharing one Redis do not hear each other.
+		rb.Channel = fmt.Sprintf("%s:%d", hub.DefaultRedisChannel, a.RedisOpt.(asynq.RedisClientOpt).DB)
+		a.Broker = rb
 	}
 	a.tasks = asynq.NewClient(a.RedisOpt)
 	a.Relay = (&relay.Relay{Broker: a.Broker, Events: outbox.Reader{DB: d}, Enqueuer: a.tasks, Log: a.Log, Clock: a.Clock}).Init()
