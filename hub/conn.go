@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"sync"
+	"sync/atomic"
 
 	"github.com/coder/websocket"
 
@@ -36,6 +37,7 @@ type conn struct {
 	closed      bool // no more frames; the flusher closes with closeCode
 	closeCode   websocket.StatusCode
 	closeReason string
+	evicted     atomic.Bool // the flusher stops writing at once
 }
 
 type pending struct {
@@ -91,6 +93,7 @@ func (c *conn) startFlushLocked() {
 // waits for it; the client resumes with since= and loses nothing.
 func (c *conn) evictLocked() {
 	c.closed = true
+	c.evicted.Store(true)
 	c.queue, c.live = nil, nil
 	c.h.evicted.Add(1)
 	go c.ws.Close(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
@@ -129,6 +132,9 @@ func (c *conn) flush() {
 		}
 		c.mu.Unlock()
 		for _, b := range q {
+			if c.evicted.Load() {
+				break
+			}
 			if err := c.write(b); err != nil {
 				c.mu.Lock()
 				c.closed, c.queue, c.flushing = true, nil, false
