@@ -70,6 +70,9 @@ func (b *RedisBroker) Publish(ctx context.Context, events []outbox.Event) error 
 // may have been lost in between, so it calls resync.
 func (b *RedisBroker) Subscribe(ctx context.Context, deliver func(outbox.Event), resync func()) error {
 	ps := b.Client.Subscribe(ctx, b.Channel)
+	// Receive does not watch ctx; closing the subscription ends it.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
 	defer ps.Close()
 	for {
 		msg, err := ps.Receive(ctx)
