@@ -62,6 +62,40 @@ func (a *App) Drain(ctx context.Context) error {
 	return a.Hub.Drain(ctx)
 }
 
+// StartRealtime starts the WebSocket hub and the outbox relay. Call it
+// before Router, so that the router serves sockets. The returned stop
+// function (safe to call twice) stops the relay, which publishes what it
+// still holds, and then the hub.
+func (a *App) StartRealtime() (stop func(), err error) {
+	opts := a.HubOptions
+	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
+	a.Hub = hub.New(opts)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- a.Hub.Run(hubCtx) }()
+	select {
+	case <-a.Hub.Started():
+	case err := <-hubDone:
+		stopHub()
+		return nil, fmt.Errorf("app: hub: %w", err)
+	}
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		a.Relay.Run(relayCtx)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stopRelay()
+			<-relayDone
+			stopHub()
+			<-hubDone
+		})
+	}, nil
+}
+
 // Serve runs the HTTP server, the WebSocket hub and the outbox relay (and,
 // with embedded workers, the asynq worker) until ctx ends, then shuts down
 // in order: drain the sockets, stop accepting requests and let running ones
@@ -72,26 +106,12 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	if err != nil {
 		return fmt.Errorf("app: listen %s: %w", a.Cfg.Addr, err)
 	}
-	opts := a.HubOptions
-	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
-	a.Hub = hub.New(opts)
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	defer stopHub()
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- a.Hub.Run(hubCtx) }()
-	select {
-	case <-a.Hub.Started():
-	case err := <-hubDone:
+	stopRealtime, err := a.StartRealtime()
+	if err != nil {
 		ln.Close()
-		return fmt.Errorf("app: hub: %w", err)
+		return err
 	}
-	relayCtx, stopRelay := context.WithCancel(context.Background())
-	defer stopRelay()
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		a.Relay.Run(relayCtx)
-	}()
+	defer stopRealtime()
 	srv := &http.Server{
 		Handler:           a.Router(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -157,13 +177,10 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(shutCtx)
 	}
-	// 3. Stop the relay: it publishes what the fast path still holds.
-	stopRelay()
-	<-relayDone
-	// 4. Stop the hub (cuts any socket the drain left).
-	stopHub()
-	<-hubDone
-	// 5. Stop the worker: it finishes or hands back its running tasks.
+	// 3. Stop the relay (it publishes what the fast path still holds), then
+	// the hub (it cuts any socket the drain left).
+	stopRealtime()
+	// 4. Stop the worker: it finishes or hands back its running tasks.
 	stopWorker()
 	<-workerDone
 	wg.Wait()
