@@ -63,11 +63,10 @@ func (s *Service) ClaimShift(ctx context.Context, p auth.Principal, shiftID int6
 		if err != nil {
 			return err
 		}
-		if !canSee(p, cur) {
+		if !canSee(p, cur) || !p.InDept(cur.DepartmentID) {
+			// Only people of the department may take its shifts; to anyone
+			// else (admins included) the open shift is not on offer.
 			return apperr.NotFoundf("shift")
-		}
-		if !p.InDept(cur.DepartmentID) {
-			return auth.ErrForbidden // only people of the department may take its shifts
 		}
 		if cur.Status != StatusPublished || cur.EmployeeID != nil {
 			return apperr.New(apperr.Conflict, "the shift is not open")
