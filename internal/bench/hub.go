@@ -368,6 +368,7 @@ func startChild(ctx context.Context, exe string, args, env []string) (*child, er
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Env = append(cmd.Env, "CRUMB_ADDR="+addr)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
