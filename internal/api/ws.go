@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/coder/websocket"
@@ -44,7 +45,10 @@ func (s *Server) websocket(c *gin.Context) {
 	if err != nil {
 		return // Accept has answered the client
 	}
-	s.Hub.Serve(c.Request.Context(), ws, p, since, resume)
+	// The socket lives on in a fresh goroutine with a small stack; this
+	// one (grown deep by the middleware chain and the session query) ends
+	// and gives its stack back. That halves an idle socket's memory.
+	go s.Hub.Serve(context.WithoutCancel(c.Request.Context()), ws, p, since, resume)
 }
 
 // sameOrigin reports whether origin is the app's own (CRUMB_BASE_URL).
