@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
@@ -47,12 +48,17 @@ func NewMetricsTask(now time.Time) *asynq.Task {
 
 // QueueData returns size and latency per queue as CloudWatch data.
 func QueueData(insp *asynq.Inspector) ([]metrics.Datum, error) {
+	known, err := insp.Queues()
+	if err != nil {
+		return nil, fmt.Errorf("worker: queues: %w", err)
+	}
 	var ds []metrics.Datum
 	for _, q := range []string{QueueCritical, QueueDefault, QueueReports} {
-		info, err := insp.GetQueueInfo(q)
-		if err != nil {
-			// A queue that never had a task does not exist yet.
-			info = &asynq.QueueInfo{Queue: q}
+		info := &asynq.QueueInfo{Queue: q} // a queue that never had a task does not exist yet
+		if slices.Contains(known, q) {
+			if info, err = insp.GetQueueInfo(q); err != nil {
+				return nil, fmt.Errorf("worker: queue %s: %w", q, err)
+			}
 		}
 		dim := map[string]string{"Queue": q}
 		ds = append(ds,

@@ -44,6 +44,7 @@ type App struct {
 	People   *people.Service
 	Audit    *audit.Service
 	Idem     *idem.Store
+	Fleet    *Fleet
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -62,7 +63,11 @@ func (a *App) open(ctx context.Context) error {
 	if dbURL == "" {
 		dbURL = "sqlite://" + absPath(a.Cfg.SQLitePath())
 	}
-	d, err := db.Open(ctx, dbURL, db.Options{})
+	creds, err := a.dbCredentials(ctx)
+	if err != nil {
+		return fmt.Errorf("app: database secret: %w", err)
+	}
+	d, err := db.Open(ctx, dbURL, db.Options{Credentials: creds})
 	if err != nil {
 		return fmt.Errorf("app: database: %w", err)
 	}
@@ -83,7 +88,7 @@ func (a *App) open(ctx context.Context) error {
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
-	return nil
+	return a.openFleet(ctx)
 }
 
 // openRedis connects to CRUMB_REDIS_URL, or starts an in-process Redis
@@ -104,6 +109,11 @@ func (a *App) openRedis(ctx context.Context) error {
 		if opt, err = redis.ParseURL(a.Cfg.RedisURL); err != nil {
 			return fmt.Errorf("app: CRUMB_REDIS_URL: %w", err)
 		}
+		if pw, err := a.redisPassword(ctx); err != nil {
+			return fmt.Errorf("app: redis secret: %w", err)
+		} else if pw != "" {
+			opt.Password = pw
+		}
 	}
 	a.Redis = redis.NewClient(opt)
 	a.RedisOpt = asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig}
@@ -122,6 +132,9 @@ func (a *App) Ready(ctx context.Context) error {
 
 // Close releases the database and Redis.
 func (a *App) Close() {
+	if a.Fleet != nil {
+		a.Fleet.close()
+	}
 	if a.Redis != nil {
 		a.Redis.Close()
 	}

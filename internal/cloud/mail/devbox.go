@@ -19,8 +19,8 @@ var _ Sender = (*DevBox)(nil)
 
 // Stored is one message in the dev mailbox.
 type Stored struct {
-	ID  int64     `json:"id"`
-	At  time.Time `json:"at"`
+	ID int64     `json:"id"`
+	At time.Time `json:"at"`
 	Message
 }
 
