@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -138,6 +139,14 @@ func (h *Handlers) maintenance(ctx context.Context, t *asynq.Task) error {
 // asynq's default (1 s) a new task waits up to a second before it starts.
 const TaskCheckInterval = 50 * time.Millisecond
 
+// RetryDelay is the backoff between attempts: exponential from 10 s,
+// capped at an hour, with up to 10% jitter.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := 10 * time.Second << min(n, 9)
+	d = min(d, time.Hour)
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}
+
 // ServerConfig is the asynq configuration of every worker.
 func ServerConfig(log *slog.Logger, concurrency int, shutdownTimeout time.Duration) asynq.Config {
 	return asynq.Config{
@@ -145,6 +154,7 @@ func ServerConfig(log *slog.Logger, concurrency int, shutdownTimeout time.Durati
 		Queues:            QueueWeights,
 		ShutdownTimeout:   shutdownTimeout,
 		TaskCheckInterval: TaskCheckInterval,
+		RetryDelayFunc:    RetryDelay,
 		Logger:            slogAdapter{log},
 		LogLevel:          asynq.WarnLevel,
 	}
