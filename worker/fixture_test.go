@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"io"
+	"log/slog"
 	"strconv"
 	"sync"
 	"testing"
@@ -73,7 +73,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.box = &mail.DevBox{DB: d, Clock: clock.Now}
 	f.notify = &notify.Store{DB: d, Clock: clock.Now}
 	rep := &reports.Service{W: w, Queue: worker.ReportQueue{Client: f.client},
-		Blob: &blob.Dir{Root: t.TempDir(), BaseURL: "http://crumb.test", Key: make([]byte, 32), Clock: clock.Now},
+		Blob:    &blob.Dir{Root: t.TempDir(), BaseURL: "http://crumb.test", Key: make([]byte, 32), Clock: clock.Now},
 		Sources: map[string]reports.Source{}}
 	f.h = &worker.Handlers{Deps: worker.Deps{
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now,

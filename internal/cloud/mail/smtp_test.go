@@ -47,8 +47,8 @@ func testTLS(t *testing.T) (server, client *tls.Config) {
 
 type received struct {
 	from, to, user string
-	tls           bool
-	data          string
+	tls            bool
+	data           string
 }
 
 type backend struct {

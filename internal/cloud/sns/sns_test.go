@@ -131,7 +131,12 @@ func TestVerify(t *testing.T) {
 			signer.Sign(t, &m)
 			return m
 		}, true},
-		{"unknown signature version", func(t *testing.T) Message { m := notification("2"); signer.Sign(t, &m); m.SignatureVersion = "3"; return m }, true},
+		{"unknown signature version", func(t *testing.T) Message {
+			m := notification("2")
+			signer.Sign(t, &m)
+			m.SignatureVersion = "3"
+			return m
+		}, true},
 	}
 	var fetches atomic.Int32
 	v := &Verifier{Region: "us-east-1", HTTP: certServer(signer, &fetches)}
