@@ -40,7 +40,10 @@ func (m memSource) Stream(ctx context.Context, q reports.Query, emit func([]any)
 
 type queued struct{ ids []int64 }
 
-func (q *queued) EnqueueExport(_ context.Context, id int64) error { q.ids = append(q.ids, id); return nil }
+func (q *queued) EnqueueExport(_ context.Context, id int64) error {
+	q.ids = append(q.ids, id)
+	return nil
+}
 
 type env struct {
 	svc   *reports.Service
