@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -24,6 +26,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/roster"
 	"github.com/crumbcommander/crumb/migrations"
 )
 
@@ -42,9 +45,13 @@ type App struct {
 	Writer   *outbox.Writer
 	Sessions *auth.Sessions
 	People   *people.Service
+	Roster   *roster.Service
 	Audit    *audit.Service
 	Idem     *idem.Store
 	Fleet    *Fleet
+
+	routerOnce sync.Once
+	router     http.Handler
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -86,6 +93,7 @@ func (a *App) open(ctx context.Context) error {
 	a.Writer = outbox.NewWriter(d, a.Clock)
 	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
+	a.Roster = &roster.Service{W: a.Writer, People: a.People}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
 	return a.openFleet(ctx)
@@ -167,4 +175,12 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// SetClock replaces the clock of every domain service (tests).
+func (a *App) SetClock(clock func() time.Time) {
+	a.Clock = clock
+	a.Writer.Clock = clock
+	a.People.Limiter.Clock = clock
+	a.Idem.Clock = clock
 }

@@ -16,8 +16,13 @@ import (
 	"github.com/crumbcommander/crumb/worker"
 )
 
-// Router builds the HTTP handler of this process.
+// Router returns the HTTP handler of this process, built on first use.
 func (a *App) Router() http.Handler {
+	a.routerOnce.Do(func() { a.router = a.buildRouter() })
+	return a.router
+}
+
+func (a *App) buildRouter() http.Handler {
 	proxies := make([]string, len(a.Cfg.TrustedProxies))
 	for i, p := range a.Cfg.TrustedProxies {
 		proxies[i] = p.String()
@@ -27,7 +32,7 @@ func (a *App) Router() http.Handler {
 		metrics = nil // served on its own listener
 	}
 	r, _ := api.NewRouter(api.Deps{
-		People: a.People, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem,
+		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
