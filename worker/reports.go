@@ -58,11 +58,11 @@ func (h *Handlers) reportExport(ctx context.Context, t *asynq.Task) error {
 	if err := decodePayload(t, &p); err != nil {
 		return err
 	}
-	loc, err := h.location(ctx)
+	st, err := h.Store(ctx)
 	if err != nil {
 		return err
 	}
-	err = h.Reports.Export(ctx, p.ReportID, loc)
+	err = h.Reports.Export(ctx, p.ReportID, st.Location(), time.Weekday(st.WeekStartsOn%7))
 	if err == nil {
 		return nil
 	}

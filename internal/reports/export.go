@@ -15,6 +15,7 @@ type Query struct {
 	From, To     time.Time // days in the store's zone, To inclusive
 	DepartmentID *int64
 	Location     *time.Location
+	WeekStart    time.Weekday // the store's first day of the week
 }
 
 // Source streams the rows of one report kind. Values are string, int64,
@@ -33,7 +34,7 @@ var ErrPermanent = errors.New("reports: permanent failure")
 // report ready and emits report.ready in one transaction guarded by the
 // status, so however often a task is delivered (a worker killed mid-export
 // and its lease recovered) the report completes exactly once.
-func (s *Service) Export(ctx context.Context, id int64, loc *time.Location) error {
+func (s *Service) Export(ctx context.Context, id int64, loc *time.Location, weekStart time.Weekday) error {
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func (s *Service) Export(ctx context.Context, id int64, loc *time.Location) erro
 	}
 	from, _ := time.ParseInLocation(dayLayout, r.From, loc)
 	to, _ := time.ParseInLocation(dayLayout, r.To, loc)
-	q := Query{From: from, To: to, DepartmentID: r.DepartmentID, Location: loc}
+	q := Query{From: from, To: to, DepartmentID: r.DepartmentID, Location: loc, WeekStart: weekStart}
 
 	rows, size, err := s.write(ctx, r, src, q)
 	if err != nil {

@@ -139,7 +139,7 @@ func TestExportOnceEachFormat(t *testing.T) {
 				t.Fatalf("%s: create %+v %v", tc.desc, r, err)
 			}
 			for i := 0; i < 2; i++ { // a redelivered task does nothing more
-				if err := e.svc.Export(ctx, r.ID, loc); err != nil {
+				if err := e.svc.Export(ctx, r.ID, loc, time.Monday); err != nil {
 					t.Fatalf("%s: export: %v", tc.desc, err)
 				}
 			}
@@ -171,7 +171,7 @@ func TestExportFailsWithReason(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Export(ctx, r.ID, time.UTC); err != nil {
+		if err := e.svc.Export(ctx, r.ID, time.UTC, time.Monday); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := e.svc.Get(ctx, e.admin, r.ID)
