@@ -245,10 +245,13 @@ func (f *Fleet) close() {
 // this is an EC2 instance): it drains the registered drainers (the hub adds
 // itself with AddDrainer), the worker, completes the action, then stops the
 // process through stop.
-func (a *App) watchLifecycle(ctx context.Context, stop context.CancelFunc, wg *sync.WaitGroup, withWorker bool) {
+func (a *App) watchLifecycle(ctx context.Context, stop context.CancelFunc, wg *sync.WaitGroup, serving, withWorker bool) {
 	l := a.Fleet.Lifecycle
 	if l == nil || l.InstanceID == "" {
 		return
+	}
+	if serving {
+		l.Drainers = append(l.Drainers, a) // the hub's sockets first
 	}
 	if withWorker {
 		l.Drainers = append(l.Drainers, workerDrainer{a.Fleet})
@@ -261,13 +264,7 @@ func (a *App) watchLifecycle(ctx context.Context, stop context.CancelFunc, wg *s
 	}()
 }
 
-// AddDrainer registers a component (the hub) to drain before this instance
-// terminates. Call it before Serve.
-func (a *App) AddDrainer(d ops.Drainer) {
-	if a.Fleet.Lifecycle != nil {
-		a.Fleet.Lifecycle.Drainers = append(a.Fleet.Lifecycle.Drainers, d)
-	}
-}
+var _ ops.Drainer = (*App)(nil)
 
 // nodeName names this node in metrics: the instance id, else the host name.
 func (a *App) nodeName() string {
@@ -276,4 +273,12 @@ func (a *App) nodeName() string {
 	}
 	h, _ := os.Hostname()
 	return h
+}
+
+// connectedSockets is this node's open WebSocket count (0 on a worker node).
+func (a *App) connectedSockets() int {
+	if a.Hub == nil {
+		return 0
+	}
+	return a.Hub.Stats().Conns
 }
