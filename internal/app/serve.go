@@ -11,6 +11,7 @@ import (
 
 	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/api"
+	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/web"
 	"github.com/crumbcommander/crumb/worker"
@@ -36,6 +37,8 @@ func (a *App) buildRouter() http.Handler {
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
+		Reports: a.Fleet.Reports, Notify: a.Fleet.Notify, Mailbox: a.Fleet.Mailbox,
+		Queues: &ops.Queues{Inspector: a.Fleet.Inspector}, SNSHook: a.Fleet.SNSHook, Files: a.Fleet.Files,
 	})
 	return r
 }
@@ -49,6 +52,12 @@ func (a *App) Handlers() *worker.Handlers {
 			st, err := a.People.GetStore(ctx)
 			return st.EventRetentionDays, err
 		},
+		Store: a.People.GetStore, Writer: a.Writer, Notify: a.Fleet.Notify, Mail: a.Fleet.Mail,
+		BaseURL: a.Cfg.BaseURL.String(), Queue: a.Fleet.Tasks, Inspector: a.Fleet.Inspector,
+		Reports: a.Fleet.Reports, Metrics: a.Fleet.Metrics, Drain: a.Fleet.drain,
+		Shifts: worker.RosterShifts{Roster: a.Roster},
+		Gauges: &worker.Gauges{Node: a.nodeName(), ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) },
+			ConnectedSockets: a.connectedSockets},
 	}}
 }
 
@@ -154,6 +163,7 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	} else {
 		close(workerDone)
 	}
+	a.watchLifecycle(runCtx, stop, &wg, true, withWorker)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -195,6 +205,11 @@ func (a *App) Work(ctx context.Context) error {
 		go metricsSrv.ListenAndServe()
 		defer metricsSrv.Close()
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	a.watchLifecycle(ctx, stop, &wg, false, true)
 	// Events the worker's tasks commit are relayed from here too (the sweep
 	// of the serving nodes would otherwise pick them up later).
 	relayDone := make(chan struct{})
