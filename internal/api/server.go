@@ -16,6 +16,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -26,6 +27,8 @@ type Deps struct {
 	Sessions *auth.Sessions
 	Audit    *audit.Service
 	Idem     *idem.Store
+	// Bakery is the bakery's sheets and catalogue; nil leaves /bakery unmounted.
+	Bakery *bakery.Service
 	// Ready reports whether the database and Redis answer.
 	Ready func(ctx context.Context) error
 	// Metrics is the registry /metrics serves; nil disables /metrics on this router.
@@ -95,6 +98,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountDepartments(authed)
 	s.mountEmployees(authed)
 	s.mountAudit(authed)
+	s.mountBakery(authed)
 	return r, s
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/idem"
@@ -44,6 +45,7 @@ type App struct {
 	People   *people.Service
 	Audit    *audit.Service
 	Idem     *idem.Store
+	Bakery   *bakery.Service
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -83,6 +85,7 @@ func (a *App) open(ctx context.Context) error {
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
+	a.Bakery = bakery.New(a.Writer, a.People, a.Redis)
 	return nil
 }
 
