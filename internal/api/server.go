@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/bakery"
@@ -29,6 +30,8 @@ type Deps struct {
 	Idem     *idem.Store
 	// Bakery is the bakery's sheets and catalogue; nil leaves /bakery unmounted.
 	Bakery *bakery.Service
+	// Attendance is clock in/out, kiosk PINs and the live floor; nil leaves /attendance unmounted.
+	Attendance *attendance.Service
 	// Ready reports whether the database and Redis answer.
 	Ready func(ctx context.Context) error
 	// Metrics is the registry /metrics serves; nil disables /metrics on this router.
@@ -99,6 +102,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountEmployees(authed)
 	s.mountAudit(authed)
 	s.mountBakery(authed)
+	s.mountAttendance(authed)
 	return r, s
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/bakery"
@@ -40,12 +41,13 @@ type App struct {
 	miniredis *miniredis.Miniredis
 	Metrics   *prometheus.Registry
 
-	Writer   *outbox.Writer
-	Sessions *auth.Sessions
-	People   *people.Service
-	Audit    *audit.Service
-	Idem     *idem.Store
-	Bakery   *bakery.Service
+	Writer     *outbox.Writer
+	Sessions   *auth.Sessions
+	People     *people.Service
+	Audit      *audit.Service
+	Idem       *idem.Store
+	Bakery     *bakery.Service
+	Attendance *attendance.Service
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -86,6 +88,8 @@ func (a *App) open(ctx context.Context) error {
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
 	a.Bakery = bakery.New(a.Writer, a.People, a.Redis)
+	// Shifts stays nil until the roster's shifts table exists (issue 3).
+	a.Attendance = attendance.New(a.Writer, a.People, nil, a.Redis)
 	return nil
 }
 

@@ -27,8 +27,8 @@ func (a *App) Router() http.Handler {
 	}
 	r, _ := api.NewRouter(api.Deps{
 		People: a.People, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem,
-		Bakery: a.Bakery,
-		Ready:  a.Ready, Metrics: metrics, Web: web.Handler(),
+		Bakery: a.Bakery, Attendance: a.Attendance,
+		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
 	})
