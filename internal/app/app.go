@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -48,6 +50,9 @@ type App struct {
 	Idem       *idem.Store
 	Bakery     *bakery.Service
 	Attendance *attendance.Service
+
+	routerOnce sync.Once
+	router     http.Handler
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -161,4 +166,14 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// SetClock replaces the clock of every domain service (tests).
+func (a *App) SetClock(clock func() time.Time) {
+	a.Clock = clock
+	a.Writer.Clock = clock
+	a.People.Limiter.Clock = clock
+	a.Idem.Clock = clock
+	a.Bakery.Counts.Clock = clock
+	a.Attendance.PINs.Clock = clock
 }

@@ -127,6 +127,11 @@ func ValidatePIN(pin string) string {
 // SetPIN sets the kiosk PIN of a person: themselves, or anyone when p is an
 // admin (who may also set or clear the badge).
 func (s *Service) SetPIN(ctx context.Context, p auth.Principal, employeeID int64, in PINInput) error {
+	if p.UserID != employeeID {
+		if _, err := s.People.GetEmployee(ctx, p, employeeID); err != nil {
+			return err // 404 for people the caller may not know
+		}
+	}
 	switch {
 	case p.Role == auth.RoleKiosk:
 		return apperr.New(apperr.Forbidden, "a kiosk has no PIN")
