@@ -96,7 +96,9 @@ var attendanceMatrix = map[string]matrixRow{
 		want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)},
 	},
 	"GET /api/v1/attendance/live": {
-		path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/attendance/live?department_id=%d", f.dept(sc)) },
+		path: func(f *fixture, sc scope) string {
+			return fmt.Sprintf("/api/v1/attendance/live?department_id=%d", f.dept(sc))
+		},
 		want: map[string][2]int{"admin": same(200), "manager": {200, 403}, "employee": same(403)},
 	},
 	// Clock rows use fresh callers (never clocked in); the bootstrap admin

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -413,4 +415,88 @@ func TestCountRateLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestSocketCountMessage(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		it := firstItem(t, e, bakery.KindTrayUp)
+		msg := func(s string) []byte { return []byte(strings.ReplaceAll(s, "ITEM", strconv.FormatInt(it.ID, 10))) }
+		for _, tc := range []struct {
+			desc string
+			raw  string
+			code apperr.Code
+		}{
+			{"not json", `{"type":"bakery.count",`, apperr.BadRequest},
+			{"unknown field", `{"type":"bakery.count","date":"2026-03-08","kind":"trayup","item_id":ITEM,"delta":1,"shop":1}`, apperr.BadRequest},
+			{"bad date", `{"type":"bakery.count","date":"08/03/2026","kind":"trayup","item_id":ITEM,"delta":1}`, apperr.ValidationFailed},
+			{"negative", `{"type":"bakery.count","date":"2026-03-08","kind":"trayup","item_id":ITEM,"delta":-1}`, apperr.ValidationFailed},
+			{"other department", `{"type":"bakery.count","date":"2026-03-08","kind":"trayup","item_id":ITEM,"delta":1}`, apperr.Forbidden},
+		} {
+			t.Run(tc.desc, func(t *testing.T) {
+				p := e.baker
+				if tc.code == apperr.Forbidden {
+					p = e.deliWorker
+				}
+				_, err := e.svc.HandleSocketCount(ctx, p, msg(tc.raw))
+				wantCode(t, err, tc.code)
+			})
+		}
+		reply, err := e.svc.HandleSocketCount(ctx, e.baker, msg(`{"type":"bakery.count","ref":"tap-1","date":"2026-03-08","kind":"trayup","item_id":ITEM,"delta":3}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := reply.(bakery.SocketCounted)
+		if !ok || got.Ref != "tap-1" || got.Type != "bakery.counted" || got.Count.Count != 3 || got.Count.ItemID != it.ID || got.Count.Date != "2026-03-08" {
+			t.Errorf("reply: %#v", reply)
+		}
+	})
+}
+
+// BenchmarkCount measures one +1 on a shared sheet (several goroutines,
+// same item): the serialised path of the busiest sheet.
+func BenchmarkCount(b *testing.B) {
+	for _, dialect := range testutil.Dialects {
+		b.Run(string(dialect), func(b *testing.B) {
+			d := testutil.NewDB(b, dialect)
+			ctx := context.Background()
+			w := outbox.NewWriter(d, nil)
+			ppl := &people.Service{W: w}
+			if err := ppl.EnsureStore(ctx, "Bench", "America/Halifax"); err != nil {
+				b.Fatal(err)
+			}
+			name := "Bakery"
+			dep, err := ppl.CreateDepartment(ctx, auth.System, people.DepartmentInput{Name: &name})
+			if err != nil {
+				b.Fatal(err)
+			}
+			svc := bakery.New(w, ppl, nil) // no Redis: no rate limit in the benchmark
+			p := auth.Principal{UserID: 1, Role: auth.RoleEmployee, DeptIDs: []int64{dep.ID}}
+			items, err := svc.ListItems(ctx, p, bakery.ItemFilter{Kind: bakery.KindRTU})
+			if err != nil {
+				b.Fatal(err)
+			}
+			loc, _ := time.LoadLocation("America/Halifax")
+			y, m, dd := time.Now().In(loc).Date()
+			day := time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
+			b.SetParallelism(2)
+			b.ResetTimer()
+			var n atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					delta := 1
+					if i%2 == 0 {
+						delta = -1
+					}
+					_, err := svc.Count(ctx, p, day, bakery.KindRTU, bakery.CountInput{ItemID: items[0].ID, Delta: &delta})
+					if err != nil && !apperr.Is(err, apperr.ValidationFailed) {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
