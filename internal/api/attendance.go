@@ -39,6 +39,9 @@ func (s *Server) listAttendance(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if len(c.Query("to")) == len("2006-01-02") {
+		f.To = f.To.AddDate(0, 0, 1) // a calendar date includes its day
+	}
 	if f.DepartmentID, err = queryInt64(c, "department_id"); err != nil {
 		s.fail(c, err)
 		return

@@ -295,3 +295,16 @@ func (s *Service) toggleBreak(ctx context.Context, tx *outbox.Tx, employeeID int
 	emitDept(tx, r.dept(), typ, r.event(employeeID, now))
 	return r.ID, nil
 }
+
+// ClockedIn reports whether a person clocked in for a shift: a record
+// linked to it, or (for a clock-in that could not be linked) a record of
+// the person that is open now. The worker's no-show check asks this.
+func (s *Service) ClockedIn(ctx context.Context, shiftID, employeeID int64) (bool, error) {
+	var n int
+	err := s.W.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM attendance_records
+		WHERE employee_id = ? AND (shift_id = ? OR open_employee_id = ?)`, employeeID, shiftID, employeeID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("attendance: clocked in: %w", err)
+	}
+	return n > 0, nil
+}

@@ -143,6 +143,20 @@ func TestClockInOutAndBreaks(t *testing.T) {
 		if err != nil || rec.ShiftID != nil {
 			t.Fatalf("unscheduled clock-in: %v %+v", err, rec)
 		}
+		for _, tc := range []struct {
+			desc            string
+			shift, employee int64
+			want            bool
+		}{
+			{"alice worked shift 7", 7, e.alice.UserID, true},
+			{"manager never clocked in", 7, e.manager.UserID, false},
+			{"bob is in now (unscheduled)", 8, e.bob.UserID, true},
+			{"alice is out and had no shift 8", 8, e.alice.UserID, false},
+		} {
+			if got, err := e.svc.ClockedIn(ctx, tc.shift, tc.employee); err != nil || got != tc.want {
+				t.Errorf("%s: %v %v", tc.desc, got, err)
+			}
+		}
 		list, err := e.svc.List(ctx, e.manager, attendance.Filter{})
 		if err != nil || len(list.Items) != 2 {
 			t.Fatalf("list: %v %+v", err, list)
