@@ -46,6 +46,7 @@ type env struct {
 
 func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
+	auth.UseCheapHashingForTests()
 	ctx := context.Background()
 	// 2026-03-09 12:00 UTC is 09:00 ADT, the Monday after spring forward.
 	clock := testutil.NewClock(time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC))
@@ -290,7 +291,8 @@ func TestKioskPINs(t *testing.T) {
 				t.Errorf("%s: %v", tc.desc, err)
 			}
 		}
-		wantCode(t, e.svc.SetPIN(ctx, e.alice, e.bob.UserID, attendance.PINInput{PIN: "2580"}), apperr.Forbidden)
+		wantCode(t, e.svc.SetPIN(ctx, e.alice, e.bob.UserID, attendance.PINInput{PIN: "2580"}), apperr.NotFound)
+		wantCode(t, e.svc.SetPIN(ctx, e.manager, e.bob.UserID, attendance.PINInput{PIN: "2580"}), apperr.Forbidden)
 		if err := e.svc.SetPIN(ctx, e.admin, e.bob.UserID, attendance.PINInput{PIN: "1357", Badge: ptr("B-0042")}); err != nil {
 			t.Fatal(err)
 		}
