@@ -20,11 +20,13 @@ import (
 	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/roster"
 )
 
 // Deps are the domain services the router calls. internal/app builds them.
 type Deps struct {
 	People   *people.Service
+	Roster   *roster.Service
 	Sessions *auth.Sessions
 	Audit    *audit.Service
 	Idem     *idem.Store
@@ -93,6 +95,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 
 	v1 := r.Group("/api/v1", s.limitBody, s.csrfCheck)
 	v1.POST("/auth/login", s.login)
+	s.mountICalFeed(v1)
 
 	authed := v1.Group("", s.authenticate, s.idempotency)
 	authed.POST("/auth/logout", s.logout)
@@ -101,6 +104,12 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountDepartments(authed)
 	s.mountEmployees(authed)
 	s.mountAudit(authed)
+	s.mountShifts(authed)
+	s.mountSchedules(authed)
+	s.mountTimeOff(authed)
+	s.mountSwaps(authed)
+	s.mountAvailability(authed)
+	s.mountICalToken(authed)
 	s.mountBakery(authed)
 	s.mountAttendance(authed)
 	return r, s

@@ -28,6 +28,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/roster"
 	"github.com/crumbcommander/crumb/migrations"
 )
 
@@ -46,6 +47,7 @@ type App struct {
 	Writer     *outbox.Writer
 	Sessions   *auth.Sessions
 	People     *people.Service
+	Roster     *roster.Service
 	Audit      *audit.Service
 	Idem       *idem.Store
 	Bakery     *bakery.Service
@@ -90,11 +92,11 @@ func (a *App) open(ctx context.Context) error {
 	a.Writer = outbox.NewWriter(d, a.Clock)
 	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
+	a.Roster = &roster.Service{W: a.Writer, People: a.People}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
 	a.Bakery = bakery.New(a.Writer, a.People, a.Redis)
-	// Shifts stays nil until the roster's shifts table exists (issue 3).
-	a.Attendance = attendance.New(a.Writer, a.People, nil, a.Redis)
+	a.Attendance = attendance.New(a.Writer, a.People, attendance.SQLShifts{}, a.Redis)
 	return nil
 }
 

@@ -31,7 +31,7 @@ func (a *App) buildRouter() http.Handler {
 		metrics = nil // served on its own listener
 	}
 	r, _ := api.NewRouter(api.Deps{
-		People: a.People, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem,
+		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem,
 		Bakery: a.Bakery, Attendance: a.Attendance,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
