@@ -71,7 +71,9 @@ func (e *env) dept(name string) int64 {
 var personSeq int
 
 // person creates someone and returns their id and a session token.
-func (e *env) person(role auth.Role, depts ...int64) (int64, string) { return e.personTB(e.t, role, depts...) }
+func (e *env) person(role auth.Role, depts ...int64) (int64, string) {
+	return e.personTB(e.t, role, depts...)
+}
 
 func (e *env) personTB(_ testing.TB, role auth.Role, depts ...int64) (int64, string) {
 	e.t.Helper()

@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
@@ -34,6 +35,8 @@ type Deps struct {
 	Bakery *bakery.Service
 	// Attendance is clock in/out, kiosk PINs and the live floor; nil leaves /attendance unmounted.
 	Attendance *attendance.Service
+	// Hub serves GET /api/v1/ws; nil answers 503 there.
+	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
 	Ready func(ctx context.Context) error
 	// Metrics is the registry /metrics serves; nil disables /metrics on this router.
@@ -110,6 +113,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountSwaps(authed)
 	s.mountAvailability(authed)
 	s.mountICalToken(authed)
+	s.mountWS(v1)
 	s.mountBakery(authed)
 	s.mountAttendance(authed)
 	return r, s

@@ -585,6 +585,7 @@ func loadRules(ctx context.Context, q querier, st people.Store, emp int64, iv In
 	r.Availability, err = loadWindows(ctx, q, emp)
 	return r, err
 }
+
 // parseRange reads the from/to query values: RFC 3339 instants, or dates
 // read in the store's zone (the store is only loaded for dates).
 func (s *Service) parseRange(ctx context.Context, vals ...string) (time.Time, time.Time, error) {
