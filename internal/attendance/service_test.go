@@ -377,3 +377,53 @@ func TestLiveFloor(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestNightShiftsAcrossDST clocks real records over the two DST nights of
+// 2026 in Halifax: the spring-forward night is an hour shorter, the
+// fall-back night an hour longer, and lateness is measured in real minutes.
+func TestNightShiftsAcrossDST(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		for _, tc := range []struct {
+			desc              string
+			start, end        time.Time // the shift, 22:00 to 06:00 local
+			arrive            time.Duration
+			worked, late, brk int
+		}{
+			{"spring forward", time.Date(2026, 3, 8, 2, 0, 0, 0, time.UTC), time.Date(2026, 3, 8, 9, 0, 0, 0, time.UTC), 10 * time.Minute, 7*60 - 10 - 30, 10, 30},
+			{"fall back", time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), 3 * time.Minute, 9*60 - 3 - 30, 0, 30},
+		} {
+			t.Run(tc.desc, func(t *testing.T) {
+				e.shifts.list = []attendance.PlannedShift{{ID: 50, DepartmentID: e.dept, EmployeeID: e.alice.UserID, StartsAt: tc.start, EndsAt: tc.end}}
+				e.clock.Set(tc.start.Add(tc.arrive))
+				in, err := e.svc.Clock(ctx, e.alice, attendance.ActClockIn, attendance.ClockInput{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A 30-minute break that straddles 02:00 local.
+				e.clock.Set(tc.start.Add(3*time.Hour + 45*time.Minute))
+				if _, err := e.svc.Clock(ctx, e.alice, attendance.ActBreakStart, attendance.ClockInput{}); err != nil {
+					t.Fatal(err)
+				}
+				e.clock.Advance(30 * time.Minute)
+				if _, err := e.svc.Clock(ctx, e.alice, attendance.ActBreakEnd, attendance.ClockInput{}); err != nil {
+					t.Fatal(err)
+				}
+				e.clock.Set(tc.end)
+				if _, err := e.svc.Clock(ctx, e.alice, attendance.ActClockOut, attendance.ClockInput{}); err != nil {
+					t.Fatal(err)
+				}
+				list, err := e.svc.List(ctx, e.admin, attendance.Filter{From: tc.start.Add(-time.Hour), To: tc.end, EmployeeID: e.alice.UserID})
+				if err != nil || len(list.Items) != 1 || list.Items[0].ID != in.ID {
+					t.Fatalf("list: %v %+v", err, list.Items)
+				}
+				r := list.Items[0]
+				if r.WorkedMinutes != tc.worked || r.LateMinutes != tc.late || r.BreakMinutes != tc.brk || r.EarlyLeaveMinutes != 0 {
+					t.Errorf("worked %d late %d break %d early %d; want %d %d %d 0", r.WorkedMinutes, r.LateMinutes, r.BreakMinutes,
+						r.EarlyLeaveMinutes, tc.worked, tc.late, tc.brk)
+				}
+			})
+		}
+	})
+}
