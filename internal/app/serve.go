@@ -11,6 +11,7 @@ import (
 
 	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/api"
+	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/web"
@@ -34,6 +35,7 @@ func (a *App) buildRouter() http.Handler {
 	}
 	r, _ := api.NewRouter(api.Deps{
 		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Hub: a.Hub,
+		Bakery: a.Bakery, Attendance: a.Attendance,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
@@ -79,6 +81,7 @@ func (a *App) StartRealtime() (stop func(), err error) {
 	opts := a.HubOptions
 	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
 	a.Hub = hub.New(opts)
+	a.Hub.Handle(bakery.EventCount, a.Bakery.HandleSocketCount)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- a.Hub.Run(hubCtx) }()
