@@ -1,0 +1,134 @@
+// Manager dashboard: the live floor, late/no-show alerts as they happen,
+// coverage by hour against the schedule (hand-drawn SVG), open shifts and
+// pending time-off and swap requests.
+import { h, mount, alertBox, toast, unavailable, fmtTime, fmtDay, addDays } from "../ui.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
+
+export async function render(main, ctx) {
+  const { api, me } = ctx;
+  const depts = ctx.departments.filter((d) => me.role === "admin" || me.department_ids.includes(d.id));
+  const alerts = h("ul.list", { id: "alerts", "aria-live": "polite" });
+  const s = {
+    floor: h("section.card", { id: "floor", "aria-labelledby": "h-floor" }),
+    alerts: h("section.card", { "aria-labelledby": "h-alerts" }, h("h2", { id: "h-alerts" }, "Alerts"), alerts),
+    coverage: h("section.card", { id: "coverage", "aria-labelledby": "h-cov" }),
+    open: h("section.card", { id: "open", "aria-labelledby": "h-open" }),
+    timeoff: h("section.card", { id: "pending-timeoff", "aria-labelledby": "h-to" }),
+    swaps: h("section.card", { id: "pending-swaps", "aria-labelledby": "h-sw" }),
+  };
+  mount(main, h("div.stack", h("h1", "Today on the floor"), h("div.grid", Object.values(s))));
+  let todayShifts = [], live = [];
+  const name = (id) => { const p = ctx.peopleById && ctx.peopleById.get(id); return p ? `${p.first_name} ${p.last_name}` : `#${id}`; };
+  ctx.peopleById = ctx.peopleById || new Map();
+  api.all("/employees").then((list) => { list.forEach((p) => ctx.peopleById.set(p.id, p)); drawFloor(); }).catch(() => {});
+
+  async function loadShifts() {
+    const from = new Date(); from.setHours(0, 0, 0, 0);
+    const to = addDays(from, 1);
+    try {
+      const lists = await Promise.all(depts.map((d) => api.get("/shifts" + api.qs({ department_id: d.id, from: from.toISOString(), to: addDays(from, 7).toISOString() }))));
+      const all = lists.flatMap((p) => p.items || []);
+      todayShifts = all.filter((x) => new Date(x.starts_at) < to && x.status === "published");
+      const open = all.filter((x) => x.employee_id === null && x.status === "published");
+      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), open.length ? h("ul.list", open.map((x) => h("li",
+        h("span", `${fmtDay(x.starts_at)} ${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}`), h("span.badge.warn", "unfilled")))) : h("p.empty", "Every shift this week has someone."));
+    } catch (err) {
+      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), err.missing ? unavailable("Scheduling") : alertBox("error", err.message));
+    }
+    drawCoverage();
+  }
+
+  async function loadLive() {
+    try {
+      const res = await api.get("/attendance/live");
+      live = Array.isArray(res) ? res : (res.items || res.people || []);
+      drawFloor();
+    } catch (err) {
+      live = null;
+      mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), err.missing ? unavailable("The live floor") : alertBox("error", err.message));
+    }
+    drawCoverage();
+  }
+
+  function statusOf(x) { return x.status || x.state || (x.late ? "late" : x.clocked_in_at || x.in_at ? "in" : "not_arrived"); }
+  function drawFloor() {
+    if (live === null) return;
+    const badge = { in: "ok", on_break: "info", break: "info", late: "danger", no_show: "danger", not_arrived: "warn" };
+    const label = { in: "in", on_break: "on break", break: "on break", late: "late", no_show: "no-show", not_arrived: "not arrived", out: "left" };
+    const groups = {};
+    for (const x of live) (groups[statusOf(x)] = groups[statusOf(x)] || []).push(x);
+    mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"),
+      h("p.small.muted", Object.entries(groups).map(([k, v]) => `${v.length} ${label[k] || k}`).join(" · ") || "Nobody scheduled right now."),
+      h("div.floor", live.map((x) => h("div.person", h("span", x.employee_name || name(x.employee_id)),
+        h(`span.badge.${badge[statusOf(x)] || "info"}`, label[statusOf(x)] || statusOf(x))))));
+  }
+
+  function drawCoverage() {
+    const W = 480, H = 160, top = 10, bottom = 20, left = 24;
+    const hours = [...Array(24).keys()];
+    const day = new Date(); day.setHours(0, 0, 0, 0);
+    const at = (hr) => new Date(day.getTime() + hr * 3600000);
+    const sched = hours.map((hr) => todayShifts.filter((x) => new Date(x.starts_at) <= at(hr + 0.5) && new Date(x.ends_at) > at(hr + 0.5) && x.employee_id !== null).length);
+    const nowH = new Date().getHours();
+    const inNow = (live || []).filter((x) => ["in", "on_break", "break"].includes(statusOf(x))).length;
+    const max = Math.max(2, ...sched, inNow);
+    const bw = (W - left) / 24, y = (v) => top + (H - top - bottom) * (1 - v / max);
+    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "cov-desc" },
+      svg("desc", { id: "cov-desc" }), ...hours.map((hr) => svg("rect", { class: "bar-sched", x: left + hr * bw + 1, y: y(sched[hr]), width: bw - 2, height: H - bottom - y(sched[hr]) })),
+      svg("rect", { class: "bar-in", x: left + nowH * bw + bw / 4, y: y(inNow), width: bw / 2, height: H - bottom - y(inNow) }),
+      svg("line", { class: "now", x1: left + (nowH + new Date().getMinutes() / 60) * bw, x2: left + (nowH + new Date().getMinutes() / 60) * bw, y1: top, y2: H - bottom }),
+      ...[0, 6, 12, 18].map((hr) => svg("text", { x: left + hr * bw, y: H - 5 }, `${hr}:00`)),
+      svg("text", { x: 0, y: y(max) + 8 }, String(max)), svg("text", { x: 0, y: H - bottom }, "0"));
+    chart.querySelector("desc").textContent = `Scheduled people per hour today; ${sched[nowH]} scheduled and ${inNow} clocked in now.`;
+    mount(s.coverage, h("h2", { id: "h-cov" }, "Coverage by hour"), chart,
+      h("p.small.muted", `Grey: scheduled · green: on the floor now (${inNow} of ${sched[nowH]}).`));
+  }
+
+  async function loadTimeOff() {
+    const head = h("h2", { id: "h-to" }, "Time-off requests");
+    try {
+      const page = await api.get("/time-off" + api.qs({ status: "pending" }));
+      const items = (page.items || []).filter((t) => t.status === "pending");
+      mount(s.timeoff, head, items.length ? h("ul.list", items.map((t) => h("li", h("span", `${name(t.employee_id)}: ${t.starts_on} → ${t.ends_on}${t.reason ? " · " + t.reason : ""}`),
+        h("div.row", decide(`/time-off/${t.id}/approve`, "Approve", loadTimeOff), decide(`/time-off/${t.id}/deny`, "Deny", loadTimeOff))))) : h("p.empty", "Nothing waiting."));
+    } catch (err) { mount(s.timeoff, head, err.missing ? unavailable("Time off") : alertBox("error", err.message)); }
+  }
+
+  async function loadSwaps() {
+    const head = h("h2", { id: "h-sw" }, "Swap requests");
+    try {
+      const page = await api.get("/swap-requests" + api.qs({ status: "accepted" }));
+      const items = page.items || [];
+      mount(s.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", h("span", `Shift #${r.shift_id}: ${name(r.from_employee_id)} → ${name(r.to_employee_id)} `, h("span.badge", r.status)),
+        h("div.row", decide(`/swap-requests/${r.id}/approve`, "Approve", loadSwaps), decide(`/swap-requests/${r.id}/deny`, "Deny", loadSwaps))))) : h("p.empty", "Nothing waiting."));
+    } catch (err) { mount(s.swaps, head, err.missing ? unavailable("Swaps") : alertBox("error", err.message)); }
+  }
+
+  function decide(path, label, then) {
+    return h("button", { type: "button", class: label === "Approve" ? "primary" : "", onclick: async () => {
+      try { await api.post(path); toast(`${label}d.`); then(); } catch (err) { toast(err.message); }
+    } }, label);
+  }
+
+  function addAlert(kind, d) {
+    const li = h("li", h("span", `${d.employee_name || name(d.employee_id)} — ${kind === "no_show" ? "no-show" : `late ${d.late_minutes || ""} min`} (shift ${fmtTime(d.starts_at)})`),
+      h(`span.badge.${kind === "no_show" ? "danger" : "warn"}`, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    alerts.prepend(li);
+    toast(li.textContent);
+  }
+  mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
+  const offs = [
+    ctx.live.on("attendance.late", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("late", d); loadLive(); }),
+    ctx.live.on("attendance.no_show", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("no_show", d); loadLive(); }),
+    ctx.live.on("attendance.clock_in", loadLive), ctx.live.on("attendance.clock_out", loadLive),
+    ...["schedule.published", "shift.created", "shift.updated", "shift.deleted", "openshift.claimed"].map((t) => ctx.live.on(t, loadShifts)),
+    ctx.live.on("timeoff.requested", loadTimeOff), ctx.live.on("timeoff.decided", loadTimeOff),
+    ctx.live.on("swap.requested", loadSwaps), ctx.live.on("swap.decided", loadSwaps),
+    ctx.live.onReset(() => { loadShifts(); loadLive(); loadTimeOff(); loadSwaps(); }),
+  ];
+  const tick = setInterval(drawCoverage, 60000);
+  loadShifts(); loadLive(); loadTimeOff(); loadSwaps();
+  return { unmount: () => { offs.forEach((f) => f()); clearInterval(tick); } };
+}
