@@ -123,7 +123,11 @@ func (e *env) page(w, h int64) context.Context {
 	e.t.Helper()
 	ctx, cancel := chromedp.NewContext(e.browser, chromedp.WithNewBrowserContext())
 	e.t.Cleanup(cancel)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h)); err != nil {
+	var opts []chromedp.EmulateViewportOption
+	if w < 600 { // a phone: mobile metrics, touch, overlay scrollbars
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h, opts...)); err != nil {
 		e.t.Fatal(err)
 	}
 	return ctx

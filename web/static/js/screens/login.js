@@ -8,7 +8,7 @@ export function render(main, ctx) {
   const msg = h("div", { id: "login-msg", "aria-live": "assertive" });
   const submit = h("button.primary", { type: "submit" }, "Sign in");
   const form = h("form.card.stack", { novalidate: true, "aria-labelledby": "login-title" },
-    h("h1", { id: "login-title" }, "🥐 CrumbCommander"),
+    h("h1.row", { id: "login-title" }, h("img", { src: "/icon.svg", alt: "", width: 40, height: 40 }), "CrumbCommander"),
     h("p.muted", "Sign in to see your schedule."),
     msg, email, password, submit);
   form.addEventListener("submit", async (e) => {
