@@ -13,5 +13,5 @@ import (
 // No event causes a task yet; the e-mail and alert tasks arrive with the
 // worker issue.
 func TasksForEvent(e outbox.Event) ([]*asynq.Task, error) {
-	return nil, nil
+	return pushTasks(e)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/push"
 )
 
 // Queues and their weights: alerts first, reports only with spare capacity.
@@ -62,6 +63,10 @@ type Deps struct {
 	Events   outbox.Reader
 	// Retention returns the event retention in days (a store setting).
 	Retention func(ctx context.Context) (int, error)
+	// Push sends Web Push notifications; nil sends none.
+	Push *push.Service
+	// Location is the store's time zone (for times in messages).
+	Location func(ctx context.Context) (*time.Location, error)
 }
 
 // Handlers implements every task type.
@@ -71,6 +76,7 @@ type Handlers struct{ Deps }
 func (h *Handlers) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeMaintenance, h.maintenance)
+	mux.HandleFunc(TypePush, h.sendPush)
 	return mux
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/push"
 )
 
 // Deps are the domain services the router calls. internal/app builds them.
@@ -26,6 +27,7 @@ type Deps struct {
 	Sessions *auth.Sessions
 	Audit    *audit.Service
 	Idem     *idem.Store
+	Push     *push.Service // nil: no push endpoints
 	// Ready reports whether the database and Redis answer.
 	Ready func(ctx context.Context) error
 	// Metrics is the registry /metrics serves; nil disables /metrics on this router.
@@ -95,6 +97,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountDepartments(authed)
 	s.mountEmployees(authed)
 	s.mountAudit(authed)
+	s.mountPush(authed)
 	return r, s
 }
 

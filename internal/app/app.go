@@ -24,6 +24,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/push"
 	"github.com/crumbcommander/crumb/migrations"
 )
 
@@ -44,6 +45,7 @@ type App struct {
 	People   *people.Service
 	Audit    *audit.Service
 	Idem     *idem.Store
+	Push     *push.Service
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -83,7 +85,7 @@ func (a *App) open(ctx context.Context) error {
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
-	return nil
+	return a.openPush(ctx)
 }
 
 // openRedis connects to CRUMB_REDIS_URL, or starts an in-process Redis

@@ -26,7 +26,7 @@ func (a *App) Router() http.Handler {
 		metrics = nil // served on its own listener
 	}
 	r, _ := api.NewRouter(api.Deps{
-		People: a.People, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem,
+		People: a.People, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Push: a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
@@ -42,6 +42,11 @@ func (a *App) Handlers() *worker.Handlers {
 		Retention: func(ctx context.Context) (int, error) {
 			st, err := a.People.GetStore(ctx)
 			return st.EventRetentionDays, err
+		},
+		Push: a.Push,
+		Location: func(ctx context.Context) (*time.Location, error) {
+			st, err := a.People.GetStore(ctx)
+			return st.Location(), err
 		},
 	}}
 }

@@ -41,10 +41,13 @@ type Service struct {
 	Keys  Keys
 	Clock func() time.Time
 	Log   *slog.Logger
-	// Subscriber is the VAPID contact (mailto: or https: URL).
+	// Subscriber is the VAPID contact: an https: URL or an e-mail address.
 	Subscriber string
 	// HTTP sends to push services; nil uses a client with a 15 s timeout.
 	HTTP *http.Client
+	// AllowLoopbackHTTP accepts http://127.0.0.1 endpoints (tests only:
+	// real push services are https, and loopback would reach our own ports).
+	AllowLoopbackHTTP bool
 }
 
 // Keys is a VAPID key pair, base64url without padding.
@@ -121,7 +124,7 @@ func validKey(s string, min int) bool {
 func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscription, userAgent string) error {
 	f := apperr.Fields{}
 	u, err := url.Parse(in.Endpoint)
-	if err != nil || u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) || u.Host == "" || len(in.Endpoint) > 2048 {
+	if err != nil || u.Scheme != "https" && !(s.AllowLoopbackHTTP && u.Scheme == "http" && isLoopback(u.Hostname())) || u.Host == "" || len(in.Endpoint) > 2048 {
 		f.Add("endpoint", "must be the https URL of a push service")
 	}
 	if !validKey(in.Keys.P256dh, 65) {

@@ -192,7 +192,7 @@ func TestDeliver(t *testing.T) {
 			t.Fatalf("second start got other keys: %v", err)
 		}
 		ps := newPushService(t)
-		svc := &push.Service{DB: d, Keys: keys, Clock: clock.Now, Subscriber: "mailto:ops@example.com"}
+		svc := &push.Service{DB: d, Keys: keys, Clock: clock.Now, Subscriber: "ops@example.com", AllowLoopbackHTTP: true}
 		alice := newUser(t, d, "alice@example.com")
 		bob := newUser(t, d, "bob@example.com")
 		phone, laptop := newBrowser(t), newBrowser(t)
@@ -261,6 +261,7 @@ func TestSubscribeValidation(t *testing.T) {
 		edit  func(s *push.Subscription)
 		field string
 	}{
+		{desc: "loopback endpoint", edit: func(s *push.Subscription) { s.Endpoint = "http://127.0.0.1:6379/" }, field: "endpoint"},
 		{desc: "plain http endpoint", edit: func(s *push.Subscription) { s.Endpoint = "http://push.example.com/x" }, field: "endpoint"},
 		{desc: "short p256dh", edit: func(s *push.Subscription) { s.Keys.P256dh = "AAAA" }, field: "keys.p256dh"},
 		{desc: "missing auth", edit: func(s *push.Subscription) { s.Keys.Auth = "" }, field: "keys.auth"},
