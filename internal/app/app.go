@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -46,6 +48,9 @@ type App struct {
 	Audit    *audit.Service
 	Idem     *idem.Store
 	Push     *push.Service
+
+	routerOnce sync.Once
+	router     http.Handler
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -156,4 +161,15 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// SetClock replaces the clock of every domain service (tests).
+func (a *App) SetClock(clock func() time.Time) {
+	a.Clock = clock
+	a.Writer.Clock = clock
+	a.People.Limiter.Clock = clock
+	a.Idem.Clock = clock
+	if a.Push != nil {
+		a.Push.Clock = clock
+	}
 }

@@ -15,8 +15,13 @@ import (
 	"github.com/crumbcommander/crumb/worker"
 )
 
-// Router builds the HTTP handler of this process.
+// Router returns the HTTP handler of this process, built on first use.
 func (a *App) Router() http.Handler {
+	a.routerOnce.Do(func() { a.router = a.buildRouter() })
+	return a.router
+}
+
+func (a *App) buildRouter() http.Handler {
 	proxies := make([]string, len(a.Cfg.TrustedProxies))
 	for i, p := range a.Cfg.TrustedProxies {
 		proxies[i] = p.String()
