@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,8 +53,17 @@ func needChromium(t *testing.T) {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	needChromium(t)
+	// The socket checks Origin against CRUMB_BASE_URL, so the app must know
+	// its address before it starts: take a free port, then let go of it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPort := ln.Addr().String()
+	ln.Close()
 	vars := map[string]string{
-		"CRUMB_DATA_DIR": t.TempDir(), "CRUMB_ADDR": "127.0.0.1:0", "CRUMB_DEMO": "off", "CRUMB_LOG_LEVEL": "warn",
+		"CRUMB_DATA_DIR": t.TempDir(), "CRUMB_ADDR": hostPort, "CRUMB_BASE_URL": "http://" + hostPort,
+		"CRUMB_DEMO": "off", "CRUMB_LOG_LEVEL": "warn",
 	}
 	cfg, err := config.Load(func(k string) string { return vars[k] })
 	if err != nil {

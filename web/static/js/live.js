@@ -69,6 +69,9 @@ export class Live {
       if (this.ws !== ws) return;
       this.ws = null;
       if (this.stopped) return;
+      // 4001: the session ended; 4002: the person's topics changed.
+      if (ev.code === 4001 || ev.code === 4002) this.dispatch(`close.${ev.code}`, { data: { code: ev.code } });
+      if (this.stopped) return;
       this.setState("offline");
       this.schedule(delayOverride);
       delayOverride = undefined;

@@ -96,6 +96,10 @@ async function boot() {
   const labels = { live: "live", connecting: "connecting…", syncing: "syncing…", offline: "offline" };
   ctx.live.onState((s) => { conn.dataset.state = s; conn.textContent = labels[s] || s; });
   ctx.live.on("employee.updated", () => refreshMe().then(renderNav));
+  ctx.live.on("close.4002", () => refreshMe().then(renderNav));
+  ctx.live.on("close.4001", async () => {
+    if (!(await refreshMe())) { ctx.live.stop(); navigate("/login", true); }
+  });
   ctx.live.on("session.revoked", (d) => {
     if (!d || !d.keep_session_id) { ctx.me = null; ctx.live.stop(); navigate("/login", true); }
   });

@@ -32,8 +32,13 @@ export async function render(main, ctx) {
       const all = lists.flatMap((p) => p.items || []);
       todayShifts = all.filter((x) => new Date(x.starts_at) < to && x.status === "published");
       const open = all.filter((x) => x.employee_id === null && x.status === "published");
-      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), open.length ? h("ul.list", open.map((x) => h("li",
-        h("span", `${fmtDay(x.starts_at)} ${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}`), h("span.badge.warn", "unfilled")))) : h("p.empty", "Every shift this week has someone."));
+      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), open.length ? h("ul.list", open.map((x) => {
+        const claims = h("div.row");
+        api.get(`/shifts/${x.id}/claims`).then((r) => mount(claims, (r.items || []).filter((c) => c.status === "pending").map((c) => h("span.row",
+          h("span.small", `${name(c.employee_id)} wants it`),
+          decide(`/shifts/${x.id}/claims/${c.id}/approve`, "Approve", loadShifts), decide(`/shifts/${x.id}/claims/${c.id}/deny`, "Deny", loadShifts))))).catch(() => {});
+        return h("li", h("span", `${fmtDay(x.starts_at)} ${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}${x.position ? " · " + x.position : ""}`), h("span.badge.warn", "unfilled"), claims);
+      })) : h("p.empty", "Every shift this week has someone."));
     } catch (err) {
       mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), err.missing ? unavailable("Scheduling") : alertBox("error", err.message));
     }
@@ -123,7 +128,7 @@ export async function render(main, ctx) {
     ctx.live.on("attendance.late", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("late", d); loadLive(); }),
     ctx.live.on("attendance.no_show", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("no_show", d); loadLive(); }),
     ctx.live.on("attendance.clock_in", loadLive), ctx.live.on("attendance.clock_out", loadLive),
-    ...["schedule.published", "shift.created", "shift.updated", "shift.deleted", "openshift.claimed"].map((t) => ctx.live.on(t, loadShifts)),
+    ...["schedule.published", "shift.created", "shift.updated", "shift.deleted", "openshift.claimed", "openshift.decided"].map((t) => ctx.live.on(t, loadShifts)),
     ctx.live.on("timeoff.requested", loadTimeOff), ctx.live.on("timeoff.decided", loadTimeOff),
     ctx.live.on("swap.requested", loadSwaps), ctx.live.on("swap.decided", loadSwaps),
     ctx.live.onReset(() => { loadShifts(); loadLive(); loadTimeOff(); loadSwaps(); }),

@@ -247,8 +247,11 @@ export async function render(main, ctx) {
   async function copyLastWeek() {
     try {
       const res = await api.post("/schedules/copy", { department_id: deptId, from_week: ymd(addDays(week, -7)), to_week: ymd(week) }, { idempotencyKey: api.newKey() });
-      const skipped = (res && (res.skipped || res.conflicts)) || [];
-      mount(status, alertBox(skipped.length ? "warn" : "ok", `Copied ${res && (res.copied ?? (res.items || []).length) || 0} shifts as drafts${skipped.length ? `; ${skipped.length} skipped because of conflicts` : ""}.`));
+      const skipped = (res && res.skipped) || [];
+      const created = (res && res.created) || [];
+      mount(status, h("div", { class: `alert ${skipped.length ? "warn" : "ok"}`, role: "status" },
+        `Copied ${created.length} shift${created.length === 1 ? "" : "s"} from last week as drafts${skipped.length ? `; ${skipped.length} skipped:` : "."}`,
+        skipped.length ? h("ul.issues", skipped.map((x) => h("li", `shift #${x.source_shift_id}: ${x.reason}`))) : null));
       await load();
     } catch (err) { showError(status, err); }
   }
