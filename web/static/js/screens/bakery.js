@@ -1,107 +1,145 @@
-// Bakery counter, phone first: big +/- per item, limits shown, live sync with
-// other devices over the socket (bakery.count events) and a visible sync
-// state; finalize makes the sheet read-only.
-import { h, mount, alertBox, toast, unavailable, ymd } from "../ui.js";
+// Bakery counter, phone first: big +/- per item with its limit, counts sent
+// as deltas (over the socket when live, else REST), every device converging
+// on the server's counts (bakery.count events, applied by version), a
+// visible sync state, and finalize. Managers add items to the catalogue.
+import { h, mount, field, alertBox, toast, unavailable, ymd } from "../ui.js";
+
+const KINDS = [["trayup", "Tray-up"], ["rtu", "Ready-to-use pull"]];
 
 export async function render(main, ctx) {
-  const { api } = ctx;
+  const { api, live, me } = ctx;
   const params = new URLSearchParams(location.search);
   let date = params.get("date") || ymd(new Date());
-  let kind = params.get("kind") || "bake";
-  let items = [], sheet = null;
-  const counts = new Map(); // item_id -> {count, version}
-  const pending = new Map(); // item_id -> timer
+  let kind = KINDS.some(([k]) => k === params.get("kind")) ? params.get("kind") : "trayup";
+  let sheet = null;
+  const confirmed = new Map(); // item_id -> {count, version}: the server's word
+  const pending = new Map(); // item_id -> sum of unacknowledged deltas
+  const queue = []; // socket messages awaiting their reply, in order: {ref, item, delta}
+  let refSeq = 0;
+
   const sync = h("span.sync.conn", { id: "sync", role: "status", "aria-live": "polite", dataset: { state: "live" } }, "in sync");
   const list = h("div.counter", { id: "counter" });
   const msg = h("div", { "aria-live": "assertive" });
   const dateIn = h("input", { type: "date", id: "bk-date", value: date });
-  const kindSel = h("select", { id: "bk-kind" }, ["bake", "waste", "order"].map((k) => h("option", { value: k, selected: k === kind || undefined }, k)));
+  const kindSel = h("select", { id: "bk-kind" }, KINDS.map(([k, l]) => h("option", { value: k, selected: k === kind || undefined }, l)));
+  const total = h("p.muted", { id: "bk-total" });
   const finalize = h("button.primary", { type: "button", id: "finalize" }, "Finalize sheet");
+  const catalogue = h("div");
   mount(main, h("div.stack", h("div.row.spread", h("h1", "Bakery counter"), sync),
     h("div.form-row", h("div.field", h("label", { for: "bk-date" }, "Date"), dateIn), h("div.field", h("label", { for: "bk-kind" }, "Sheet"), kindSel)),
-    msg, list, finalize));
+    msg, list, total, finalize, catalogue));
   dateIn.addEventListener("change", () => { date = dateIn.value; load(); });
   kindSel.addEventListener("change", () => { kind = kindSel.value; load(); });
 
-  const setSync = (state, text) => { sync.dataset.state = state; sync.textContent = text; };
-  const offState = ctx.live.onState((st) => { if (st !== "live") setSync("offline", "offline — counts will sync when back"); else if (!pending.size) setSync("live", "in sync"); });
-  const finalized = () => sheet && (sheet.status === "finalized" || sheet.finalized || sheet.finalized_at);
+  const inFlight = () => [...pending.values()].some((d) => d !== 0);
+  function showSync() {
+    if (live.state !== "live") { sync.dataset.state = "offline"; sync.textContent = inFlight() ? "offline — saving over the network" : "offline"; }
+    else if (inFlight()) { sync.dataset.state = "syncing"; sync.textContent = "saving…"; }
+    else { sync.dataset.state = "live"; sync.textContent = "in sync"; }
+  }
+  const isFinal = () => sheet && sheet.status === "finalized";
+  const lines = () => (sheet && sheet.lines) || [];
 
   async function load() {
     history.replaceState({}, "", `/bakery?date=${date}&kind=${kind}`);
     try {
-      const [it, sh] = await Promise.all([api.get("/bakery/items"), api.get(`/bakery/sheets/${date}/${kind}`)]);
-      items = it.items || it || [];
-      sheet = sh;
-      counts.clear();
-      for (const c of sh.counts || sh.items || sh.lines || []) counts.set(c.item_id, { count: c.count, version: c.version });
+      sheet = await api.get(`/bakery/sheets/${date}/${kind}`);
+      confirmed.clear(); pending.clear(); queue.length = 0;
+      for (const l of sheet.lines || []) confirmed.set(l.item_id, { count: l.count, version: l.version });
       mount(msg);
       draw();
+      drawCatalogue();
     } catch (err) {
+      sheet = null;
       mount(list, err.missing ? unavailable("The bakery counter") : alertBox("error", err.message));
       finalize.hidden = true;
     }
+    showSync();
   }
+
+  const shown = (l) => Math.min(l.upper_limit || Infinity, Math.max(0, (confirmed.get(l.item_id)?.count ?? 0) + (pending.get(l.item_id) || 0)));
 
   function draw() {
-    finalize.hidden = !!finalized();
-    if (finalized()) mount(msg, alertBox("info", "This sheet is finalized and read-only."));
-    mount(list, items.length ? items.map((it) => {
-      const c = counts.get(it.id) || { count: 0, version: 0 };
-      const max = it.max ?? it.max_count ?? it.limit, min = it.min ?? it.min_count ?? 0;
-      const out = h("output", { id: `count-${it.id}`, "aria-live": "polite", class: max !== undefined && max !== null && c.count > max ? "over" : "" }, String(c.count));
-      const btn = (delta, label) => h("button", { type: "button", "aria-label": `${label} ${it.name}`, disabled: finalized() || (delta < 0 && c.count <= 0) || undefined,
-        dataset: { item: it.id, delta }, onclick: () => change(it, delta) }, delta > 0 ? "+" : "−");
-      return h("div.count-item", { dataset: { itemId: it.id } },
-        h("div", h("div.name", it.name), h("div.small.muted", [it.unit, max != null ? `limit ${min}–${max}` : null].filter(Boolean).join(" · "))),
-        h("div.count-ctl", btn(-1, "One less"), out, btn(1, "One more")));
-    }) : h("p.empty", "No bakery items yet."));
+    finalize.hidden = isFinal();
+    if (isFinal()) mount(msg, alertBox("info", "This sheet is finalized and read-only."));
+    mount(list, lines().length ? lines().map((l) => {
+      const n = shown(l);
+      const btn = (delta, label) => h("button", { type: "button", "aria-label": `${label} ${l.name}`, dataset: { item: l.item_id, delta },
+        disabled: isFinal() || (delta < 0 ? n <= 0 : l.upper_limit > 0 && n >= l.upper_limit) || undefined, onclick: () => tap(l, delta) }, delta > 0 ? "+" : "−");
+      return h("div.count-item", { dataset: { itemId: l.item_id } },
+        h("div", h("div.name", { id: `name-${l.item_id}` }, l.name), h("div.small.muted", l.upper_limit > 0 ? `limit ${l.upper_limit}` : "no limit")),
+        h("div.count-ctl", { role: "group", "aria-labelledby": `name-${l.item_id}` }, btn(-1, "One less"),
+          h("output", { id: `count-${l.item_id}`, "aria-live": "polite", class: l.upper_limit > 0 && n >= l.upper_limit ? "over" : "" }, String(n)),
+          btn(1, "One more")));
+    }) : h("p.empty", "No items on this sheet yet."));
+    total.textContent = `Total: ${lines().reduce((t, l) => t + shown(l), 0)}`;
   }
 
-  function change(it, delta) {
-    const c = counts.get(it.id) || { count: 0, version: 0 };
-    c.count = Math.max(0, c.count + delta);
-    counts.set(it.id, c);
-    draw();
-    document.querySelector(`[data-item="${it.id}"][data-delta="${delta}"]`)?.focus();
-    clearTimeout(pending.get(it.id));
-    setSync("syncing", "saving…");
-    pending.set(it.id, setTimeout(() => save(it.id), 250));
-  }
-
-  async function save(itemId) {
-    const c = counts.get(itemId);
-    try {
-      const res = await api.put(`/bakery/sheets/${date}/${kind}`, { item_id: itemId, count: c.count });
-      pending.delete(itemId);
-      const line = res && (res.counts || res.items || []).find?.((x) => x.item_id === itemId);
-      if (line) counts.set(itemId, { count: pending.has(itemId) ? c.count : line.count, version: line.version });
-      else if (res && res.version !== undefined && res.item_id === itemId) c.version = res.version;
-      if (!pending.size) setSync("live", "in sync");
-    } catch (err) {
-      pending.delete(itemId);
-      setSync("offline", "not saved");
-      mount(msg, alertBox("error", err.message));
-      load();
+  function tap(l, delta) {
+    pending.set(l.item_id, (pending.get(l.item_id) || 0) + delta);
+    draw(); showSync();
+    document.querySelector(`[data-item="${l.item_id}"][data-delta="${delta}"]`)?.focus();
+    const ref = `c${++refSeq}`;
+    if (live.send({ type: "bakery.count", ref, date, kind, item_id: l.item_id, delta })) {
+      queue.push({ ref, item: l.item_id, delta });
+      return;
     }
+    api.post(`/bakery/sheets/${date}/${kind}/counts`, { item_id: l.item_id, delta })
+      .then((ev) => settle(l.item_id, delta, ev))
+      .catch((err) => { settle(l.item_id, delta, null); mount(msg, alertBox("error", err.message)); });
+  }
+
+  function apply(ev) {
+    if (!ev || ev.date !== date || ev.kind !== kind) return;
+    const c = confirmed.get(ev.item_id);
+    if (c && c.version >= ev.version) return; // older news
+    confirmed.set(ev.item_id, { count: ev.count, version: ev.version });
+  }
+  function settle(item, delta, ev) {
+    pending.set(item, (pending.get(item) || 0) - delta);
+    apply(ev);
+    draw(); showSync();
   }
 
   finalize.addEventListener("click", async () => {
     if (!confirm("Finalize this sheet? Nobody can change it afterwards.")) return;
-    try { sheet = await api.post(`/bakery/sheets/${date}/${kind}/finalize`); toast("Sheet finalized."); load(); }
+    try { sheet = await api.post(`/bakery/sheets/${date}/${kind}/finalize`, {}, { ifMatch: sheet.version }); toast("Sheet finalized."); load(); }
     catch (err) { mount(msg, alertBox("error", err.message)); }
   });
 
-  const offs = [offState,
-    ctx.live.on("bakery.count", (d) => {
-      if (d.date !== date || d.kind !== kind || pending.has(d.item_id)) return;
-      const c = counts.get(d.item_id);
-      if (c && c.version > d.version) return; // older than what we have
-      counts.set(d.item_id, { count: d.count, version: d.version });
-      draw();
+  function drawCatalogue() {
+    if (me.role !== "admin" && me.role !== "manager") { mount(catalogue); return; }
+    const name = field("Item name", { name: "item_name", required: true, maxlength: 80 });
+    const limit = field("Upper limit", { type: "number", name: "upper_limit", min: 1, max: 9999, value: 24 });
+    const m = h("div", { "aria-live": "polite" });
+    const form = h("form.card.stack.no-print", h("h2", `Add an item to ${KINDS.find(([k]) => k === kind)[1]}`), h("div.form-row", name, limit), m,
+      h("button", { type: "submit" }, "Add item"));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try { await api.post("/bakery/items", { kind, name: name.input.value, upper_limit: Number(limit.input.value), sort_order: lines().length + 1 }); toast("Item added."); load(); }
+      catch (err) { name.setError(err.fields && err.fields.name); mount(m, alertBox("error", err.message)); }
+    });
+    mount(catalogue, form);
+  }
+
+  const offs = [
+    live.onState(showSync),
+    live.on("bakery.count", (d) => { apply(d); draw(); }),
+    live.on("bakery.counted", (d, f) => {
+      const i = queue.findIndex((q) => q.ref === f.ref);
+      if (i >= 0) { const [q] = queue.splice(i, 1); settle(q.item, q.delta, d); }
     }),
-    ctx.live.on("bakery.finalized", (d) => { if (d.date === date && d.kind === kind) load(); }),
-    ctx.live.onReset(load)];
+    live.on("error", (_, f) => {
+      if (f.for !== "bakery.count" || !queue.length) return;
+      const q = queue.shift(); // replies come in order
+      settle(q.item, q.delta, null);
+      mount(msg, alertBox("error", (f.error && f.error.message) || "That count was not saved."));
+    }),
+    live.onState((st) => { // a socket that dropped takes its unanswered counts with it: recount from the server
+      if (st !== "live" && queue.length) { queue.length = 0; pending.clear(); load(); }
+    }),
+    live.on("bakery.finalized", (d) => { if (d.date === date && d.kind === kind) load(); }),
+    live.onReset(load)];
   await load();
   return { unmount: () => offs.forEach((f) => f()) };
 }

@@ -19,7 +19,7 @@ export async function render(main, ctx) {
     swaps: h("section.card", { id: "pending-swaps", "aria-labelledby": "h-sw" }),
   };
   mount(main, h("div.stack", h("h1", "Today on the floor"), h("div.grid", Object.values(s))));
-  let todayShifts = [], live = [];
+  let todayShifts = [], live = null;
   const name = (id) => { const p = ctx.peopleById && ctx.peopleById.get(id); return p ? `${p.first_name} ${p.last_name}` : `#${id}`; };
   ctx.peopleById = ctx.peopleById || new Map();
   api.all("/employees").then((list) => { list.forEach((p) => ctx.peopleById.set(p.id, p)); drawFloor(); }).catch(() => {});
@@ -47,8 +47,7 @@ export async function render(main, ctx) {
 
   async function loadLive() {
     try {
-      const res = await api.get("/attendance/live");
-      live = Array.isArray(res) ? res : (res.items || res.people || []);
+      live = await api.get("/attendance/live");
       drawFloor();
     } catch (err) {
       live = null;
@@ -57,38 +56,60 @@ export async function render(main, ctx) {
     drawCoverage();
   }
 
-  function statusOf(x) { return x.status || x.state || (x.late ? "late" : x.clocked_in_at || x.in_at ? "in" : "not_arrived"); }
+  const GROUPS = [["on_floor", "in", "ok"], ["on_break", "on break", "info"], ["late", "late", "danger"], ["not_arrived", "not arrived", "warn"]];
   function drawFloor() {
-    if (live === null) return;
-    const badge = { in: "ok", on_break: "info", break: "info", late: "danger", no_show: "danger", not_arrived: "warn" };
-    const label = { in: "in", on_break: "on break", break: "on break", late: "late", no_show: "no-show", not_arrived: "not arrived", out: "left" };
-    const groups = {};
-    for (const x of live) (groups[statusOf(x)] = groups[statusOf(x)] || []).push(x);
-    mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"),
-      h("p.small.muted", Object.entries(groups).map(([k, v]) => `${v.length} ${label[k] || k}`).join(" · ") || "Nobody scheduled right now."),
-      h("div.floor", live.map((x) => h("div.person", h("span", x.employee_name || name(x.employee_id)),
-        h(`span.badge.${badge[statusOf(x)] || "info"}`, label[statusOf(x)] || statusOf(x))))));
+    if (!live) return;
+    const depts = live.departments || [];
+    const entries = GROUPS.flatMap(([key, label, badge]) => depts.flatMap((d) => (d[key] || []).map((x) => ({ ...x, label, badge, dept: d.department_id }))));
+    const counts = GROUPS.map(([key, label]) => `${depts.reduce((n, d) => n + (d[key] || []).length, 0)} ${label}`).join(" · ");
+    mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), h("p.small.muted", counts),
+      entries.length ? h("div.floor", entries.map((x) => h("div.person", h("span.dot", { class: `dept-c${x.dept % 6}` }),
+        h("span", x.employee_name || name(x.employee_id)),
+        h(`span.badge.${x.badge}`, x.label === "late" && x.late_minutes ? `late ${x.late_minutes} min` : x.label)))) : h("p.empty", "Nobody is scheduled today."));
   }
 
+  // Coverage by hour: scheduled (grey) against present (green), from
+  // /attendance/live; before that lands, scheduled only, from the shifts.
   function drawCoverage() {
-    const W = 480, H = 160, top = 10, bottom = 20, left = 24;
-    const hours = [...Array(24).keys()];
-    const day = new Date(); day.setHours(0, 0, 0, 0);
-    const at = (hr) => new Date(day.getTime() + hr * 3600000);
-    const sched = hours.map((hr) => todayShifts.filter((x) => new Date(x.starts_at) <= at(hr + 0.5) && new Date(x.ends_at) > at(hr + 0.5) && x.employee_id !== null).length);
-    const nowH = new Date().getHours();
-    const inNow = (live || []).filter((x) => ["in", "on_break", "break"].includes(statusOf(x))).length;
-    const max = Math.max(2, ...sched, inNow);
-    const bw = (W - left) / 24, y = (v) => top + (H - top - bottom) * (1 - v / max);
-    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "cov-desc" },
-      svg("desc", { id: "cov-desc" }), ...hours.map((hr) => svg("rect", { class: "bar-sched", x: left + hr * bw + 1, y: y(sched[hr]), width: bw - 2, height: H - bottom - y(sched[hr]) })),
-      svg("rect", { class: "bar-in", x: left + nowH * bw + bw / 4, y: y(inNow), width: bw / 2, height: H - bottom - y(inNow) }),
-      svg("line", { class: "now", x1: left + (nowH + new Date().getMinutes() / 60) * bw, x2: left + (nowH + new Date().getMinutes() / 60) * bw, y1: top, y2: H - bottom }),
-      ...[0, 6, 12, 18].map((hr) => svg("text", { x: left + hr * bw, y: H - 5 }, `${hr}:00`)),
-      svg("text", { x: 0, y: y(max) + 8 }, String(max)), svg("text", { x: 0, y: H - bottom }, "0"));
-    chart.querySelector("desc").textContent = `Scheduled people per hour today; ${sched[nowH]} scheduled and ${inNow} clocked in now.`;
+    const W = 480, H = 170, top = 10, bottom = 20, left = 24;
+    let hours;
+    if (live && live.departments && live.departments.length) {
+      const byStart = new Map();
+      for (const d of live.departments) for (const c of d.coverage || []) {
+        const x = byStart.get(c.start) || { start: c.start, scheduled: 0, present: null };
+        x.scheduled += c.scheduled;
+        if (c.present !== null && c.present !== undefined) x.present = (x.present || 0) + c.present;
+        byStart.set(c.start, x);
+      }
+      hours = [...byStart.values()].sort((a, b) => a.start.localeCompare(b.start));
+    } else {
+      const day = new Date(); day.setHours(0, 0, 0, 0);
+      hours = [...Array(24).keys()].map((i) => {
+        const at = new Date(day.getTime() + (i + 0.5) * 3600000);
+        return { start: new Date(day.getTime() + i * 3600000).toISOString(), present: null,
+          scheduled: todayShifts.filter((x) => x.employee_id !== null && new Date(x.starts_at) <= at && new Date(x.ends_at) > at).length };
+      });
+    }
+    const n = hours.length || 24;
+    const max = Math.max(2, ...hours.map((x) => Math.max(x.scheduled, x.present || 0)));
+    const bw = (W - left) / n, y = (v) => top + (H - top - bottom) * (1 - v / max);
+    const now = Date.now();
+    const nowIdx = hours.findIndex((x) => new Date(x.start).getTime() <= now && now < new Date(x.start).getTime() + 3600000);
+    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "cov-desc" }, svg("desc", { id: "cov-desc" }));
+    hours.forEach((x, i) => {
+      chart.append(svg("rect", { class: "bar-sched", x: left + i * bw + 1, y: y(x.scheduled), width: Math.max(1, bw - 2), height: H - bottom - y(x.scheduled) }));
+      if (x.present !== null) chart.append(svg("rect", { class: "bar-in", x: left + i * bw + bw / 4, y: y(x.present), width: bw / 2, height: H - bottom - y(x.present) }));
+      if (i % 6 === 0) { const t = svg("text", { x: left + i * bw, y: H - 5 }); t.textContent = new Date(x.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); chart.append(t); }
+    });
+    if (nowIdx >= 0) {
+      const xNow = left + (nowIdx + (now - new Date(hours[nowIdx].start).getTime()) / 3600000) * bw;
+      chart.append(svg("line", { class: "now", x1: xNow, x2: xNow, y1: top, y2: H - bottom }));
+    }
+    const tMax = svg("text", { x: 0, y: y(max) + 8 }); tMax.textContent = String(max); chart.append(tMax);
+    const cur = nowIdx >= 0 ? hours[nowIdx] : null;
+    chart.querySelector("desc").textContent = `People scheduled per hour today${cur ? `; now ${cur.scheduled} scheduled, ${cur.present ?? "unknown"} present` : ""}.`;
     mount(s.coverage, h("h2", { id: "h-cov" }, "Coverage by hour"), chart,
-      h("p.small.muted", `Grey: scheduled · green: on the floor now (${inNow} of ${sched[nowH]}).`));
+      h("p.small.muted", cur ? `Grey: scheduled · green: clocked in (${cur.present ?? 0} of ${cur.scheduled} this hour).` : "Grey: scheduled · green: clocked in."));
   }
 
   async function loadTimeOff() {
@@ -127,13 +148,13 @@ export async function render(main, ctx) {
   const offs = [
     ctx.live.on("attendance.late", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("late", d); loadLive(); }),
     ctx.live.on("attendance.no_show", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("no_show", d); loadLive(); }),
-    ctx.live.on("attendance.clock_in", loadLive), ctx.live.on("attendance.clock_out", loadLive),
+    ...["attendance.clock_in", "attendance.clock_out", "attendance.break_start", "attendance.break_end"].map((t) => ctx.live.on(t, loadLive)),
     ...["schedule.published", "shift.created", "shift.updated", "shift.deleted", "openshift.claimed", "openshift.decided"].map((t) => ctx.live.on(t, loadShifts)),
     ctx.live.on("timeoff.requested", loadTimeOff), ctx.live.on("timeoff.decided", loadTimeOff),
     ctx.live.on("swap.requested", loadSwaps), ctx.live.on("swap.decided", loadSwaps),
     ctx.live.onReset(() => { loadShifts(); loadLive(); loadTimeOff(); loadSwaps(); }),
   ];
-  const tick = setInterval(drawCoverage, 60000);
+  const tick = setInterval(loadLive, 60000);
   loadShifts(); loadLive(); loadTimeOff(); loadSwaps();
   return { unmount: () => { offs.forEach((f) => f()); clearInterval(tick); } };
 }

@@ -49,13 +49,13 @@ export async function render(main, ctx) {
     const now = Date.now();
     const current = myShifts.find((s) => new Date(s.starts_at) - now < 3600000 && new Date(s.ends_at) > now);
     const msg = h("div", { "aria-live": "polite" });
-    const act = (path, label) => h("button.primary", { type: "button", onclick: async () => {
-      try { await api.post(path, path.endsWith("clock-in") && current ? { shift_id: current.id } : {}); mount(msg, alertBox("ok", `${label} at ${fmtTime(new Date().toISOString())}.`)); }
+    const act = (path, label) => h(path.includes("break") ? "button" : "button.primary", { type: "button", onclick: async () => {
+      try { await api.post(path, path.endsWith("clock-in") && current ? { shift_id: current.id } : {}); mount(msg, alertBox("ok", `${label}: done at ${fmtTime(new Date().toISOString())}.`)); }
       catch (err) { mount(msg, alertBox("error", err.missing ? "Clocking is not available on this server yet." : err.message)); }
     } }, label);
     mount(sections.clock, h("h2", { id: "h-clock" }, "Clock in / out"),
       h("p.muted", current ? `Current shift: ${fmtTime(current.starts_at)}–${fmtTime(current.ends_at)}` : "No shift right now."),
-      h("div.row", act("/attendance/clock-in", "Clock in"), act("/attendance/clock-out", "Clock out")), msg);
+      h("div.row", act("/attendance/clock-in", "Clock in"), act("/attendance/break/start", "Start break"), act("/attendance/break/end", "End break"), act("/attendance/clock-out", "Clock out")), msg);
   }
 
   async function loadOpen() {
