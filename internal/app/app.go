@@ -61,6 +61,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.Close()
 		return nil, err
 	}
+	if err := a.openPush(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -90,7 +94,7 @@ func (a *App) open(ctx context.Context) error {
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
-	return a.openPush(ctx)
+	return nil
 }
 
 // openRedis connects to CRUMB_REDIS_URL, or starts an in-process Redis
