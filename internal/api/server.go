@@ -19,11 +19,13 @@ import (
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/push"
+	"github.com/crumbcommander/crumb/internal/roster"
 )
 
 // Deps are the domain services the router calls. internal/app builds them.
 type Deps struct {
 	People   *people.Service
+	Roster   *roster.Service
 	Sessions *auth.Sessions
 	Audit    *audit.Service
 	Idem     *idem.Store
@@ -89,6 +91,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 
 	v1 := r.Group("/api/v1", s.limitBody, s.csrfCheck)
 	v1.POST("/auth/login", s.login)
+	s.mountICalFeed(v1)
 
 	authed := v1.Group("", s.authenticate, s.idempotency)
 	authed.POST("/auth/logout", s.logout)
@@ -98,6 +101,12 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountEmployees(authed)
 	s.mountAudit(authed)
 	s.mountPush(authed)
+	s.mountShifts(authed)
+	s.mountSchedules(authed)
+	s.mountTimeOff(authed)
+	s.mountSwaps(authed)
+	s.mountAvailability(authed)
+	s.mountICalToken(authed)
 	return r, s
 }
 

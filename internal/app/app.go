@@ -27,6 +27,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/push"
+	"github.com/crumbcommander/crumb/internal/roster"
 	"github.com/crumbcommander/crumb/migrations"
 )
 
@@ -45,6 +46,7 @@ type App struct {
 	Writer   *outbox.Writer
 	Sessions *auth.Sessions
 	People   *people.Service
+	Roster   *roster.Service
 	Audit    *audit.Service
 	Idem     *idem.Store
 	Push     *push.Service
@@ -92,6 +94,7 @@ func (a *App) open(ctx context.Context) error {
 	a.Writer = outbox.NewWriter(d, a.Clock)
 	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
+	a.Roster = &roster.Service{W: a.Writer, People: a.People}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
 	return nil

@@ -179,6 +179,9 @@ func (a *App) seedDemo(ctx context.Context, stdout io.Writer, explicit bool) err
 	if err != nil {
 		return err
 	}
+	if err := demo.SeedShifts(ctx, a.Roster, res, a.Clock()); err != nil {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Demo sign-ins (password for all: %s):\n", res.Password)
 	for _, l := range res.Logins {

@@ -92,7 +92,9 @@ func TestPushEndToEnd(t *testing.T) {
 		return b
 	}
 	call("POST", "/api/v1/auth/login", `{"email":"boss@example.com","password":"correct horse battery"}`, 200)
-	var vk struct{ PublicKey string `json:"public_key"` }
+	var vk struct {
+		PublicKey string `json:"public_key"`
+	}
 	json.Unmarshal(call("GET", "/api/v1/push/vapid-public-key", "", 200), &vk)
 	if vk.PublicKey != key {
 		t.Errorf("API serves key %q, want %q", vk.PublicKey, key)

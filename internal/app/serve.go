@@ -31,7 +31,7 @@ func (a *App) buildRouter() http.Handler {
 		metrics = nil // served on its own listener
 	}
 	r, _ := api.NewRouter(api.Deps{
-		People: a.People, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Push: a.Push,
+		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Push: a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
