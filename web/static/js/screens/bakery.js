@@ -1,5 +1,5 @@
 // Bakery counter, phone first: big +/- per item with its limit, counts sent
-// as deltas (over the socket when live, else REST), every device converging
+// as deltas (POST .../counts, one answer per tap), every device converging
 // on the server's counts (bakery.count events, applied by version), a
 // visible sync state, and finalize. Managers add items to the catalogue.
 import { h, mount, field, alertBox, toast, unavailable, ymd } from "../ui.js";
@@ -14,8 +14,6 @@ export async function render(main, ctx) {
   let sheet = null;
   const confirmed = new Map(); // item_id -> {count, version}: the server's word
   const pending = new Map(); // item_id -> sum of unacknowledged deltas
-  const queue = []; // socket messages awaiting their reply, in order: {ref, item, delta}
-  let refSeq = 0;
 
   const sync = h("span.sync.conn", { id: "sync", role: "status", "aria-live": "polite", dataset: { state: "live" } }, "in sync");
   const list = h("div.counter", { id: "counter" });
@@ -33,7 +31,7 @@ export async function render(main, ctx) {
 
   const inFlight = () => [...pending.values()].some((d) => d !== 0);
   function showSync() {
-    if (live.state !== "live") { sync.dataset.state = "offline"; sync.textContent = inFlight() ? "offline — saving over the network" : "offline"; }
+    if (live.state !== "live") { sync.dataset.state = "offline"; sync.textContent = inFlight() ? "saving… (live updates offline)" : "live updates offline"; }
     else if (inFlight()) { sync.dataset.state = "syncing"; sync.textContent = "saving…"; }
     else { sync.dataset.state = "live"; sync.textContent = "in sync"; }
   }
@@ -44,7 +42,7 @@ export async function render(main, ctx) {
     history.replaceState({}, "", `/bakery?date=${date}&kind=${kind}`);
     try {
       sheet = await api.get(`/bakery/sheets/${date}/${kind}`);
-      confirmed.clear(); pending.clear(); queue.length = 0;
+      confirmed.clear(); pending.clear();
       for (const l of sheet.lines || []) confirmed.set(l.item_id, { count: l.count, version: l.version });
       mount(msg);
       draw();
@@ -79,11 +77,9 @@ export async function render(main, ctx) {
     pending.set(l.item_id, (pending.get(l.item_id) || 0) + delta);
     draw(); showSync();
     document.querySelector(`[data-item="${l.item_id}"][data-delta="${delta}"]`)?.focus();
-    const ref = `c${++refSeq}`;
-    if (live.send({ type: "bakery.count", ref, date, kind, item_id: l.item_id, delta })) {
-      queue.push({ ref, item: l.item_id, delta });
-      return;
-    }
+    // REST for every tap: each one is answered (the socket may drop a
+    // message silently while reconnecting); the socket brings other
+    // devices' counts.
     api.post(`/bakery/sheets/${date}/${kind}/counts`, { item_id: l.item_id, delta })
       .then((ev) => settle(l.item_id, delta, ev))
       .catch((err) => { settle(l.item_id, delta, null); mount(msg, alertBox("error", err.message)); });
@@ -125,19 +121,6 @@ export async function render(main, ctx) {
   const offs = [
     live.onState(showSync),
     live.on("bakery.count", (d) => { apply(d); draw(); }),
-    live.on("bakery.counted", (d, f) => {
-      const i = queue.findIndex((q) => q.ref === f.ref);
-      if (i >= 0) { const [q] = queue.splice(i, 1); settle(q.item, q.delta, d); }
-    }),
-    live.on("error", (_, f) => {
-      if (f.for !== "bakery.count" || !queue.length) return;
-      const q = queue.shift(); // replies come in order
-      settle(q.item, q.delta, null);
-      mount(msg, alertBox("error", (f.error && f.error.message) || "That count was not saved."));
-    }),
-    live.onState((st) => { // a socket that dropped takes its unanswered counts with it: recount from the server
-      if (st !== "live" && queue.length) { queue.length = 0; pending.clear(); load(); }
-    }),
     live.on("bakery.finalized", (d) => { if (d.date === date && d.kind === kind) load(); }),
     live.onReset(load)];
   await load();
