@@ -2,7 +2,7 @@
 // History API, the tab's live socket and the service worker.
 import * as api from "./api.js";
 import { Live } from "./live.js";
-import { h, mount, toast } from "./ui.js";
+import { h, mount, toast, setDeptColors } from "./ui.js";
 
 const routes = {
   "/login": { load: () => import("./screens/login.js"), title: "Sign in", public: true },
@@ -55,6 +55,7 @@ async function refreshMe() {
   ]);
   ctx.store = store;
   ctx.departments = (depts && depts.items) || [];
+  setDeptColors(ctx.departments);
   return ctx.me;
 }
 

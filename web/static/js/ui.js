@@ -90,7 +90,7 @@ export function weekStart(d, startsOn = 1) {
   const diff = (x.getDay() - startsOn + 7) % 7;
   return addDays(x, -diff);
 }
-export const fmtTime = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+export const fmtTime = (iso) => new Date(iso).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
 export const fmtDay = (d) => new Date(d).toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" });
 export const fmtDateTime = (iso) => new Date(iso).toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 export function fmtAge(iso) {
@@ -102,14 +102,20 @@ export function fmtAge(iso) {
 }
 export const hoursOf = (s) => (new Date(s.ends_at) - new Date(s.starts_at)) / 3600000;
 
-/** deptColor gives the department's colour class index (by id). */
+/** deptStyleClass gives a fallback colour class for a department id. */
 export function deptStyleClass(deptId) { return `dept-c${(Number(deptId) || 0) % 6}`; }
+
+const deptColors = new Map();
+/** setDeptColors remembers each department's own colour (from GET /departments). */
+export function setDeptColors(depts) { deptColors.clear(); for (const d of depts || []) if (/^#[0-9a-f]{3,8}$/i.test(d.color || "")) deptColors.set(d.id, d.color); }
+/** paintDept gives el its department's colour as --dept (CSSOM, allowed by the CSP; no style attribute). */
+export function paintDept(el, deptId) { const c = deptColors.get(deptId); if (c) el.style.setProperty("--dept", c); return el; }
 
 /** shiftCard renders a shift; draft shifts look different (dashed, striped). */
 export function shiftCard(s, extra = {}) {
   const cls = `div.shift.${deptStyleClass(s.department_id)}${s.status === "draft" ? ".draft" : ""}`;
-  return h(cls, { dataset: { shiftId: s.id }, ...extra },
+  return paintDept(h(cls, { dataset: { shiftId: s.id }, ...extra },
     h("div.when", `${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}`),
     s.position ? h("div", s.position) : null,
-    s.status === "draft" ? h("span.badge.warn", "draft") : null);
+    s.status === "draft" ? h("span.badge.warn", "draft") : null), s.department_id);
 }

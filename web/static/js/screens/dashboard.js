@@ -1,7 +1,7 @@
 // Manager dashboard: the live floor, late/no-show alerts as they happen,
 // coverage by hour against the schedule (hand-drawn SVG), open shifts and
 // pending time-off and swap requests.
-import { h, mount, alertBox, toast, unavailable, fmtTime, fmtDay, addDays } from "../ui.js";
+import { h, mount, alertBox, toast, unavailable, fmtTime, fmtDay, addDays, paintDept } from "../ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
@@ -63,7 +63,7 @@ export async function render(main, ctx) {
     const entries = GROUPS.flatMap(([key, label, badge]) => depts.flatMap((d) => (d[key] || []).map((x) => ({ ...x, label, badge, dept: d.department_id }))));
     const counts = GROUPS.map(([key, label]) => `${depts.reduce((n, d) => n + (d[key] || []).length, 0)} ${label}`).join(" · ");
     mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), h("p.small.muted", counts),
-      entries.length ? h("div.floor", entries.map((x) => h("div.person", h("span.dot", { class: `dept-c${x.dept % 6}` }),
+      entries.length ? h("div.floor", entries.map((x) => h("div.person", paintDept(h("span.dot", { class: `dept-c${x.dept % 6}` }), x.dept),
         h("span", x.employee_name || name(x.employee_id)),
         h(`span.badge.${x.badge}`, x.label === "late" && x.late_minutes ? `late ${x.late_minutes} min` : x.label)))) : h("p.empty", "Nobody is scheduled today."));
   }

@@ -154,7 +154,7 @@ export async function render(main, ctx) {
       const on = h("input", { type: "checkbox", id: `av-on-${wd}`, checked: !!r });
       const start = h("input", { type: "time", id: `av-s-${wd}`, value: r ? r.start : "08:00", "aria-label": `${name} from` });
       const end = h("input", { type: "time", id: `av-e-${wd}`, value: r ? r.end : "17:00", "aria-label": `${name} until` });
-      return { wd, on, start, end, row: h("div.row", h("label.row", { for: `av-on-${wd}` }, on, name), start, end) };
+      return { wd, on, start, end, row: h("div.avail-row", h("label.row", { for: `av-on-${wd}` }, on, name.slice(0, 3)), start, end) };
     });
     const msg = h("div", { "aria-live": "polite" });
     const save = h("button.primary", { type: "button", onclick: async () => {
@@ -162,7 +162,7 @@ export async function render(main, ctx) {
       try { await api.put(`/employees/${me.id}/availability`, body); mount(msg, alertBox("ok", "Availability saved.")); }
       catch (err) { mount(msg, alertBox("error", err.message)); }
     } }, "Save availability");
-    mount(sections.avail, head, h("div.stack", inputs.map((i) => i.row)), msg, save);
+    mount(sections.avail, head, h("p.small.muted", "Tick the days you can work and the hours."), h("div", inputs.map((i) => i.row)), msg, save);
   }
 
   async function renderPhone() {

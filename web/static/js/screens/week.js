@@ -2,7 +2,7 @@
 // (drag, or keyboard: M picks a shift up, arrows move, Enter drops) and
 // delete shifts; conflicts (409) and warnings inline; copy last week;
 // publish with a summary of who will be told; print view (@media print).
-import { h, mount, field, alertBox, toast, unavailable, ymd, parseYMD, addDays, weekStart, fmtTime, pad, hoursOf, deptStyleClass } from "../ui.js";
+import { h, mount, field, alertBox, toast, unavailable, ymd, parseYMD, addDays, weekStart, fmtTime, pad, hoursOf, deptStyleClass, paintDept } from "../ui.js";
 
 export async function render(main, ctx) {
   const { api, me } = ctx;
@@ -95,6 +95,7 @@ export async function render(main, ctx) {
       "aria-label": `${s.status} shift ${fmtTime(s.starts_at)} to ${fmtTime(s.ends_at)}${s.position ? ", " + s.position : ""}${w.length ? ", " + w.length + " warnings" : ""}` },
       h("span.when", `${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}`), s.position ? h("span", ` ${s.position}`) : null,
       s.status === "draft" ? h("span.badge.warn", " draft") : null, w.length ? h("span.badge.danger", { title: w.map((x) => x.message).join("\n") }, `⚠ ${w.length}`) : null);
+    paintDept(b, s.department_id);
     b.addEventListener("click", (e) => { e.stopPropagation(); edit(s); });
     b.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/plain", String(s.id)); });
     return b;
