@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/idem"
@@ -30,6 +31,8 @@ type Deps struct {
 	Audit    *audit.Service
 	Idem     *idem.Store
 	Push     *push.Service // nil: no push endpoints
+	// Hub serves GET /api/v1/ws; nil answers 503 there.
+	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
 	Ready func(ctx context.Context) error
 	// Metrics is the registry /metrics serves; nil disables /metrics on this router.
@@ -107,6 +110,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountSwaps(authed)
 	s.mountAvailability(authed)
 	s.mountICalToken(authed)
+	s.mountWS(v1)
 	return r, s
 }
 

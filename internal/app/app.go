@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/config"
@@ -27,6 +28,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/push"
+	"github.com/crumbcommander/crumb/internal/relay"
 	"github.com/crumbcommander/crumb/internal/roster"
 	"github.com/crumbcommander/crumb/migrations"
 )
@@ -53,6 +55,15 @@ type App struct {
 
 	routerOnce sync.Once
 	router     http.Handler
+	// Broker carries events between nodes: memory when Redis is in-process,
+	// Redis pub/sub otherwise. Relay feeds it (and the worker queues) after
+	// every commit; Hub serves the sockets.
+	Broker hub.Broker
+	Relay  *relay.Relay
+	Hub    *hub.Hub
+	// HubOptions tune the hub (tests shorten the intervals); set before Serve.
+	HubOptions hub.Options
+	tasks      *asynq.Client
 }
 
 // New opens the database and Redis, migrates the schema and builds the
@@ -97,6 +108,19 @@ func (a *App) open(ctx context.Context) error {
 	a.Roster = &roster.Service{W: a.Writer, People: a.People}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
+
+	if a.miniredis != nil {
+		a.Broker = hub.NewMemoryBroker()
+	} else {
+		rb := hub.NewRedisBroker(a.Redis, a.Log)
+		// Pub/sub ignores the logical database; scope the channel to it so
+		// that stores sharing one Redis do not hear each other.
+		rb.Channel = fmt.Sprintf("%s:%d", hub.DefaultRedisChannel, a.RedisOpt.(asynq.RedisClientOpt).DB)
+		a.Broker = rb
+	}
+	a.tasks = asynq.NewClient(a.RedisOpt)
+	a.Relay = (&relay.Relay{Broker: a.Broker, Events: outbox.Reader{DB: d}, Enqueuer: a.tasks, Log: a.Log, Clock: a.Clock}).Init()
+	a.Writer.SetNotifier(a.Relay)
 	return nil
 }
 
@@ -136,6 +160,9 @@ func (a *App) Ready(ctx context.Context) error {
 
 // Close releases the database and Redis.
 func (a *App) Close() {
+	if a.tasks != nil {
+		a.tasks.Close()
+	}
 	if a.Redis != nil {
 		a.Redis.Close()
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/api"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/web"
@@ -31,7 +32,8 @@ func (a *App) buildRouter() http.Handler {
 		metrics = nil // served on its own listener
 	}
 	r, _ := api.NewRouter(api.Deps{
-		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Push: a.Push,
+		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Hub: a.Hub,
+		Push: a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
@@ -56,14 +58,46 @@ func (a *App) Handlers() *worker.Handlers {
 	}}
 }
 
-// Serve runs the HTTP server (and, with embedded workers, the asynq worker)
-// until ctx ends, then shuts down in order: stop accepting requests and let
-// running ones finish, then stop the worker.
+// Drain tells this node's WebSocket clients to reconnect elsewhere and
+// closes their sockets, waiting at most until ctx ends. SIGTERM (via Serve)
+// and the Auto Scaling termination hook call it.
+func (a *App) Drain(ctx context.Context) error {
+	if a.Hub == nil {
+		return nil
+	}
+	return a.Hub.Drain(ctx)
+}
+
+// Serve runs the HTTP server, the WebSocket hub and the outbox relay (and,
+// with embedded workers, the asynq worker) until ctx ends, then shuts down
+// in order: drain the sockets, stop accepting requests and let running ones
+// finish, stop the relay (it publishes what is queued), stop the hub, then
+// stop the worker.
 func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", a.Cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("app: listen %s: %w", a.Cfg.Addr, err)
 	}
+	opts := a.HubOptions
+	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
+	a.Hub = hub.New(opts)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	defer stopHub()
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- a.Hub.Run(hubCtx) }()
+	select {
+	case <-a.Hub.Started():
+	case err := <-hubDone:
+		ln.Close()
+		return fmt.Errorf("app: hub: %w", err)
+	}
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	defer stopRelay()
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		a.Relay.Run(relayCtx)
+	}()
 	srv := &http.Server{
 		Handler:           a.Router(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -115,16 +149,27 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	case err = <-errc:
 	}
 	a.Log.Info("shutting down", "timeout", a.Cfg.ShutdownTimeout)
-	// 1. Stop accepting HTTP requests; let running ones finish.
 	shutCtx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
 	defer cancel()
+	// 1. Tell socket clients to reconnect elsewhere; refuse new sockets.
+	// (http.Server.Shutdown does not wait for hijacked connections.)
+	if derr := a.Drain(shutCtx); derr != nil {
+		a.Log.Warn("hub drain incomplete", "err", derr)
+	}
+	// 2. Stop accepting HTTP requests; let running ones finish.
 	if serr := srv.Shutdown(shutCtx); serr != nil {
 		srv.Close()
 	}
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(shutCtx)
 	}
-	// 2. Stop the worker: it finishes or hands back its running tasks.
+	// 3. Stop the relay: it publishes what the fast path still holds.
+	stopRelay()
+	<-relayDone
+	// 4. Stop the hub (cuts any socket the drain left).
+	stopHub()
+	<-hubDone
+	// 5. Stop the worker: it finishes or hands back its running tasks.
 	stopWorker()
 	<-workerDone
 	wg.Wait()
@@ -139,5 +184,14 @@ func (a *App) Work(ctx context.Context) error {
 		go metricsSrv.ListenAndServe()
 		defer metricsSrv.Close()
 	}
+	// Events the worker's tasks commit are relayed from here too (the sweep
+	// of the serving nodes would otherwise pick them up later).
+	relayDone := make(chan struct{})
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	go func() {
+		defer close(relayDone)
+		a.Relay.Run(relayCtx)
+	}()
+	defer func() { stopRelay(); <-relayDone }()
 	return worker.Run(ctx, a.RedisOpt, a.Handlers(), a.Cfg.WorkerConc, a.Cfg.ShutdownTimeout)
 }

@@ -30,6 +30,13 @@ func (r Reader) After(ctx context.Context, since int64, topics []string, limit i
 	return r.query(ctx, q, args...)
 }
 
+// Range returns up to limit events of every topic with seq > since, in seq
+// order. Hubs use it to fill a gap in what their broker delivered.
+func (r Reader) Range(ctx context.Context, since int64, limit int) ([]Event, error) {
+	return r.query(ctx, `SELECT seq, topic, type, payload, created_at FROM events
+		WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
+}
+
 // Unrelayed returns events committed before olderThan that no relay has
 // marked as published, oldest first.
 func (r Reader) Unrelayed(ctx context.Context, olderThan time.Time, limit int) ([]Event, error) {

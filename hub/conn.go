@@ -1,0 +1,167 @@
+package hub
+
+import (
+	"context"
+	"time"
+
+	"sync"
+	"sync/atomic"
+
+	"github.com/coder/websocket"
+
+	"github.com/crumbcommander/crumb/internal/auth"
+)
+
+// Close codes the hub uses besides the standard ones (see doc.go).
+const (
+	StatusSessionRevoked websocket.StatusCode = 4001
+	StatusResubscribe    websocket.StatusCode = 4002
+	StatusServiceRestart                      = websocket.StatusServiceRestart
+)
+
+// conn is one socket. It is kept small: idle sockets are most of a hub's
+// memory. Its only long-lived goroutine is the reader (in Serve); frames are
+// written by a flusher goroutine that exists only while frames wait.
+type conn struct {
+	h  *Hub
+	ws *websocket.Conn
+	p  auth.Principal
+	id uint64
+
+	mu          sync.Mutex
+	queue       [][]byte  // frames waiting to be written, at most QueueSize
+	live        []pending // live events held while replaying
+	last        int64     // highest seq queued or written: never send one again
+	replaying   bool
+	flushing    bool
+	closed      bool // no more frames; the flusher closes with closeCode
+	closeCode   websocket.StatusCode
+	closeReason string
+	evicted     atomic.Bool // the flusher stops writing at once
+}
+
+type pending struct {
+	seq   int64
+	frame []byte
+}
+
+// push queues the event frame seq unless it was already sent.
+func (c *conn) push(seq int64, frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || seq <= c.last {
+		return
+	}
+	if c.replaying {
+		if len(c.live) >= c.h.opts.ReplayBuffer {
+			c.evictLocked()
+			return
+		}
+		c.live = append(c.live, pending{seq, frame})
+		return
+	}
+	c.last = seq
+	c.enqueueLocked(frame)
+}
+
+// send queues a frame that carries no seq (pong, replies).
+func (c *conn) send(frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.closed {
+		c.enqueueLocked(frame)
+	}
+}
+
+func (c *conn) enqueueLocked(frame []byte) {
+	if len(c.queue) >= c.h.opts.QueueSize {
+		c.evictLocked()
+		return
+	}
+	c.queue = append(c.queue, frame)
+	c.startFlushLocked()
+}
+
+func (c *conn) startFlushLocked() {
+	if !c.flushing {
+		c.flushing = true
+		go c.flush()
+	}
+}
+
+// evictLocked closes a client that does not keep up (1008). It drops what
+// waits for it; the client resumes with since= and loses nothing.
+func (c *conn) evictLocked() {
+	c.closed = true
+	c.evicted.Store(true)
+	c.queue, c.live = nil, nil
+	c.h.evicted.Add(1)
+	go c.ws.Close(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
+}
+
+// closeAfter queues a last frame (may be nil) and closes with code once the
+// queue is written.
+func (c *conn) closeAfter(frame []byte, code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if frame != nil && len(c.queue) < c.h.opts.QueueSize+1 {
+		c.queue = append(c.queue, frame)
+	}
+	c.closed, c.closeCode, c.closeReason = true, code, reason
+	c.startFlushLocked()
+}
+
+// flush writes queued frames until none is left, then exits; it closes the
+// socket when closeAfter asked for it.
+func (c *conn) flush() {
+	for {
+		c.mu.Lock()
+		q := c.queue
+		c.queue = nil
+		if len(q) == 0 {
+			c.flushing = false
+			code, reason := c.closeCode, c.closeReason
+			c.mu.Unlock()
+			if code != 0 {
+				c.ws.Close(code, reason)
+			}
+			return
+		}
+		c.mu.Unlock()
+		for _, b := range q {
+			if c.evicted.Load() {
+				break
+			}
+			if err := c.write(b); err != nil {
+				c.mu.Lock()
+				c.closed, c.queue, c.flushing = true, nil, false
+				c.mu.Unlock()
+				c.ws.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+// write sends one frame with a deadline.
+func (c *conn) write(b []byte) error {
+	ctx, cancel := context.WithTimeout(c.h.ctx, c.h.opts.WriteTimeout)
+	defer cancel()
+	err := c.ws.Write(ctx, websocket.MessageText, b)
+	if err == nil {
+		c.h.sent.Add(1)
+	}
+	return err
+}
+
+// ping drops the peer if it does not answer within d.
+func (c *conn) ping(d time.Duration) {
+	ctx, cancel := context.WithTimeout(c.h.ctx, d)
+	defer cancel()
+	if err := c.ws.Ping(ctx); err != nil {
+		c.ws.CloseNow()
+	}
+}

@@ -1,0 +1,205 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/coder/websocket"
+
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/outbox"
+)
+
+// ErrDraining is returned by Serve when the hub no longer takes sockets.
+var ErrDraining = errors.New("hub: not accepting sockets")
+
+// Serve runs an upgraded socket of an authenticated principal until it
+// closes. With resume, the events after since on the principal's topics are
+// replayed from the database first; then {"type":"ready","seq":N}; then
+// live events. It blocks; its goroutine is the socket's reader.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, p auth.Principal, since int64, resume bool) error {
+	ws.SetReadLimit(ReadLimit)
+	c := &conn{h: h, ws: ws, p: p, id: h.nextID.Add(1), replaying: true}
+	head, ok := h.register(c)
+	if !ok {
+		ws.Close(StatusServiceRestart, "server draining")
+		return ErrDraining
+	}
+	defer h.unregister(c)
+	defer ws.CloseNow()
+
+	lastSent := head
+	if resume {
+		var err error
+		if lastSent, err = h.replay(ctx, c, since); err != nil {
+			return err
+		}
+	}
+	c.goLive(lastSent)
+	h.read(c)
+	return nil
+}
+
+// replay writes the missed events directly (nothing else writes to the
+// socket yet: live events are held in c.live) and returns the last seq it
+// read. A since older than retention gets reset and a close.
+func (h *Hub) replay(ctx context.Context, c *conn, since int64) (int64, error) {
+	oldest, newest, err := h.opts.Store.Bounds(ctx)
+	if err != nil {
+		c.ws.Close(websocket.StatusInternalError, "try again")
+		return 0, err
+	}
+	if tooOld(since, oldest, newest) {
+		if err := c.write(frameReset); err == nil {
+			c.ws.Close(websocket.StatusNormalClosure, "reset")
+		}
+		return 0, errors.New("hub: since is past retention")
+	}
+	topics := topicsOf(c.p)
+	last := since
+	for {
+		var evs []outbox.Event
+		if c.p.IsAdmin() {
+			evs, err = h.opts.Store.Range(ctx, last, replayPage)
+		} else {
+			evs, err = h.opts.Store.After(ctx, last, topics, replayPage)
+		}
+		if err != nil {
+			c.ws.Close(websocket.StatusInternalError, "try again")
+			return 0, err
+		}
+		for _, e := range evs {
+			last = e.Seq
+			if !visible(c.p, e) {
+				continue
+			}
+			if err := c.write(encodeEvent(e)); err != nil {
+				return 0, err
+			}
+		}
+		if len(evs) < replayPage {
+			return last, nil
+		}
+	}
+}
+
+// tooOld reports whether events after since may have been deleted by
+// retention. Seqs are dense (a rolled-back transaction returns its seqs),
+// so a stored minimum above since+1 means a deleted event.
+func tooOld(since, oldest, newest int64) bool {
+	switch {
+	case since > newest: // a client from another database
+		return true
+	case since == 0:
+		return false
+	case oldest == 0: // nothing stored
+		return since < newest
+	default:
+		return oldest > since+1
+	}
+}
+
+// goLive sends the live events held during replay that the replay did not
+// cover, then ready, and from then on queues live events directly. The
+// ready seq is where the client resumes next time.
+func (c *conn) goLive(lastSent int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.replaying = false
+	if c.closed {
+		return
+	}
+	for _, pe := range c.live {
+		if pe.seq > lastSent {
+			lastSent = pe.seq
+			c.enqueueLocked(pe.frame)
+		}
+	}
+	c.live = nil
+	c.last = lastSent
+	ready := max(lastSent, c.h.head.Load())
+	if !c.closed {
+		c.enqueueLocked(encodeReady(ready))
+	}
+}
+
+// read handles client messages until the socket closes. Messages over
+// ReadLimit close it with 1009 (the library does that).
+func (h *Hub) read(c *conn) {
+	for {
+		_, b, err := c.ws.Read(h.ctx)
+		if err != nil {
+			return
+		}
+		var m struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil || m.Type == "" {
+			continue
+		}
+		if m.Type == "ping" {
+			c.send(framePong)
+			continue
+		}
+		h.handlersMu.RLock()
+		fn := h.handlers[m.Type]
+		h.handlersMu.RUnlock()
+		if fn == nil {
+			continue
+		}
+		reply, err := fn(h.ctx, c.p, b)
+		switch {
+		case err != nil:
+			c.send(encodeError(m.Type, err))
+		case reply != nil:
+			if rb, err := json.Marshal(reply); err == nil {
+				c.send(rb)
+			}
+		}
+	}
+}
+
+// control closes sockets whose session ended or whose topics changed. The
+// events come through the broker like any other, so this works across nodes.
+func (h *Hub) control(e outbox.Event) {
+	switch e.Type {
+	case auth.EventSessionRevoked:
+		var r auth.SessionRevoked
+		if json.Unmarshal(e.Data, &r) != nil {
+			return
+		}
+		h.closeUser(e.Topic, StatusSessionRevoked, "session ended", func(c *conn) bool {
+			if r.SessionID != 0 {
+				return c.p.SessionID == r.SessionID
+			}
+			return c.p.SessionID != r.KeepSessionID
+		})
+	case eventEmployeeUpdated:
+		var u struct {
+			Resubscribe bool `json:"resubscribe"`
+		}
+		if json.Unmarshal(e.Data, &u) != nil || !u.Resubscribe {
+			return
+		}
+		h.closeUser(e.Topic, StatusResubscribe, "your access changed: reconnect", func(*conn) bool { return true })
+	}
+}
+
+// eventEmployeeUpdated is people.EventEmployeeUpdated; the hub reads only
+// its "resubscribe" flag and does not import the people package.
+const eventEmployeeUpdated = "employee.updated"
+
+func (h *Hub) closeUser(topic string, code websocket.StatusCode, reason string, match func(*conn) bool) {
+	h.mu.RLock()
+	var hit []*conn
+	for c := range h.topics[topic] {
+		if match(c) {
+			hit = append(hit, c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range hit {
+		c.closeAfter(nil, code, reason)
+	}
+}
