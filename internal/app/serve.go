@@ -33,7 +33,7 @@ func (a *App) buildRouter() http.Handler {
 	}
 	r, _ := api.NewRouter(api.Deps{
 		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Hub: a.Hub,
-		Push: a.Push,
+		Push:  a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
