@@ -116,6 +116,16 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, base: base, app: a, seed: seed, browser: browser}
 }
 
+// withDemoShifts adds the demo schedule (this week published, next week
+// drafts) for screens that look better full.
+func (e *env) withDemoShifts() *env {
+	e.t.Helper()
+	if err := demo.SeedShifts(context.Background(), e.app.Roster, e.seed, time.Now()); err != nil {
+		e.t.Fatalf("demo shifts: %v", err)
+	}
+	return e
+}
+
 // login returns the e-mail of the first demo sign-in with the role (and department, if given).
 func (e *env) login(role, dept string) string {
 	e.t.Helper()
@@ -209,7 +219,7 @@ func (e *env) apiAvailable(method, path string) bool {
 }
 
 func TestSignIn(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t).withDemoShifts()
 	tests := []struct {
 		desc, email, password, want string
 	}{
@@ -272,7 +282,7 @@ func TestAdminScreens(t *testing.T) {
 const noOverflow = `document.documentElement.scrollWidth <= window.innerWidth`
 
 func TestEmployeeHomeAt360(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t).withDemoShifts()
 	ctx := e.page(360, 780)
 	e.signIn(ctx, e.login("employee", ""), e.seed.Password)
 	if got := eval[string](e, ctx, `location.pathname`); got != "/home" {

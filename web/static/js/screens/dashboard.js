@@ -13,7 +13,7 @@ export async function render(main, ctx) {
   const s = {
     floor: h("section.card", { id: "floor", "aria-labelledby": "h-floor" }),
     alerts: h("section.card", { "aria-labelledby": "h-alerts" }, h("h2", { id: "h-alerts" }, "Alerts"), alerts),
-    coverage: h("section.card", { id: "coverage", "aria-labelledby": "h-cov" }),
+    coverage: h("section.card.span-2", { id: "coverage", "aria-labelledby": "h-cov" }),
     open: h("section.card", { id: "open", "aria-labelledby": "h-open" }),
     timeoff: h("section.card", { id: "pending-timeoff", "aria-labelledby": "h-to" }),
     swaps: h("section.card", { id: "pending-swaps", "aria-labelledby": "h-sw" }),
