@@ -70,7 +70,7 @@ func (h *Handlers) sendPush(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return nil
 	}
-	res, err := h.Push.Deliver(ctx, p.Seq, p.UserID, msg)
+	res, err := h.Push.Deliver(ctx, push.EventRef(p.Seq), p.UserID, msg)
 	if err != nil {
 		return err
 	}
@@ -78,4 +78,29 @@ func (h *Handlers) sendPush(ctx context.Context, t *asynq.Task) error {
 		h.Log.Info("expired push subscriptions removed", "user_id", p.UserID, "count", res.Removed)
 	}
 	return nil
+}
+
+// pushReminder sends the shift reminder to the person's devices, once per
+// ref (the reminder's id), beside the reminder e-mail. It does nothing
+// without a push service.
+func (h *Handlers) pushReminder(ctx context.Context, ref string, userID int64, startsAt, endsAt time.Time) error {
+	if h.Push == nil {
+		return nil
+	}
+	loc := time.UTC
+	if h.Location != nil {
+		l, err := h.Location(ctx)
+		if err != nil {
+			return err
+		}
+		loc = l
+	}
+	data, err := json.Marshal(map[string]time.Time{"starts_at": startsAt, "ends_at": endsAt})
+	if err != nil {
+		return err
+	}
+	msg, _ := push.MessageFor("shift.reminder", data, 0, loc)
+	msg.Tag = ref
+	_, err = h.Push.Deliver(ctx, ref, userID, msg)
+	return err
 }

@@ -3,7 +3,7 @@
 // phone in a pocket hears about the same shift events that send e-mail.
 //
 // Every delivery is claimed in push_deliveries under the unique key
-// (event_seq, user_id, channel) first, so a retried or duplicated task never
+// (ref, user_id, channel) first (ref: "event:<seq>" or a reminder's id), so a retried or duplicated task never
 // notifies twice for one event. Subscriptions the push service reports gone
 // (404 or 410) are deleted.
 package push
@@ -196,21 +196,28 @@ type Result struct {
 	Removed int  // expired subscriptions deleted
 }
 
-// Deliver sends msg to every device of userID, once per (eventSeq, userID).
+// EventRef is the delivery ref of an outbox event.
+func EventRef(seq int64) string { return fmt.Sprintf("event:%d", seq) }
+
+// Deliver sends msg to every device of userID, once per (ref, userID): ref
+// is EventRef(seq) for events, the reminder's id for reminders.
 // A failure other than an expired subscription returns an error so the task
 // is retried; devices that already accepted may then see it again, which the
 // notification tag collapses on the phone.
-func (s *Service) Deliver(ctx context.Context, eventSeq, userID int64, msg Message) (Result, error) {
+func (s *Service) Deliver(ctx context.Context, ref string, userID int64, msg Message) (Result, error) {
+	if ref == "" || len(ref) > 64 {
+		return Result{}, fmt.Errorf("push: delivery ref %q must be 1 to 64 characters", ref)
+	}
 	var res Result
 	var sentAt sql.NullTime
-	if _, err := s.DB.ExecContext(ctx, "INSERT INTO push_deliveries (event_seq, user_id, channel, created_at) VALUES (?, ?, ?, ?)",
-		eventSeq, userID, Channel, s.Clock().UTC()); err != nil {
+	if _, err := s.DB.ExecContext(ctx, "INSERT INTO push_deliveries (ref, user_id, channel, created_at) VALUES (?, ?, ?, ?)",
+		ref, userID, Channel, s.Clock().UTC()); err != nil {
 		if !db.IsDuplicate(err) {
 			return res, fmt.Errorf("push: claim delivery: %w", err)
 		}
 		var raw any
-		if err := s.DB.QueryRowContext(ctx, "SELECT sent_at FROM push_deliveries WHERE event_seq = ? AND user_id = ? AND channel = ?",
-			eventSeq, userID, Channel).Scan(&raw); err != nil {
+		if err := s.DB.QueryRowContext(ctx, "SELECT sent_at FROM push_deliveries WHERE ref = ? AND user_id = ? AND channel = ?",
+			ref, userID, Channel).Scan(&raw); err != nil {
 			return res, fmt.Errorf("push: read delivery: %w", err)
 		}
 		sentAt.Valid = raw != nil
@@ -245,8 +252,8 @@ func (s *Service) Deliver(ctx context.Context, eventSeq, userID int64, msg Messa
 	if err := errors.Join(errs...); err != nil {
 		return res, err
 	}
-	if _, err := s.DB.ExecContext(ctx, "UPDATE push_deliveries SET sent_at = ?, devices = ? WHERE event_seq = ? AND user_id = ? AND channel = ?",
-		s.Clock().UTC(), res.Sent, eventSeq, userID, Channel); err != nil {
+	if _, err := s.DB.ExecContext(ctx, "UPDATE push_deliveries SET sent_at = ?, devices = ? WHERE ref = ? AND user_id = ? AND channel = ?",
+		s.Clock().UTC(), res.Sent, ref, userID, Channel); err != nil {
 		return res, fmt.Errorf("push: mark delivery: %w", err)
 	}
 	return res, nil

@@ -214,7 +214,7 @@ func TestDeliver(t *testing.T) {
 		if !ok {
 			t.Fatal("shift.assigned makes no message")
 		}
-		res, err := svc.Deliver(ctx, 42, alice, msg)
+		res, err := svc.Deliver(ctx, push.EventRef(42), alice, msg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -222,12 +222,12 @@ func TestDeliver(t *testing.T) {
 			t.Errorf("first delivery = %+v, want 2 sent, 1 removed", res)
 		}
 		// A retried task (same event, same person) sends nothing.
-		res, err = svc.Deliver(ctx, 42, alice, msg)
+		res, err = svc.Deliver(ctx, push.EventRef(42), alice, msg)
 		if err != nil || !res.Skipped || res.Sent != 0 {
 			t.Errorf("repeat delivery = %+v, %v; want skipped", res, err)
 		}
 		// Bob has no devices: nothing sent, no error.
-		if res, err := svc.Deliver(ctx, 42, bob, msg); err != nil || res.Sent != 0 {
+		if res, err := svc.Deliver(ctx, push.EventRef(42), bob, msg); err != nil || res.Sent != 0 {
 			t.Errorf("bob: %+v %v", res, err)
 		}
 		ps.mu.Lock()

@@ -1,5 +1,6 @@
 -- Web push: the VAPID key pair (generated on first start when not configured),
--- browser subscriptions, and one delivery row per (event, person, channel).
+-- browser subscriptions, and one delivery row per (ref, person, channel), where
+-- ref names what is notified: "event:<seq>" or a reminder "reminder:<shift>:<start>".
 CREATE TABLE IF NOT EXISTS vapid_keys (
   id TINYINT NOT NULL PRIMARY KEY,
   public_key VARCHAR(128) NOT NULL,
@@ -22,11 +23,11 @@ CREATE TABLE IF NOT EXISTS push_subscriptions (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE IF NOT EXISTS push_deliveries (
-  event_seq BIGINT NOT NULL,
+  ref VARCHAR(64) NOT NULL,
   user_id BIGINT NOT NULL,
   channel VARCHAR(16) NOT NULL,
   created_at DATETIME(6) NOT NULL,
   sent_at DATETIME(6) NULL,
   devices INT NOT NULL DEFAULT 0,
-  PRIMARY KEY (event_seq, user_id, channel)
+  PRIMARY KEY (ref, user_id, channel)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

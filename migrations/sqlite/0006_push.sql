@@ -1,5 +1,6 @@
 -- Web push: the VAPID key pair (generated on first start when not configured),
--- browser subscriptions, and one delivery row per (event, person, channel).
+-- browser subscriptions, and one delivery row per (ref, person, channel), where
+-- ref names what is notified: "event:<seq>" or a reminder "reminder:<shift>:<start>".
 CREATE TABLE vapid_keys (
   id INTEGER NOT NULL PRIMARY KEY,
   public_key TEXT NOT NULL,
@@ -20,11 +21,11 @@ CREATE TABLE push_subscriptions (
 CREATE INDEX idx_push_user ON push_subscriptions (user_id);
 
 CREATE TABLE push_deliveries (
-  event_seq INTEGER NOT NULL,
+  ref TEXT NOT NULL,
   user_id INTEGER NOT NULL,
   channel TEXT NOT NULL,
   created_at DATETIME NOT NULL,
   sent_at DATETIME NULL,
   devices INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (event_seq, user_id, channel)
+  PRIMARY KEY (ref, user_id, channel)
 );
