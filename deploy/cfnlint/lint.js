@@ -13,7 +13,9 @@
 //
 // A -p value is given to every template that declares that parameter; the
 // validator guesses the others (their Default, else a placeholder), and resolves
-// Conditions with those values.
+// Conditions with those values. A nested stack whose TemplateURL is a local file
+// (as `aws cloudformation package` expects) gets its template's Outputs as
+// attributes, so that !GetAtt Stack.Outputs.TopicArn has an ARN-shaped value.
 //
 // Prints a JSON array with one entry per template and exits 1 when any template
 // has a critical error or a warning, 2 on a usage error.
@@ -76,17 +78,46 @@ function loadLinter(modules) {
   }
   return {
     api: lib('cfn-lint/lib/api'),
+    awsData,
     yaml: lib('js-yaml'),
     schema: lib('cfn-lint/lib/yamlSchema').default(),
   };
 }
 
+// registerNestedOutputs gives each local nested stack the outputs of its
+// template, as a specification entry named after the stack's logical name (the
+// validator merges such an entry into the resource's type). The validator's own
+// addCustomResourceAttributeValue does the same but deep-merges the whole
+// specification on every call, which takes seconds.
+function registerNestedOutputs(linter, file, doc) {
+  for (const [name, res] of Object.entries(doc.Resources || {})) {
+    const url = res && res.Properties && res.Properties.TemplateURL;
+    if (res.Type !== 'AWS::CloudFormation::Stack' || typeof url !== 'string' || url.includes('://')) {
+      continue;
+    }
+    const child = linter.yaml.load(fs.readFileSync(path.join(path.dirname(file), url), 'utf8'), {
+      schema: linter.schema,
+    });
+    for (const output of Object.keys((child && child.Outputs) || {})) {
+      const value = /Arns?$/.test(output)
+        ? `arn:aws:mock:us-east-1:123456789012:${name}/${output}`
+        : `mock-${name}-${output}`;
+      // Looked up each time: the validator replaces ResourceTypes when it extends the specification.
+      const types = linter.awsData.awsResources.ResourceTypes;
+      const entry = (types[name] = types[name] || { Attributes: {} });
+      entry.Attributes[`Outputs.${output}`] = { PrimitiveType: 'String', Value: value };
+    }
+  }
+}
+
 function main() {
   const { modules, parameters, templates } = parseArgs(process.argv.slice(2));
-  const { api, yaml, schema } = loadLinter(modules);
+  const linter = loadLinter(modules);
+  const { api, yaml, schema } = linter;
   let failed = false;
   const results = templates.map((file) => {
     const doc = yaml.load(fs.readFileSync(file, 'utf8'), { schema }) || {};
+    registerNestedOutputs(linter, file, doc);
     const declared = doc.Parameters || {};
     const own = {};
     for (const [name, value] of Object.entries(parameters)) {

@@ -113,18 +113,20 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 	return m
 }
 
-// observe records request latency by route and status.
+// observe logs every request with its id and records latency by route and status.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
 	c.Next()
-	if s.metrics == nil {
-		return
-	}
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
-	s.metrics.duration.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
+	elapsed := time.Since(start)
+	s.Log.Info("request", "request_id", requestIDOf(c), "method", c.Request.Method, "route", route,
+		"status", c.Writer.Status(), "duration_ms", elapsed.Milliseconds(), "ip", c.ClientIP())
+	if s.metrics != nil {
+		s.metrics.duration.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Observe(elapsed.Seconds())
+	}
 }
 
 func (s *Server) metricsHandler(c *gin.Context) {

@@ -17,13 +17,19 @@ import (
 	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/notify"
+	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/reports"
+	"github.com/crumbcommander/crumb/internal/roster"
 )
 
 // Deps are the domain services the router calls. internal/app builds them.
 type Deps struct {
 	People   *people.Service
+	Roster   *roster.Service
 	Sessions *auth.Sessions
 	Audit    *audit.Service
 	Idem     *idem.Store
@@ -35,6 +41,14 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Web serves the browser app for paths outside /api; nil serves nothing.
 	Web http.Handler
+
+	// Worker fleet (issue 5); each nil part is simply not mounted.
+	Reports *reports.Service
+	Notify  *notify.Store
+	Mailbox *mail.DevBox // the dev mailbox (mail driver "dev")
+	Queues  *ops.Queues  // admins' queue view
+	SNSHook http.Handler // POST /hooks/sns
+	Files   http.Handler // GET /files/... signed report downloads (dir storage)
 
 	BaseURL        *url.URL
 	TrustedProxies []string
@@ -90,6 +104,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 
 	v1 := r.Group("/api/v1", s.limitBody, s.csrfCheck)
 	v1.POST("/auth/login", s.login)
+	s.mountICalFeed(v1)
 
 	authed := v1.Group("", s.authenticate, s.idempotency)
 	authed.POST("/auth/logout", s.logout)
@@ -98,7 +113,14 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountDepartments(authed)
 	s.mountEmployees(authed)
 	s.mountAudit(authed)
+	s.mountShifts(authed)
+	s.mountSchedules(authed)
+	s.mountTimeOff(authed)
+	s.mountSwaps(authed)
+	s.mountAvailability(authed)
+	s.mountICalToken(authed)
 	s.mountWS(v1)
+	s.mountWorkerRoutes(r, authed)
 	return r, s
 }
 

@@ -17,10 +17,6 @@ func (s *Server) mountWS(r *gin.RouterGroup) {
 }
 
 func (s *Server) websocket(c *gin.Context) {
-	if s.Hub == nil || !s.Hub.Accepting() {
-		s.fail(c, apperr.New(apperr.Unavailable, "live updates are not available here right now; reconnect shortly"))
-		return
-	}
 	p, err := s.Sessions.Lookup(c.Request.Context(), sessionToken(c))
 	if err != nil {
 		s.fail(c, err)
@@ -28,6 +24,10 @@ func (s *Server) websocket(c *gin.Context) {
 	}
 	if origin := c.GetHeader("Origin"); origin != "" && !s.sameOrigin(origin) {
 		s.fail(c, apperr.New(apperr.Forbidden, "cross-origin socket refused"))
+		return
+	}
+	if s.Hub == nil || !s.Hub.Accepting() {
+		s.fail(c, apperr.New(apperr.Unavailable, "live updates are not available here right now; reconnect shortly"))
 		return
 	}
 	since, resume := int64(0), false

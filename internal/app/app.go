@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -26,6 +28,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/relay"
+	"github.com/crumbcommander/crumb/internal/roster"
 	"github.com/crumbcommander/crumb/migrations"
 )
 
@@ -44,9 +47,13 @@ type App struct {
 	Writer   *outbox.Writer
 	Sessions *auth.Sessions
 	People   *people.Service
+	Roster   *roster.Service
 	Audit    *audit.Service
 	Idem     *idem.Store
+	Fleet    *Fleet
 
+	routerOnce sync.Once
+	router     http.Handler
 	// Broker carries events between nodes: memory when Redis is in-process,
 	// Redis pub/sub otherwise. Relay feeds it (and the worker queues) after
 	// every commit; Hub serves the sockets.
@@ -74,7 +81,11 @@ func (a *App) open(ctx context.Context) error {
 	if dbURL == "" {
 		dbURL = "sqlite://" + absPath(a.Cfg.SQLitePath())
 	}
-	d, err := db.Open(ctx, dbURL, db.Options{})
+	creds, err := a.dbCredentials(ctx)
+	if err != nil {
+		return fmt.Errorf("app: database secret: %w", err)
+	}
+	d, err := db.Open(ctx, dbURL, db.Options{Credentials: creds})
 	if err != nil {
 		return fmt.Errorf("app: database: %w", err)
 	}
@@ -93,6 +104,7 @@ func (a *App) open(ctx context.Context) error {
 	a.Writer = outbox.NewWriter(d, a.Clock)
 	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
+	a.Roster = &roster.Service{W: a.Writer, People: a.People}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
 
@@ -108,7 +120,7 @@ func (a *App) open(ctx context.Context) error {
 	a.tasks = asynq.NewClient(a.RedisOpt)
 	a.Relay = (&relay.Relay{Broker: a.Broker, Events: outbox.Reader{DB: d}, Enqueuer: a.tasks, Log: a.Log, Clock: a.Clock}).Init()
 	a.Writer.SetNotifier(a.Relay)
-	return nil
+	return a.openFleet(ctx)
 }
 
 // openRedis connects to CRUMB_REDIS_URL, or starts an in-process Redis
@@ -128,6 +140,11 @@ func (a *App) openRedis(ctx context.Context) error {
 		var err error
 		if opt, err = redis.ParseURL(a.Cfg.RedisURL); err != nil {
 			return fmt.Errorf("app: CRUMB_REDIS_URL: %w", err)
+		}
+		if pw, err := a.redisPassword(ctx); err != nil {
+			return fmt.Errorf("app: redis secret: %w", err)
+		} else if pw != "" {
+			opt.Password = pw
 		}
 	}
 	a.Redis = redis.NewClient(opt)
@@ -149,6 +166,9 @@ func (a *App) Ready(ctx context.Context) error {
 func (a *App) Close() {
 	if a.tasks != nil {
 		a.tasks.Close()
+	}
+	if a.Fleet != nil {
+		a.Fleet.close()
 	}
 	if a.Redis != nil {
 		a.Redis.Close()
@@ -182,4 +202,12 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// SetClock replaces the clock of every domain service (tests).
+func (a *App) SetClock(clock func() time.Time) {
+	a.Clock = clock
+	a.Writer.Clock = clock
+	a.People.Limiter.Clock = clock
+	a.Idem.Clock = clock
 }

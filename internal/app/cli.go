@@ -34,7 +34,7 @@ Run "crumb <command> --help" for the flags of a command.
 // Run is the whole command line: it parses args and runs one command.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cmd := ""
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || !strings.HasPrefix(args[0], "-")) {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -182,6 +182,9 @@ func (a *App) seedDemo(ctx context.Context, stdout io.Writer, explicit bool) err
 	password := getenvDefault("CRUMB_DEMO_PASSWORD", demo.NewPassword())
 	res, err := demo.Seed(ctx, a.People, password)
 	if err != nil {
+		return err
+	}
+	if err := demo.SeedShifts(ctx, a.Roster, res, a.Clock()); err != nil {
 		return err
 	}
 	var b strings.Builder

@@ -21,6 +21,21 @@ const (
 	argonSaltLen   = 16
 )
 
+// hashParams are the parameters new hashes use. Verification always uses the
+// parameters encoded in the stored hash.
+var hashParams = struct {
+	memory, time uint32
+}{argonMemoryKiB, argonTime}
+
+// UseCheapHashingForTests lowers the cost of new hashes so that test suites
+// that create hundreds of people stay fast under the race detector. Hashes
+// stay argon2id and verify normally. Never call it outside tests.
+func UseCheapHashingForTests() {
+	cheapOnce.Do(func() { hashParams.memory, hashParams.time = 64, 1 })
+}
+
+var cheapOnce sync.Once
+
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 10
 
@@ -32,8 +47,9 @@ func HashPassword(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemoryKiB, argonTime, argonThreads,
+	m, t := hashParams.memory, hashParams.time
+	key := argon2.IDKey([]byte(pw), salt, t, m, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, m, t, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 

@@ -1,6 +1,6 @@
 // Package demo loads a realistic demo store into an empty database: four
 // departments, a manager for each, about thirty employees. Later domains add
-// their own demo data here (shifts, bakery items).
+// their own demo data here (shifts: SeedShifts; bakery items).
 package demo
 
 import (

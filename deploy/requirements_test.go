@@ -1,0 +1,204 @@
+package deploy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestIssueRequirements pins the concrete settings issue 8 asks for, so that
+// an edit which drops one fails here rather than in production.
+func TestIssueRequirements(t *testing.T) {
+	tpls := loadTemplates(t)
+	get := func(name string) *cfnTemplate { return templateByName(t, tpls, name) }
+	one := func(tpl *cfnTemplate, typ string) cfnResource {
+		rs := tpl.resourcesOfType(typ)
+		if len(rs) == 0 {
+			t.Fatalf("%s has no %s", tpl.name, typ)
+		}
+		return rs[0]
+	}
+	tests := []struct {
+		desc string
+		ok   func() error
+	}{
+		{"ALB idle timeout fits WebSockets (3600 s)", func() error {
+			return wantKV(one(get("edge.yaml"), "AWS::ElasticLoadBalancingV2::LoadBalancer").props["LoadBalancerAttributes"],
+				"idle_timeout.timeout_seconds", "3600")
+		}},
+		{"HTTP listener redirects to HTTPS with 301", func() error {
+			for _, l := range get("edge.yaml").resourcesOfType("AWS::ElasticLoadBalancingV2::Listener") {
+				if fmt.Sprint(l.props["Port"]) != "80" {
+					continue
+				}
+				action := asList(l.props["DefaultActions"])[0]
+				if dig(action, "Type") == "redirect" && dig(action, "RedirectConfig", "Protocol") == "HTTPS" &&
+					dig(action, "RedirectConfig", "StatusCode") == "HTTP_301" {
+					return nil
+				}
+			}
+			return fmt.Errorf("no port-80 listener redirecting to HTTPS")
+		}},
+		{"HTTPS listener uses the CertificateArn parameter", func() error {
+			for _, l := range get("edge.yaml").resourcesOfType("AWS::ElasticLoadBalancingV2::Listener") {
+				certs := asList(l.props["Certificates"])
+				if l.props["Protocol"] == "HTTPS" && len(certs) == 1 && dig(certs[0], "CertificateArn", "Ref") == "CertificateArn" {
+					return nil
+				}
+			}
+			return fmt.Errorf("no HTTPS listener with !Ref CertificateArn")
+		}},
+		{"target group checks /readyz, no stickiness", func() error {
+			tg := one(get("edge.yaml"), "AWS::ElasticLoadBalancingV2::TargetGroup")
+			if tg.props["HealthCheckPath"] != "/readyz" {
+				return fmt.Errorf("HealthCheckPath = %v", tg.props["HealthCheckPath"])
+			}
+			return wantKV(tg.props["TargetGroupAttributes"], "stickiness.enabled", "false")
+		}},
+		{"Redis parameter group noeviction, used by the replication group", func() error {
+			data := get("data.yaml")
+			pg := one(data, "AWS::ElastiCache::ParameterGroup")
+			if dig(pg.props, "Properties", "maxmemory-policy") != "noeviction" {
+				return fmt.Errorf("maxmemory-policy is not noeviction")
+			}
+			if dig(one(data, "AWS::ElastiCache::ReplicationGroup").props, "CacheParameterGroupName", "Ref") != pg.name {
+				return fmt.Errorf("replication group does not use %s", pg.name)
+			}
+			return nil
+		}},
+		{"RDS MySQL 8 in the private subnet group with backups", func() error {
+			db := one(get("data.yaml"), "AWS::RDS::DBInstance")
+			if db.props["Engine"] != "mysql" || !strings.HasPrefix(fmt.Sprint(db.props["EngineVersion"]), "8.") {
+				return fmt.Errorf("engine %v %v", db.props["Engine"], db.props["EngineVersion"])
+			}
+			if dig(db.props, "DBSubnetGroupName", "Ref") == nil || db.props["BackupRetentionPeriod"] == nil {
+				return fmt.Errorf("no subnet group or no BackupRetentionPeriod")
+			}
+			return nil
+		}},
+		{"reports expire", func() error {
+			rules := asList(dig(one(get("data.yaml"), "AWS::S3::Bucket").props, "LifecycleConfiguration", "Rules"))
+			for _, r := range rules {
+				if dig(r, "ExpirationInDays") != nil && dig(r, "Status") == "Enabled" {
+					return nil
+				}
+			}
+			return fmt.Errorf("no enabled expiration rule")
+		}},
+		{"termination lifecycle hook publishing to the topic", func() error {
+			hooks := asList(one(get("fleet.yaml"), "AWS::AutoScaling::AutoScalingGroup").props["LifecycleHookSpecificationList"])
+			for _, h := range hooks {
+				if dig(h, "LifecycleTransition") == "autoscaling:EC2_INSTANCE_TERMINATING" &&
+					dig(h, "NotificationTargetARN", "Ref") == "AlertTopicArn" && dig(h, "RoleARN", "Ref") == "LifecycleHookRoleArn" {
+					return nil
+				}
+			}
+			return fmt.Errorf("no termination hook to AlertTopicArn with LifecycleHookRoleArn")
+		}},
+		{"lifecycle role may publish to the topic", func() error {
+			role := one(get("alerts.yaml"), "AWS::IAM::Role")
+			if !strings.Contains(fmt.Sprint(role.props["Policies"]), "sns:Publish") {
+				return fmt.Errorf("no sns:Publish")
+			}
+			return nil
+		}},
+		{"scaling on CPU, sockets per instance and queue latency", func() error {
+			var got []string
+			for _, p := range get("fleet.yaml").resourcesOfType("AWS::AutoScaling::ScalingPolicy") {
+				cfg := p.props["TargetTrackingConfiguration"]
+				metric := fmt.Sprint(dig(cfg, "PredefinedMetricSpecification", "PredefinedMetricType"))
+				if custom := dig(cfg, "CustomizedMetricSpecification"); custom != nil {
+					dim := dig(asList(dig(custom, "Dimensions"))[0], "Name")
+					metric = fmt.Sprintf("%v/%v", dig(custom, "MetricName"), dim)
+				}
+				got = append(got, p.condition+":"+metric)
+			}
+			slices.Sort(got)
+			want := []string{":ASGAverageCPUUtilization", "IsServe:ConnectedSockets/AutoScalingGroupName", "IsWorker:QueueLatencySeconds/Queue"}
+			if !slices.Equal(got, want) {
+				return fmt.Errorf("got %v, want %v", got, want)
+			}
+			return nil
+		}},
+		{"alarms on CPU, sockets, queue latency, RDS CPU and free storage, to the topic", func() error {
+			var got []string
+			for _, tpl := range tpls {
+				for _, a := range tpl.resourcesOfType("AWS::CloudWatch::Alarm") {
+					if len(asList(a.props["AlarmActions"])) == 0 || len(asList(a.props["OKActions"])) == 0 {
+						return fmt.Errorf("%s: no AlarmActions or OKActions", a.name)
+					}
+					got = append(got, fmt.Sprintf("%v/%v", a.props["Namespace"], a.props["MetricName"]))
+				}
+			}
+			for _, want := range []string{"AWS/EC2/CPUUtilization", "AWS/RDS/CPUUtilization", "AWS/RDS/FreeStorageSpace",
+				"map[Ref:MetricNamespace]/ConnectedSockets", "map[Ref:MetricNamespace]/QueueLatencySeconds"} {
+				if !slices.Contains(got, want) {
+					return fmt.Errorf("no %s alarm in %v", want, got)
+				}
+			}
+			return nil
+		}},
+		{"topic mails people and calls /hooks/sns", func() error {
+			var subs []string
+			for _, tpl := range tpls {
+				for _, s := range tpl.resourcesOfType("AWS::SNS::Subscription") {
+					subs = append(subs, fmt.Sprintf("%v %v", s.props["Protocol"], s.props["Endpoint"]))
+				}
+			}
+			joined := strings.Join(subs, "\n")
+			if !strings.Contains(joined, "email ") || !strings.Contains(joined, "https map[Fn::Sub:https://${DomainName}/hooks/sns]") {
+				return fmt.Errorf("subscriptions: %v", subs)
+			}
+			return nil
+		}},
+		{"root outputs URL, bucket, endpoints, topic", func() error {
+			outs := get(rootTemplate).section("Outputs")
+			for _, k := range []string{"Url", "ReportsBucketName", "DbEndpointAddress", "CacheEndpointAddress", "AlertTopicArn"} {
+				if outs[k] == nil {
+					return fmt.Errorf("no output %s", k)
+				}
+			}
+			return nil
+		}},
+		{"instance roles: SSM, metrics namespace, lifecycle, the two secrets, SES", func() error {
+			iam := get("iam.yaml")
+			src := fmt.Sprint(iam.doc)
+			for _, want := range []string{"AmazonSSMManagedInstanceCore", "cloudwatch:namespace", "autoscaling:CompleteLifecycleAction", "ses:SendEmail"} {
+				if !strings.Contains(src, want) {
+					return fmt.Errorf("iam.yaml lacks %q", want)
+				}
+			}
+			for _, s := range asList(dig(one(iam, "AWS::IAM::ManagedPolicy").props, "PolicyDocument", "Statement")) {
+				if dig(s, "Action") == "secretsmanager:GetSecretValue" {
+					got := fmt.Sprint(dig(s, "Resource"))
+					if want := "[map[Ref:DbSecretArn] map[Ref:CacheAuthSecretArn]]"; got != want {
+						return fmt.Errorf("GetSecretValue on %s, want %s", got, want)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("no secretsmanager:GetSecretValue statement")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			if err := tc.ok(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// wantKV finds Key in a list of {Key, Value} and compares its Value.
+func wantKV(list any, key, want string) error {
+	for _, kv := range asList(list) {
+		if dig(kv, "Key") == key {
+			if got := fmt.Sprint(dig(kv, "Value")); got != want {
+				return fmt.Errorf("%s = %s, want %s", key, got, want)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%s not set", key)
+}

@@ -1,0 +1,616 @@
+package roster
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/people"
+)
+
+// Shift statuses.
+const (
+	StatusDraft     = "draft"
+	StatusPublished = "published"
+)
+
+// MaxShiftLength is the longest shift accepted (the issue's 16 h).
+const MaxShiftLength = 16 * time.Hour
+
+// Shift is one shift (API.md / BRIEF contract). EmployeeID nil is an open shift.
+type Shift struct {
+	ID           int64     `json:"id"`
+	DepartmentID int64     `json:"department_id"`
+	EmployeeID   *int64    `json:"employee_id"`
+	StartsAt     time.Time `json:"starts_at"`
+	EndsAt       time.Time `json:"ends_at"`
+	Position     string    `json:"position"`
+	Notes        string    `json:"notes"`
+	Status       string    `json:"status"`
+	Version      int64     `json:"version"`
+}
+
+// Interval is the shift's time span.
+func (s Shift) Interval() Interval { return Interval{ID: s.ID, Start: s.StartsAt, End: s.EndsAt} }
+
+func (s Shift) employee() int64 {
+	if s.EmployeeID == nil {
+		return 0
+	}
+	return *s.EmployeeID
+}
+
+// ShiftResult is a written shift with the soft-rule warnings of the write.
+type ShiftResult struct {
+	Shift
+	Warnings []Warning `json:"warnings"`
+}
+
+// NullableID is a JSON field that tells "absent" from "null" (PATCH
+// employee_id: null makes the shift open).
+type NullableID struct {
+	Set   bool
+	Value *int64
+}
+
+// UnmarshalJSON records that the field was present.
+func (n *NullableID) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		n.Value = nil
+		return nil
+	}
+	var v int64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	n.Value = &v
+	return nil
+}
+
+// ShiftInput is the body of POST /shifts and PATCH /shifts/{id}.
+type ShiftInput struct {
+	DepartmentID *int64     `json:"department_id"`
+	EmployeeID   NullableID `json:"employee_id"`
+	StartsAt     *string    `json:"starts_at"`
+	EndsAt       *string    `json:"ends_at"`
+	Position     *string    `json:"position"`
+	Notes        *string    `json:"notes"`
+	// Status is "draft" (default) or "published"; only on create.
+	Status  *string `json:"status"`
+	Version *int64  `json:"version"`
+}
+
+// ShiftFilter narrows GET /shifts. Zero values do not filter. From and To
+// are RFC 3339 instants or calendar dates (local midnight in the store's zone).
+type ShiftFilter struct {
+	From, To     string
+	DepartmentID int64
+	EmployeeID   int64
+	Status       string
+}
+
+const shiftColumns = "id, department_id, employee_id, starts_at, ends_at, position, notes, status, version"
+
+func scanShift(r rowScanner) (Shift, error) {
+	var s Shift
+	var emp sql.NullInt64
+	err := r.Scan(&s.ID, &s.DepartmentID, &emp, &s.StartsAt, &s.EndsAt, &s.Position, &s.Notes, &s.Status, &s.Version)
+	if emp.Valid {
+		v := emp.Int64
+		s.EmployeeID = &v
+	}
+	s.StartsAt, s.EndsAt = s.StartsAt.UTC(), s.EndsAt.UTC()
+	return s, err
+}
+
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+func loadShift(ctx context.Context, q querier, id int64, lock string) (Shift, error) {
+	sh, err := scanShift(q.QueryRowContext(ctx, "SELECT "+shiftColumns+" FROM shifts WHERE id = ?"+lock, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Shift{}, apperr.NotFoundf("shift")
+	}
+	if err != nil {
+		return Shift{}, fmt.Errorf("roster: load shift: %w", err)
+	}
+	return sh, nil
+}
+
+func queryShifts(ctx context.Context, q querier, query string, args ...any) ([]Shift, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("roster: query shifts: %w", err)
+	}
+	defer rows.Close()
+	out := []Shift{}
+	for rows.Next() {
+		sh, err := scanShift(rows)
+		if err != nil {
+			return nil, fmt.Errorf("roster: scan shift: %w", err)
+		}
+		out = append(out, sh)
+	}
+	return out, rows.Err()
+}
+
+// canSee: admins and managers of the department see every shift; people of
+// the department (and the assignee) see published ones.
+func canSee(p auth.Principal, sh Shift) bool {
+	if p.Manages(sh.DepartmentID) {
+		return true
+	}
+	return sh.Status == StatusPublished && (p.InDept(sh.DepartmentID) || sh.employee() == p.UserID)
+}
+
+// requireManagerOfDept is 404 for a department a manager may not know
+// about in this role and 403 for people who manage nothing.
+func requireManagerOfDept(p auth.Principal, dept int64) error {
+	if p.Manages(dept) {
+		return nil
+	}
+	if p.Role == auth.RoleManager {
+		return apperr.NotFoundf("department")
+	}
+	return auth.ErrForbidden
+}
+
+// GetShift returns one shift the caller may see.
+func (s *Service) GetShift(ctx context.Context, p auth.Principal, id int64) (Shift, error) {
+	sh, err := loadShift(ctx, s.W.DB, id, "")
+	if err != nil {
+		return Shift{}, err
+	}
+	if !canSee(p, sh) {
+		return Shift{}, apperr.NotFoundf("shift")
+	}
+	return sh, nil
+}
+
+// ListShifts lists the shifts the caller may see, in time order.
+func (s *Service) ListShifts(ctx context.Context, p auth.Principal, f ShiftFilter, lp people.ListParams) (people.Page[Shift], error) {
+	lp, err := lp.Normalize()
+	if err != nil {
+		return people.Page[Shift]{}, err
+	}
+	where, args := []string{"1 = 1"}, []any{}
+	if lp.Cursor != "" {
+		at, id, err := decodeShiftCursor(lp.Cursor)
+		if err != nil {
+			return people.Page[Shift]{}, err
+		}
+		where = append(where, "(starts_at > ? OR (starts_at = ? AND id > ?))")
+		args = append(args, at, at, id)
+	}
+	switch f.Status {
+	case "", StatusDraft, StatusPublished:
+	default:
+		return people.Page[Shift]{}, apperr.New(apperr.BadRequest, "status must be draft or published")
+	}
+	if !p.IsAdmin() {
+		if len(p.DeptIDs) == 0 {
+			return people.Page[Shift]{Items: []Shift{}}, nil
+		}
+		vis := "department_id IN (" + placeholders(len(p.DeptIDs)) + ")"
+		for _, d := range p.DeptIDs {
+			args = append(args, d)
+		}
+		if p.Role != auth.RoleManager {
+			vis += " AND status = 'published'"
+		}
+		where = append(where, "("+vis+")")
+	}
+	if f.DepartmentID != 0 {
+		where, args = append(where, "department_id = ?"), append(args, f.DepartmentID)
+	}
+	if f.EmployeeID != 0 {
+		where, args = append(where, "employee_id = ?"), append(args, f.EmployeeID)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	from, to, err := s.parseRange(ctx, f.From, f.To)
+	if err != nil {
+		return people.Page[Shift]{}, err
+	}
+	if !from.IsZero() {
+		// Bounded on starts_at too, so the (department_id, starts_at) index serves it.
+		where = append(where, "starts_at >= ?", "ends_at > ?")
+		args = append(args, from.Add(-MaxShiftLength), from)
+	}
+	if !to.IsZero() {
+		where, args = append(where, "starts_at < ?"), append(args, to)
+	}
+	args = append(args, lp.Limit+1)
+	items, err := queryShifts(ctx, s.W.DB, "SELECT "+shiftColumns+" FROM shifts WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY starts_at, id LIMIT ?", args...)
+	if err != nil {
+		return people.Page[Shift]{}, err
+	}
+	out := people.Page[Shift]{Items: items}
+	if len(items) > lp.Limit {
+		out.Items = items[:lp.Limit]
+		last := out.Items[lp.Limit-1]
+		out.NextCursor = encodeShiftCursor(last.StartsAt, last.ID)
+	}
+	return out, nil
+}
+
+// CreateShift adds a shift, checking the conflict rules under the person's lock.
+func (s *Service) CreateShift(ctx context.Context, p auth.Principal, in ShiftInput) (ShiftResult, error) {
+	st, err := s.People.GetStore(ctx)
+	if err != nil {
+		return ShiftResult{}, err
+	}
+	sh := Shift{Status: StatusDraft}
+	f := apperr.Fields{}
+	if in.DepartmentID == nil || *in.DepartmentID <= 0 {
+		f.Add("department_id", "is required")
+	} else {
+		sh.DepartmentID = *in.DepartmentID
+	}
+	if in.StartsAt == nil {
+		f.Add("starts_at", "is required")
+	}
+	if in.EndsAt == nil {
+		f.Add("ends_at", "is required")
+	}
+	if in.Status != nil {
+		sh.Status = *in.Status
+	}
+	if in.Version != nil {
+		f.Add("version", "is not allowed when creating")
+	}
+	applyShiftInput(&sh, in, f)
+	if err := f.Err(); err != nil {
+		return ShiftResult{}, err
+	}
+	if err := requireManagerOfDept(p, sh.DepartmentID); err != nil {
+		return ShiftResult{}, err
+	}
+	var out ShiftResult
+	err = s.W.Do(ctx, func(tx *outbox.Tx) error {
+		warnings, err := s.checkAssignment(ctx, tx, st, sh, nil)
+		if err != nil {
+			return err
+		}
+		if sh.ID, err = insertShift(ctx, tx, sh); err != nil {
+			return err
+		}
+		sh.Version = 1
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "shift.create", Entity: "shift", EntityID: sh.ID, Detail: sh})
+		emitShift(tx, EventShiftCreated, sh)
+		if sh.Status == StatusPublished {
+			tellEmployee(tx, EventShiftAssigned, ReasonUpdated, sh)
+		}
+		out = ShiftResult{Shift: sh, Warnings: warnings}
+		return nil
+	})
+	return out, err
+}
+
+// UpdateShift changes a shift; the conflict rules are checked again when its
+// time or person changes. The employee of a published shift is told.
+func (s *Service) UpdateShift(ctx context.Context, p auth.Principal, id int64, in ShiftInput, ifMatch *int64) (ShiftResult, error) {
+	st, err := s.People.GetStore(ctx)
+	if err != nil {
+		return ShiftResult{}, err
+	}
+	if in.Version == nil {
+		in.Version = ifMatch
+	}
+	var out ShiftResult
+	err = s.W.Do(ctx, func(tx *outbox.Tx) error {
+		cur, err := loadShift(ctx, tx, id, tx.DB.ForUpdate())
+		if err != nil {
+			return err
+		}
+		if !canSee(p, cur) {
+			return apperr.NotFoundf("shift")
+		}
+		if err := auth.RequireManagerOf(p, cur.DepartmentID); err != nil {
+			return err
+		}
+		if in.Version != nil && *in.Version != cur.Version {
+			return apperr.Stale("the shift")
+		}
+		next := cur
+		f := apperr.Fields{}
+		if in.DepartmentID != nil {
+			next.DepartmentID = *in.DepartmentID
+		}
+		if in.Status != nil {
+			f.Add("status", "cannot be changed here; publish the week instead")
+		}
+		applyShiftInput(&next, in, f)
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if next.DepartmentID != cur.DepartmentID {
+			if err := requireManagerOfDept(p, next.DepartmentID); err != nil {
+				return err
+			}
+		}
+		warnings, err := s.checkAssignment(ctx, tx, st, next, &cur)
+		if err != nil {
+			return err
+		}
+		next.Version = cur.Version + 1
+		if _, err := tx.ExecContext(ctx, `UPDATE shifts SET department_id = ?, employee_id = ?, starts_at = ?, ends_at = ?, position = ?, notes = ?,
+			version = ?, updated_at = ? WHERE id = ?`, next.DepartmentID, next.EmployeeID, next.StartsAt, next.EndsAt, next.Position, next.Notes,
+			next.Version, tx.Now(), id); err != nil {
+			return fmt.Errorf("roster: update shift: %w", err)
+		}
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "shift.update", Entity: "shift", EntityID: id, Detail: map[string]any{"before": cur, "after": next}})
+		emitShift(tx, EventShiftUpdated, next)
+		if next.Status == StatusPublished {
+			tellReassigned(tx, cur, next, ReasonUpdated)
+		}
+		out = ShiftResult{Shift: next, Warnings: warnings}
+		return nil
+	})
+	return out, err
+}
+
+// tellReassigned tells the people of a published shift what changed: the
+// same person hears shift.changed; a new person shift.assigned and the
+// previous one shift.cancelled.
+func tellReassigned(tx *outbox.Tx, cur, next Shift, reason string) {
+	if cur.employee() == next.employee() {
+		tellEmployee(tx, EventShiftChanged, reason, next)
+		return
+	}
+	tellEmployee(tx, EventShiftCancelled, reason, cur)
+	tellEmployee(tx, EventShiftAssigned, reason, next)
+}
+
+// DeleteShift removes (cancels) a shift; the employee of a published shift
+// is told.
+func (s *Service) DeleteShift(ctx context.Context, p auth.Principal, id int64, ifMatch *int64) error {
+	return s.W.Do(ctx, func(tx *outbox.Tx) error {
+		cur, err := loadShift(ctx, tx, id, tx.DB.ForUpdate())
+		if err != nil {
+			return err
+		}
+		if !canSee(p, cur) {
+			return apperr.NotFoundf("shift")
+		}
+		if err := auth.RequireManagerOf(p, cur.DepartmentID); err != nil {
+			return err
+		}
+		if ifMatch != nil && *ifMatch != cur.Version {
+			return apperr.Stale("the shift")
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM shifts WHERE id = ?", id); err != nil {
+			return fmt.Errorf("roster: delete shift: %w", err)
+		}
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "shift.delete", Entity: "shift", EntityID: id, Detail: cur})
+		emitShift(tx, EventShiftDeleted, cur)
+		if cur.Status == StatusPublished {
+			tellEmployee(tx, EventShiftCancelled, ReasonCancelled, cur)
+		}
+		return nil
+	})
+}
+
+// applyShiftInput copies the present fields of in onto sh and validates the
+// result into f (the times are parsed as RFC 3339 instants with an offset).
+func applyShiftInput(sh *Shift, in ShiftInput, f apperr.Fields) {
+	if in.EmployeeID.Set {
+		sh.EmployeeID = in.EmployeeID.Value
+		if sh.EmployeeID != nil && *sh.EmployeeID <= 0 {
+			f.Add("employee_id", "must be a person's id or null")
+		}
+	}
+	if in.StartsAt != nil {
+		t, err := time.Parse(time.RFC3339, *in.StartsAt)
+		if err != nil {
+			f.Add("starts_at", "must be an RFC 3339 instant like 2026-12-01T09:00:00-04:00")
+		}
+		sh.StartsAt = t.UTC().Truncate(time.Second)
+	}
+	if in.EndsAt != nil {
+		t, err := time.Parse(time.RFC3339, *in.EndsAt)
+		if err != nil {
+			f.Add("ends_at", "must be an RFC 3339 instant like 2026-12-01T17:00:00-04:00")
+		}
+		sh.EndsAt = t.UTC().Truncate(time.Second)
+	}
+	if in.Position != nil {
+		sh.Position = strings.TrimSpace(*in.Position)
+	}
+	if in.Notes != nil {
+		sh.Notes = *in.Notes
+	}
+	if _, bad := f["starts_at"]; !bad {
+		if _, bad := f["ends_at"]; !bad && !sh.StartsAt.IsZero() && !sh.EndsAt.IsZero() {
+			switch d := sh.EndsAt.Sub(sh.StartsAt); {
+			case d <= 0:
+				f.Add("ends_at", "must be after starts_at")
+			case d > MaxShiftLength:
+				f.Add("ends_at", "a shift may last at most 16 hours")
+			}
+		}
+	}
+	if len(sh.Position) > 80 {
+		f.Add("position", "must be at most 80 characters")
+	}
+	if len(sh.Notes) > 1000 {
+		f.Add("notes", "must be at most 1000 characters")
+	}
+	if sh.Status != StatusDraft && sh.Status != StatusPublished {
+		f.Add("status", "must be draft or published")
+	}
+}
+
+// person is what the rules need to know about the assignee.
+type person struct {
+	active   bool
+	maxHours int
+	inDept   bool
+}
+
+// checkAssignment locks the people involved (the previous assignee too),
+// checks that the assignee may work in the department, then applies the
+// conflict rules. cur is the stored shift on an update, nil on create. It
+// returns the warnings, or a 404/422/409.
+func (s *Service) checkAssignment(ctx context.Context, tx *outbox.Tx, st people.Store, next Shift, cur *Shift) ([]Warning, error) {
+	var prev int64
+	if cur != nil {
+		prev = cur.employee()
+	}
+	if next.EmployeeID == nil {
+		if err := lockPeople(ctx, tx, prev); err != nil {
+			return nil, err
+		}
+		if cur == nil || cur.DepartmentID != next.DepartmentID {
+			return []Warning{}, requireDepartment(ctx, tx, next.DepartmentID)
+		}
+		return []Warning{}, nil
+	}
+	lock := tx.DB.ForUpdate()
+	if prev != 0 && prev != next.employee() {
+		// Two people: lock both in id order first.
+		if err := lockPeople(ctx, tx, prev, next.employee()); err != nil {
+			return nil, err
+		}
+		lock = ""
+	}
+	// One person: reading their row with FOR UPDATE is the lock.
+	who, err := loadPerson(ctx, tx, next.employee(), next.DepartmentID, lock)
+	if err != nil {
+		return nil, err
+	}
+	if !who.inDept {
+		if err := requireDepartment(ctx, tx, next.DepartmentID); err != nil {
+			return nil, err
+		}
+		return nil, apperr.Field("employee_id", "the person does not work in this department")
+	}
+	if !who.active {
+		return nil, apperr.Field("employee_id", "the person is not active")
+	}
+	rules, err := loadRules(ctx, tx, st, next.employee(), next.Interval(), who.maxHours)
+	if err != nil {
+		return nil, err
+	}
+	if err := ConflictError(Blocking(rules)); err != nil {
+		return nil, err
+	}
+	return Warnings(rules), nil
+}
+
+func requireDepartment(ctx context.Context, q querier, id int64) error {
+	var got int64
+	err := q.QueryRowContext(ctx, "SELECT id FROM departments WHERE id = ?", id).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.NotFoundf("department")
+	}
+	if err != nil {
+		return fmt.Errorf("roster: department: %w", err)
+	}
+	return nil
+}
+
+// loadPerson reads what the rules need about a person; lock is "" or the
+// dialect's FOR UPDATE (then this read is the person's lock).
+func loadPerson(ctx context.Context, q querier, id, dept int64, lock string) (person, error) {
+	var who person
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT u.active, u.max_hours_per_week,
+		(SELECT COUNT(*) FROM user_departments ud WHERE ud.user_id = u.id AND ud.department_id = ?)
+		FROM users u WHERE u.id = ?`+lock, dept, id).Scan(&who.active, &who.maxHours, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return who, apperr.NotFoundf("employee")
+	}
+	if err != nil {
+		return who, fmt.Errorf("roster: load person: %w", err)
+	}
+	who.inDept = n > 0
+	return who, nil
+}
+
+// loadRules reads what the conflict rules need about person emp around iv.
+func loadRules(ctx context.Context, q querier, st people.Store, emp int64, iv Interval, maxHours int) (Rules, error) {
+	loc := st.Location()
+	r := Rules{Shift: iv, Loc: loc, Week: WeekOf(iv.Start, loc, st.WeekStartsOn),
+		MinRest: time.Duration(st.MinRestHours) * time.Hour, MaxHours: maxHours}
+	lo, hi := r.Week.Start, r.Week.End
+	if iv.Start.Before(lo) {
+		lo = iv.Start
+	}
+	if iv.End.After(hi) {
+		hi = iv.End
+	}
+	lo, hi = lo.Add(-r.MinRest).UTC(), hi.Add(r.MinRest).UTC()
+	var err error
+	// One round trip for both: the person's nearby shifts and approved time off.
+	rows, err := q.QueryContext(ctx, `SELECT 0, id, starts_at, ends_at FROM shifts
+		WHERE employee_id = ? AND starts_at >= ? AND starts_at < ? AND ends_at > ? AND id <> ?
+		UNION ALL SELECT 1, id, starts_at, ends_at FROM time_off
+		WHERE employee_id = ? AND status = 'approved' AND starts_at < ? AND ends_at > ?`,
+		emp, lo.Add(-MaxShiftLength), hi, lo, iv.ID, emp, iv.End.UTC(), iv.Start.UTC())
+	if err != nil {
+		return r, fmt.Errorf("roster: load rules: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind int
+		var o Interval
+		if err := rows.Scan(&kind, &o.ID, &o.Start, &o.End); err != nil {
+			return r, fmt.Errorf("roster: load rules: %w", err)
+		}
+		o.Start, o.End = o.Start.UTC(), o.End.UTC()
+		if kind == 0 {
+			r.Others = append(r.Others, o)
+		} else {
+			r.TimeOff = append(r.TimeOff, o)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return r, fmt.Errorf("roster: load rules: %w", err)
+	}
+	rows.Close()
+	r.Availability, err = loadWindows(ctx, q, emp)
+	return r, err
+}
+
+// parseRange reads the from/to query values: RFC 3339 instants, or dates
+// read in the store's zone (the store is only loaded for dates).
+func (s *Service) parseRange(ctx context.Context, vals ...string) (time.Time, time.Time, error) {
+	var out [2]time.Time
+	var loc *time.Location
+	for i, v := range vals[:2] {
+		if v == "" {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			out[i] = t.UTC()
+			continue
+		}
+		if loc == nil {
+			st, err := s.People.GetStore(ctx)
+			if err != nil {
+				return out[0], out[1], err
+			}
+			loc = st.Location()
+		}
+		t, ok := parseDate(v, loc)
+		if !ok {
+			return out[0], out[1], apperr.New(apperr.BadRequest, "from and to must be dates (2026-12-01) or RFC 3339 instants")
+		}
+		out[i] = t.UTC()
+	}
+	return out[0], out[1], nil
+}
