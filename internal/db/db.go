@@ -96,7 +96,16 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := d.PingContext(pingCtx); err != nil {
+	for attempt := 1; ; attempt++ {
+		err = d.PingContext(pingCtx)
+		// A fresh SQLite file opened by several processes at once may be
+		// briefly locked while one of them switches it to WAL.
+		if err == nil || d.IsMySQL() || !IsRetryable(err) || attempt == maxTxAttempts {
+			break
+		}
+		time.Sleep(time.Duration(attempt*50) * time.Millisecond)
+	}
+	if err != nil {
 		d.Close()
 		return nil, fmt.Errorf("db: ping: %w", err)
 	}

@@ -66,6 +66,19 @@ func LoadMigrations(fsys fs.FS, d Dialect) ([]Migration, error) {
 // GET_LOCK, SQLite with its write lock. It refuses a database whose newest
 // applied version is unknown to this binary.
 func (d *DB) Migrate(ctx context.Context, fsys fs.FS) (applied []int, err error) {
+	// SQLite answers "database is locked" without waiting in a few cases
+	// (switching a fresh file to WAL while another process does the same);
+	// migrating is idempotent, so try again.
+	for attempt := 1; ; attempt++ {
+		applied, err = d.migrate(ctx, fsys)
+		if err == nil || d.IsMySQL() || !IsRetryable(err) || attempt == maxTxAttempts {
+			return applied, err
+		}
+		time.Sleep(time.Duration(attempt*50) * time.Millisecond)
+	}
+}
+
+func (d *DB) migrate(ctx context.Context, fsys fs.FS) (applied []int, err error) {
 	ms, err := LoadMigrations(fsys, d.Dialect)
 	if err != nil {
 		return nil, err
