@@ -19,8 +19,12 @@ import (
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/bakery"
+	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/notify"
+	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/reports"
 	"github.com/crumbcommander/crumb/internal/roster"
 )
 
@@ -43,6 +47,14 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Web serves the browser app for paths outside /api; nil serves nothing.
 	Web http.Handler
+
+	// Worker fleet (issue 5); each nil part is simply not mounted.
+	Reports *reports.Service
+	Notify  *notify.Store
+	Mailbox *mail.DevBox // the dev mailbox (mail driver "dev")
+	Queues  *ops.Queues  // admins' queue view
+	SNSHook http.Handler // POST /hooks/sns
+	Files   http.Handler // GET /files/... signed report downloads (dir storage)
 
 	BaseURL        *url.URL
 	TrustedProxies []string
@@ -114,6 +126,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountAvailability(authed)
 	s.mountICalToken(authed)
 	s.mountWS(v1)
+	s.mountWorkerRoutes(r, authed)
 	s.mountBakery(authed)
 	s.mountAttendance(authed)
 	return r, s
