@@ -24,6 +24,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/push"
 	"github.com/crumbcommander/crumb/internal/reports"
 	"github.com/crumbcommander/crumb/internal/roster"
 )
@@ -39,6 +40,7 @@ type Deps struct {
 	Bakery *bakery.Service
 	// Attendance is clock in/out, kiosk PINs and the live floor; nil leaves /attendance unmounted.
 	Attendance *attendance.Service
+	Push       *push.Service // nil: no push endpoints
 	// Hub serves GET /api/v1/ws; nil answers 503 there.
 	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
@@ -119,6 +121,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountDepartments(authed)
 	s.mountEmployees(authed)
 	s.mountAudit(authed)
+	s.mountPush(authed)
 	s.mountShifts(authed)
 	s.mountSchedules(authed)
 	s.mountTimeOff(authed)

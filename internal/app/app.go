@@ -29,6 +29,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/push"
 	"github.com/crumbcommander/crumb/internal/relay"
 	"github.com/crumbcommander/crumb/internal/roster"
 	"github.com/crumbcommander/crumb/migrations"
@@ -55,6 +56,7 @@ type App struct {
 	Bakery     *bakery.Service
 	Attendance *attendance.Service
 	Fleet      *Fleet
+	Push       *push.Service
 
 	routerOnce sync.Once
 	router     http.Handler
@@ -74,6 +76,10 @@ type App struct {
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
 	a := &App{Cfg: cfg, Log: log, Clock: time.Now, Metrics: prometheus.NewRegistry()}
 	if err := a.open(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.openPush(ctx); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -218,4 +224,7 @@ func (a *App) SetClock(clock func() time.Time) {
 	a.Idem.Clock = clock
 	a.Bakery.Counts.Clock = clock
 	a.Attendance.PINs.Clock = clock
+	if a.Push != nil {
+		a.Push.Clock = clock
+	}
 }

@@ -35,7 +35,7 @@ func (a *App) buildRouter() http.Handler {
 	}
 	r, _ := api.NewRouter(api.Deps{
 		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Hub: a.Hub,
-		Bakery: a.Bakery, Attendance: a.Attendance,
+		Bakery: a.Bakery, Attendance: a.Attendance, Push: a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
@@ -60,6 +60,11 @@ func (a *App) Handlers() *worker.Handlers {
 		Shifts: worker.RosterShifts{Roster: a.Roster}, ClockIns: a.Attendance,
 		Gauges: &worker.Gauges{Node: a.nodeName(), ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) },
 			ConnectedSockets: a.connectedSockets},
+		Push: a.Push,
+		Location: func(ctx context.Context) (*time.Location, error) {
+			st, err := a.People.GetStore(ctx)
+			return st.Location(), err
+		},
 	}}
 }
 
