@@ -161,8 +161,16 @@ func (s *Service) clockIn(ctx context.Context, tx *outbox.Tx, st people.Store, e
 	return id, nil
 }
 
+// emitDept sends a clock event to the record's department. Clock-ins and
+// clock-outs are for everyone there (BRIEF's contract); breaks only for its
+// managers, who run the floor.
 func emitDept(tx *outbox.Tx, dept any, typ string, ev any) {
-	if d, ok := dept.(int64); ok && d != 0 {
+	d, ok := dept.(int64)
+	switch {
+	case !ok || d == 0:
+	case typ == EventBreakStart || typ == EventBreakEnd:
+		tx.EmitManagers(outbox.DeptTopic(d), typ, ev)
+	default:
 		tx.Emit(outbox.DeptTopic(d), typ, ev)
 	}
 }
