@@ -22,10 +22,10 @@ type fakeClockIns struct {
 	in map[int64]bool
 }
 
-func (c *fakeClockIns) ClockedIn(_ context.Context, shiftID, _ int64) (bool, error) {
+func (c *fakeClockIns) ClockedIn(_ context.Context, s worker.Shift, _ int64) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.in[shiftID], nil
+	return c.in[s.ID], nil
 }
 
 func taskOf(t *testing.T, insp *asynq.Inspector, queue, id string) *asynq.TaskInfo {
@@ -127,6 +127,48 @@ func TestLateAndNoShowAlertManagersOnce(t *testing.T) {
 		}
 		if _, err := f.insp.GetTaskInfo(worker.QueueCritical, "noshow:100:"+itoa(start.Unix())+":no_show"); err != nil {
 			t.Errorf("no-show check not scheduled after the late alert: %v", err)
+		}
+	})
+}
+
+func TestAttendanceRecordsClockIns(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if worker.HasAttendance(ctx, d) {
+			t.Log("attendance tables present (issue 6 merged)")
+		} else if _, err := d.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS attendance_records (employee_id BIGINT NOT NULL,
+			shift_id BIGINT NULL, clock_in_at DATETIME(6) NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+		f := newFixture(t, d)
+		start := time.Date(2026, 11, 30, 13, 0, 0, 0, time.UTC)
+		s := worker.Shift{ID: 100, DepartmentID: f.dept, StartsAt: start, EndsAt: start.Add(8 * time.Hour)}
+		clockIn := func(emp int64, shift any, at time.Time) {
+			if _, err := d.ExecContext(ctx, `INSERT INTO attendance_records (employee_id, shift_id, clock_in_at) VALUES (?, ?, ?)`, emp, shift, at); err != nil {
+				t.Skipf("attendance_records has another shape now (issue 6): %v", err)
+			}
+		}
+		clockIn(f.bob, nil, start.Add(-10*time.Minute)) // Bob, no shift id, just before
+		clockIn(f.manager, nil, start.Add(-5*time.Hour)) // too early to count
+		tests := []struct {
+			desc string
+			who  int64
+			want bool
+		}{
+			{"no record", f.ann, false},
+			{"clock-in near the start", f.bob, true},
+			{"clock-in hours before", f.manager, false},
+		}
+		a := worker.AttendanceRecords{DB: d}
+		for _, tc := range tests {
+			got, err := a.ClockedIn(ctx, s, tc.who)
+			if err != nil || got != tc.want {
+				t.Errorf("%s: %v, %v", tc.desc, got, err)
+			}
+		}
+		clockIn(f.ann, int64(100), start.Add(20*time.Minute)) // late, with the shift id
+		if got, _ := a.ClockedIn(ctx, s, f.ann); !got {
+			t.Error("record with the shift id not found")
 		}
 	})
 }

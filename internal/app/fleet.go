@@ -282,3 +282,12 @@ func (a *App) connectedSockets() int {
 	}
 	return a.Hub.Stats().Conns
 }
+
+// clockIns reads the attendance records once their tables exist; before,
+// no-show checks stand down (logged).
+func (a *App) clockIns() worker.ClockIns {
+	if !worker.HasAttendance(context.Background(), a.DB) {
+		return nil
+	}
+	return worker.AttendanceRecords{DB: a.DB}
+}
