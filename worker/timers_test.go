@@ -148,7 +148,7 @@ func TestAttendanceRecordsClockIns(t *testing.T) {
 				t.Skipf("attendance_records has another shape now (issue 6): %v", err)
 			}
 		}
-		clockIn(f.bob, nil, start.Add(-10*time.Minute)) // Bob, no shift id, just before
+		clockIn(f.bob, nil, start.Add(-10*time.Minute))  // Bob, no shift id, just before
 		clockIn(f.manager, nil, start.Add(-5*time.Hour)) // too early to count
 		tests := []struct {
 			desc string

@@ -55,7 +55,7 @@ func (a *App) Handlers() *worker.Handlers {
 		Store: a.People.GetStore, Writer: a.Writer, Notify: a.Fleet.Notify, Mail: a.Fleet.Mail,
 		BaseURL: a.Cfg.BaseURL.String(), Queue: a.Fleet.Tasks, Inspector: a.Fleet.Inspector,
 		Reports: a.Fleet.Reports, Metrics: a.Fleet.Metrics, Drain: a.Fleet.drain,
-		Shifts: worker.RosterShifts{Roster: a.Roster},
+		Shifts:   worker.RosterShifts{Roster: a.Roster},
 		ClockIns: a.clockIns(),
 		Gauges: &worker.Gauges{Node: a.nodeName(), ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) },
 			ConnectedSockets: a.connectedSockets},
