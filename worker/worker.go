@@ -20,6 +20,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/push"
 	"github.com/crumbcommander/crumb/internal/reports"
 )
 
@@ -88,6 +89,10 @@ type Deps struct {
 	Gauges  *Gauges
 	// Drain, when closed, makes Run stop taking new tasks.
 	Drain <-chan struct{}
+	// Push sends Web Push notifications; nil sends none.
+	Push *push.Service
+	// Location is the store's time zone (for times in messages).
+	Location func(ctx context.Context) (*time.Location, error)
 }
 
 // Handlers implements every task type.
@@ -106,6 +111,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeReportExport, h.reportExport)
 	mux.HandleFunc(TypeMetrics, h.publishMetrics)
 	mux.HandleFunc(TypeAlarm, h.alarm)
+	mux.HandleFunc(TypePush, h.sendPush)
 	return mux
 }
 

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -152,6 +153,22 @@ var matrix = map[string]matrixRow{
 		fresh: true,
 		path:  func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/employees/%d", f.person(sc)) },
 		want:  map[string][2]int{"admin": same(204), "manager": {403, 404}, "employee": same(404)},
+	},
+	"GET /api/v1/push/vapid-public-key": {
+		path: staticPath("/api/v1/push/vapid-public-key"),
+		want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)},
+	},
+	"POST /api/v1/me/push-subscriptions": {
+		path: staticPath("/api/v1/me/push-subscriptions"),
+		body: func(*fixture, scope) any {
+			return map[string]any{"endpoint": fmt.Sprintf("https://push.example.com/%d", nextN()),
+				"keys": map[string]string{"p256dh": strings.Repeat("B", 87), "auth": strings.Repeat("A", 22)}}
+		},
+		want: map[string][2]int{"admin": same(201), "manager": same(201), "employee": same(201)},
+	},
+	"DELETE /api/v1/me/push-subscriptions": {
+		path: staticPath("/api/v1/me/push-subscriptions?endpoint=https://push.example.com/none"),
+		want: map[string][2]int{"admin": same(204), "manager": same(204), "employee": same(204)},
 	},
 	"GET /api/v1/audit": {
 		path: staticPath("/api/v1/audit"),

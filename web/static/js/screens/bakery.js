@@ -1,0 +1,128 @@
+// Bakery counter, phone first: big +/- per item with its limit, counts sent
+// as deltas (POST .../counts, one answer per tap), every device converging
+// on the server's counts (bakery.count events, applied by version), a
+// visible sync state, and finalize. Managers add items to the catalogue.
+import { h, mount, field, alertBox, toast, unavailable, ymd } from "../ui.js";
+
+const KINDS = [["trayup", "Tray-up"], ["rtu", "Ready-to-use pull"]];
+
+export async function render(main, ctx) {
+  const { api, live, me } = ctx;
+  const params = new URLSearchParams(location.search);
+  let date = params.get("date") || ymd(new Date());
+  let kind = KINDS.some(([k]) => k === params.get("kind")) ? params.get("kind") : "trayup";
+  let sheet = null;
+  const confirmed = new Map(); // item_id -> {count, version}: the server's word
+  const pending = new Map(); // item_id -> sum of unacknowledged deltas
+
+  const sync = h("span.sync.conn", { id: "sync", role: "status", "aria-live": "polite", dataset: { state: "live" } }, "in sync");
+  const list = h("div.counter", { id: "counter" });
+  const msg = h("div", { "aria-live": "assertive" });
+  const dateIn = h("input", { type: "date", id: "bk-date", value: date });
+  const kindSel = h("select", { id: "bk-kind" }, KINDS.map(([k, l]) => h("option", { value: k, selected: k === kind || undefined }, l)));
+  const total = h("p.muted", { id: "bk-total" });
+  const finalize = h("button.primary", { type: "button", id: "finalize" }, "Finalize sheet");
+  const catalogue = h("div");
+  mount(main, h("div.stack", h("div.row.spread", h("h1", "Bakery counter"), sync),
+    h("div.form-row", h("div.field", h("label", { for: "bk-date" }, "Date"), dateIn), h("div.field", h("label", { for: "bk-kind" }, "Sheet"), kindSel)),
+    msg, list, total, finalize, catalogue));
+  dateIn.addEventListener("change", () => { date = dateIn.value; load(); });
+  kindSel.addEventListener("change", () => { kind = kindSel.value; load(); });
+
+  const inFlight = () => [...pending.values()].some((d) => d !== 0);
+  function showSync() {
+    if (live.state !== "live") { sync.dataset.state = "offline"; sync.textContent = inFlight() ? "saving… (live updates offline)" : "live updates offline"; }
+    else if (inFlight()) { sync.dataset.state = "syncing"; sync.textContent = "saving…"; }
+    else { sync.dataset.state = "live"; sync.textContent = "in sync"; }
+  }
+  const isFinal = () => sheet && sheet.status === "finalized";
+  const lines = () => (sheet && sheet.lines) || [];
+
+  async function load() {
+    history.replaceState({}, "", `/bakery?date=${date}&kind=${kind}`);
+    try {
+      sheet = await api.get(`/bakery/sheets/${date}/${kind}`);
+      confirmed.clear(); pending.clear();
+      for (const l of sheet.lines || []) confirmed.set(l.item_id, { count: l.count, version: l.version });
+      mount(msg);
+      draw();
+      drawCatalogue();
+    } catch (err) {
+      sheet = null;
+      mount(list, err.missing ? unavailable("The bakery counter") : alertBox("error", err.message));
+      finalize.hidden = true;
+    }
+    showSync();
+  }
+
+  const shown = (l) => Math.min(l.upper_limit || Infinity, Math.max(0, (confirmed.get(l.item_id)?.count ?? 0) + (pending.get(l.item_id) || 0)));
+
+  function draw() {
+    finalize.hidden = isFinal();
+    if (isFinal()) mount(msg, alertBox("info", "This sheet is finalized and read-only."));
+    mount(list, lines().length ? lines().map((l) => {
+      const n = shown(l);
+      const btn = (delta, label) => h("button", { type: "button", "aria-label": `${label} ${l.name}`, dataset: { item: l.item_id, delta },
+        disabled: isFinal() || (delta < 0 ? n <= 0 : l.upper_limit > 0 && n >= l.upper_limit) || undefined, onclick: () => tap(l, delta) }, delta > 0 ? "+" : "−");
+      return h("div.count-item", { dataset: { itemId: l.item_id } },
+        h("div", h("div.name", { id: `name-${l.item_id}` }, l.name), h("div.small.muted", l.upper_limit > 0 ? `limit ${l.upper_limit}` : "no limit")),
+        h("div.count-ctl", { role: "group", "aria-labelledby": `name-${l.item_id}` }, btn(-1, "One less"),
+          h("output", { id: `count-${l.item_id}`, "aria-live": "polite", class: l.upper_limit > 0 && n >= l.upper_limit ? "over" : "" }, String(n)),
+          btn(1, "One more")));
+    }) : h("p.empty", "No items on this sheet yet."));
+    total.textContent = `Total: ${lines().reduce((t, l) => t + shown(l), 0)}`;
+  }
+
+  function tap(l, delta) {
+    pending.set(l.item_id, (pending.get(l.item_id) || 0) + delta);
+    draw(); showSync();
+    document.querySelector(`[data-item="${l.item_id}"][data-delta="${delta}"]`)?.focus();
+    // REST for every tap: each one is answered (the socket may drop a
+    // message silently while reconnecting); the socket brings other
+    // devices' counts.
+    api.post(`/bakery/sheets/${date}/${kind}/counts`, { item_id: l.item_id, delta })
+      .then((ev) => settle(l.item_id, delta, ev))
+      .catch((err) => { settle(l.item_id, delta, null); mount(msg, alertBox("error", err.message)); });
+  }
+
+  function apply(ev) {
+    if (!ev || ev.date !== date || ev.kind !== kind) return;
+    const c = confirmed.get(ev.item_id);
+    if (c && c.version >= ev.version) return; // older news
+    confirmed.set(ev.item_id, { count: ev.count, version: ev.version });
+  }
+  function settle(item, delta, ev) {
+    pending.set(item, (pending.get(item) || 0) - delta);
+    apply(ev);
+    draw(); showSync();
+  }
+
+  finalize.addEventListener("click", async () => {
+    if (!confirm("Finalize this sheet? Nobody can change it afterwards.")) return;
+    try { sheet = await api.post(`/bakery/sheets/${date}/${kind}/finalize`, {}, { ifMatch: sheet.version }); toast("Sheet finalized."); load(); }
+    catch (err) { mount(msg, alertBox("error", err.message)); }
+  });
+
+  function drawCatalogue() {
+    if (me.role !== "admin" && me.role !== "manager") { mount(catalogue); return; }
+    const name = field("Item name", { name: "item_name", required: true, maxlength: 80 });
+    const limit = field("Upper limit", { type: "number", name: "upper_limit", min: 1, max: 9999, value: 24 });
+    const m = h("div", { "aria-live": "polite" });
+    const form = h("form.card.stack.no-print", h("h2", `Add an item to ${KINDS.find(([k]) => k === kind)[1]}`), h("div.form-row", name, limit), m,
+      h("button", { type: "submit" }, "Add item"));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try { await api.post("/bakery/items", { kind, name: name.input.value, upper_limit: Number(limit.input.value), sort_order: lines().length + 1 }); toast("Item added."); load(); }
+      catch (err) { name.setError(err.fields && err.fields.name); mount(m, alertBox("error", err.message)); }
+    });
+    mount(catalogue, form);
+  }
+
+  const offs = [
+    live.onState(showSync),
+    live.on("bakery.count", (d) => { apply(d); draw(); }),
+    live.on("bakery.finalized", (d) => { if (d.date === date && d.kind === kind) load(); }),
+    live.onReset(load)];
+  await load();
+  return { unmount: () => offs.forEach((f) => f()) };
+}

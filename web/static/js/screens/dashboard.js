@@ -1,0 +1,160 @@
+// Manager dashboard: the live floor, late/no-show alerts as they happen,
+// coverage by hour against the schedule (hand-drawn SVG), open shifts and
+// pending time-off and swap requests.
+import { h, mount, alertBox, toast, unavailable, fmtTime, fmtDay, addDays, paintDept } from "../ui.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
+
+export async function render(main, ctx) {
+  const { api, me } = ctx;
+  const depts = ctx.departments.filter((d) => me.role === "admin" || me.department_ids.includes(d.id));
+  const alerts = h("ul.list", { id: "alerts", "aria-live": "polite" });
+  const s = {
+    floor: h("section.card", { id: "floor", "aria-labelledby": "h-floor" }),
+    alerts: h("section.card", { "aria-labelledby": "h-alerts" }, h("h2", { id: "h-alerts" }, "Alerts"), alerts),
+    coverage: h("section.card.span-2", { id: "coverage", "aria-labelledby": "h-cov" }),
+    open: h("section.card", { id: "open", "aria-labelledby": "h-open" }),
+    timeoff: h("section.card", { id: "pending-timeoff", "aria-labelledby": "h-to" }),
+    swaps: h("section.card", { id: "pending-swaps", "aria-labelledby": "h-sw" }),
+  };
+  mount(main, h("div.stack", h("h1", "Today on the floor"), h("div.grid", Object.values(s))));
+  let todayShifts = [], live = null;
+  const name = (id) => { const p = ctx.peopleById && ctx.peopleById.get(id); return p ? `${p.first_name} ${p.last_name}` : `#${id}`; };
+  ctx.peopleById = ctx.peopleById || new Map();
+  api.all("/employees").then((list) => { list.forEach((p) => ctx.peopleById.set(p.id, p)); drawFloor(); }).catch(() => {});
+
+  async function loadShifts() {
+    const from = new Date(); from.setHours(0, 0, 0, 0);
+    const to = addDays(from, 1);
+    try {
+      const lists = await Promise.all(depts.map((d) => api.get("/shifts" + api.qs({ department_id: d.id, from: from.toISOString(), to: addDays(from, 7).toISOString() }))));
+      const all = lists.flatMap((p) => p.items || []);
+      todayShifts = all.filter((x) => new Date(x.starts_at) < to && x.status === "published");
+      const open = all.filter((x) => x.employee_id === null && x.status === "published");
+      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), open.length ? h("ul.list", open.map((x) => {
+        const claims = h("div.row");
+        api.get(`/shifts/${x.id}/claims`).then((r) => mount(claims, (r.items || []).filter((c) => c.status === "pending").map((c) => h("span.row",
+          h("span.small", `${name(c.employee_id)} wants it`),
+          decide(`/shifts/${x.id}/claims/${c.id}/approve`, "Approve", loadShifts), decide(`/shifts/${x.id}/claims/${c.id}/deny`, "Deny", loadShifts))))).catch(() => {});
+        return h("li", h("span", `${fmtDay(x.starts_at)} ${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}${x.position ? " · " + x.position : ""}`), h("span.badge.warn", "unfilled"), claims);
+      })) : h("p.empty", "Every shift this week has someone."));
+    } catch (err) {
+      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), err.missing ? unavailable("Scheduling") : alertBox("error", err.message));
+    }
+    drawCoverage();
+  }
+
+  async function loadLive() {
+    try {
+      live = await api.get("/attendance/live");
+      drawFloor();
+    } catch (err) {
+      live = null;
+      mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), err.missing ? unavailable("The live floor") : alertBox("error", err.message));
+    }
+    drawCoverage();
+  }
+
+  const GROUPS = [["on_floor", "in", "ok"], ["on_break", "on break", "info"], ["late", "late", "danger"], ["not_arrived", "not arrived", "warn"]];
+  function drawFloor() {
+    if (!live) return;
+    const depts = live.departments || [];
+    const entries = GROUPS.flatMap(([key, label, badge]) => depts.flatMap((d) => (d[key] || []).map((x) => ({ ...x, label, badge, dept: d.department_id }))));
+    const counts = GROUPS.map(([key, label]) => `${depts.reduce((n, d) => n + (d[key] || []).length, 0)} ${label}`).join(" · ");
+    mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), h("p.small.muted", counts),
+      entries.length ? h("div.floor", entries.map((x) => h("div.person", paintDept(h("span.dot", { class: `dept-c${x.dept % 6}` }), x.dept),
+        h("span", x.employee_name || name(x.employee_id)),
+        h(`span.badge.${x.badge}`, x.label === "late" && x.late_minutes ? `late ${x.late_minutes} min` : x.label)))) : h("p.empty", "Nobody is scheduled today."));
+  }
+
+  // Coverage by hour: scheduled (grey) against present (green), from
+  // /attendance/live; before that lands, scheduled only, from the shifts.
+  function drawCoverage() {
+    const W = 480, H = 170, top = 10, bottom = 20, left = 24;
+    let hours;
+    if (live && live.departments && live.departments.length) {
+      const byStart = new Map();
+      for (const d of live.departments) for (const c of d.coverage || []) {
+        const x = byStart.get(c.start) || { start: c.start, scheduled: 0, present: null };
+        x.scheduled += c.scheduled;
+        if (c.present !== null && c.present !== undefined) x.present = (x.present || 0) + c.present;
+        byStart.set(c.start, x);
+      }
+      hours = [...byStart.values()].sort((a, b) => a.start.localeCompare(b.start));
+    } else {
+      const day = new Date(); day.setHours(0, 0, 0, 0);
+      hours = [...Array(24).keys()].map((i) => {
+        const at = new Date(day.getTime() + (i + 0.5) * 3600000);
+        return { start: new Date(day.getTime() + i * 3600000).toISOString(), present: null,
+          scheduled: todayShifts.filter((x) => x.employee_id !== null && new Date(x.starts_at) <= at && new Date(x.ends_at) > at).length };
+      });
+    }
+    const n = hours.length || 24;
+    const max = Math.max(2, ...hours.map((x) => Math.max(x.scheduled, x.present || 0)));
+    const bw = (W - left) / n, y = (v) => top + (H - top - bottom) * (1 - v / max);
+    const now = Date.now();
+    const nowIdx = hours.findIndex((x) => new Date(x.start).getTime() <= now && now < new Date(x.start).getTime() + 3600000);
+    const chart = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "cov-desc" }, svg("desc", { id: "cov-desc" }));
+    hours.forEach((x, i) => {
+      chart.append(svg("rect", { class: "bar-sched", x: left + i * bw + 1, y: y(x.scheduled), width: Math.max(1, bw - 2), height: H - bottom - y(x.scheduled) }));
+      if (x.present !== null) chart.append(svg("rect", { class: "bar-in", x: left + i * bw + bw / 4, y: y(x.present), width: bw / 2, height: H - bottom - y(x.present) }));
+      if (i % 6 === 0) { const t = svg("text", { x: left + i * bw, y: H - 5 }); t.textContent = new Date(x.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); chart.append(t); }
+    });
+    if (nowIdx >= 0) {
+      const xNow = left + (nowIdx + (now - new Date(hours[nowIdx].start).getTime()) / 3600000) * bw;
+      chart.append(svg("line", { class: "now", x1: xNow, x2: xNow, y1: top, y2: H - bottom }));
+    }
+    const tMax = svg("text", { x: 0, y: y(max) + 8 }); tMax.textContent = String(max); chart.append(tMax);
+    const cur = nowIdx >= 0 ? hours[nowIdx] : null;
+    chart.querySelector("desc").textContent = `People scheduled per hour today${cur ? `; now ${cur.scheduled} scheduled, ${cur.present ?? "unknown"} present` : ""}.`;
+    mount(s.coverage, h("h2", { id: "h-cov" }, "Coverage by hour"), chart,
+      h("p.small.muted", cur ? `Grey: scheduled · green: clocked in (${cur.present ?? 0} of ${cur.scheduled} this hour).` : "Grey: scheduled · green: clocked in."));
+  }
+
+  async function loadTimeOff() {
+    const head = h("h2", { id: "h-to" }, "Time-off requests");
+    try {
+      const page = await api.get("/time-off" + api.qs({ status: "pending" }));
+      const items = (page.items || []).filter((t) => t.status === "pending");
+      mount(s.timeoff, head, items.length ? h("ul.list", items.map((t) => h("li", h("span", `${name(t.employee_id)}: ${t.starts_on} → ${t.ends_on}${t.reason ? " · " + t.reason : ""}`),
+        h("div.row", decide(`/time-off/${t.id}/approve`, "Approve", loadTimeOff), decide(`/time-off/${t.id}/deny`, "Deny", loadTimeOff))))) : h("p.empty", "Nothing waiting."));
+    } catch (err) { mount(s.timeoff, head, err.missing ? unavailable("Time off") : alertBox("error", err.message)); }
+  }
+
+  async function loadSwaps() {
+    const head = h("h2", { id: "h-sw" }, "Swap requests");
+    try {
+      const page = await api.get("/swap-requests" + api.qs({ status: "accepted" }));
+      const items = page.items || [];
+      mount(s.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", h("span", `Shift #${r.shift_id}: ${name(r.from_employee_id)} → ${name(r.to_employee_id)} `, h("span.badge", r.status)),
+        h("div.row", decide(`/swap-requests/${r.id}/approve`, "Approve", loadSwaps), decide(`/swap-requests/${r.id}/deny`, "Deny", loadSwaps))))) : h("p.empty", "Nothing waiting."));
+    } catch (err) { mount(s.swaps, head, err.missing ? unavailable("Swaps") : alertBox("error", err.message)); }
+  }
+
+  function decide(path, label, then) {
+    return h("button", { type: "button", class: label === "Approve" ? "primary" : "", onclick: async () => {
+      try { await api.post(path); toast(`${label}d.`); then(); } catch (err) { toast(err.message); }
+    } }, label);
+  }
+
+  function addAlert(kind, d) {
+    const li = h("li", h("span", `${d.employee_name || name(d.employee_id)} — ${kind === "no_show" ? "no-show" : `late ${d.late_minutes || ""} min`} (shift ${fmtTime(d.starts_at)})`),
+      h(`span.badge.${kind === "no_show" ? "danger" : "warn"}`, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    alerts.prepend(li);
+    toast(li.textContent);
+  }
+  mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
+  const offs = [
+    ctx.live.on("attendance.late", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("late", d); loadLive(); }),
+    ctx.live.on("attendance.no_show", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("no_show", d); loadLive(); }),
+    ...["attendance.clock_in", "attendance.clock_out", "attendance.break_start", "attendance.break_end"].map((t) => ctx.live.on(t, loadLive)),
+    ...["schedule.published", "shift.created", "shift.updated", "shift.deleted", "openshift.claimed", "openshift.decided"].map((t) => ctx.live.on(t, loadShifts)),
+    ctx.live.on("timeoff.requested", loadTimeOff), ctx.live.on("timeoff.decided", loadTimeOff),
+    ctx.live.on("swap.requested", loadSwaps), ctx.live.on("swap.decided", loadSwaps),
+    ctx.live.onReset(() => { loadShifts(); loadLive(); loadTimeOff(); loadSwaps(); }),
+  ];
+  const tick = setInterval(loadLive, 60000);
+  loadShifts(); loadLive(); loadTimeOff(); loadSwaps();
+  return { unmount: () => { offs.forEach((f) => f()); clearInterval(tick); } };
+}

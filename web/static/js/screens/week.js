@@ -1,0 +1,293 @@
+// Week builder: people × days for one department. Create, edit, move
+// (drag, or keyboard: M picks a shift up, arrows move, Enter drops) and
+// delete shifts; conflicts (409) and warnings inline; copy last week;
+// publish with a summary of who will be told; print view (@media print).
+import { h, mount, field, alertBox, toast, unavailable, ymd, parseYMD, addDays, weekStart, fmtTime, pad, hoursOf, deptStyleClass, paintDept } from "../ui.js";
+
+export async function render(main, ctx) {
+  const { api, me } = ctx;
+  const depts = ctx.departments.filter((d) => me.role === "admin" || me.department_ids.includes(d.id));
+  if (!depts.length) { mount(main, h("p.empty", "You do not manage any department.")); return; }
+  const params = new URLSearchParams(location.search);
+  const startsOn = (ctx.store && ctx.store.week_starts_on) ?? 1;
+  let deptId = Number(params.get("dept")) || depts[0].id;
+  let week = params.get("week") ? weekStart(parseYMD(params.get("week")), startsOn) : weekStart(new Date(), startsOn);
+  let people = [], shifts = [], warningsById = new Map(), carrying = null;
+
+  const deptSel = field("Department", { name: "department" }, "select", depts.map((d) => [d.id, d.name]));
+  deptSel.input.value = String(deptId);
+  const weekInput = field("Week of", { type: "date", name: "week", value: ymd(week) });
+  const status = h("div", { "aria-live": "polite", id: "week-status" });
+  const grid = h("div.table-wrap");
+  const title = h("h1");
+  const toolbar = h("div.row.no-print",
+    h("button", { type: "button", "aria-label": "Previous week", onclick: () => go(addDays(week, -7)) }, "←"),
+    h("button", { type: "button", "aria-label": "Next week", onclick: () => go(addDays(week, 7)) }, "→"),
+    h("button", { type: "button", onclick: copyLastWeek }, "Copy last week"),
+    h("button.primary", { type: "button", id: "publish", onclick: publishDialog }, "Publish…"),
+    h("button", { type: "button", onclick: () => window.print() }, "Print"));
+  mount(main, h("div.stack", title,
+    h("div.form-row.no-print", deptSel, weekInput), toolbar,
+    h("div.legend", h("span", h("span.shift.demo", "published")), h("span", h("span.shift.draft.demo", "draft (only managers see it)")),
+      h("span.muted.no-print", "Keyboard: arrows move between cells · Enter adds or edits · M picks a shift up, Enter drops it · Delete removes")),
+    status, h("section.card", grid)));
+  deptSel.input.addEventListener("change", () => { deptId = Number(deptSel.input.value); load(); });
+  weekInput.input.addEventListener("change", () => { if (weekInput.input.value) go(weekStart(parseYMD(weekInput.input.value), startsOn)); });
+
+  function go(w) { week = w; weekInput.input.value = ymd(week); load(); }
+  const days = () => [...Array(7)].map((_, i) => addDays(week, i));
+  const dept = () => depts.find((d) => d.id === deptId);
+
+  async function load() {
+    history.replaceState({}, "", `/week?dept=${deptId}&week=${ymd(week)}`);
+    title.textContent = `${dept().name} · week of ${week.toLocaleDateString([], { month: "long", day: "numeric", year: "numeric" })}`;
+    try {
+      const [emps, page] = await Promise.all([
+        api.all("/employees", { department_id: deptId }),
+        api.get("/shifts" + api.qs({ department_id: deptId, from: week.toISOString(), to: addDays(week, 7).toISOString() })),
+      ]);
+      people = emps.filter((p) => p.active !== false && p.role !== "kiosk");
+      shifts = page.items || [];
+      mount(status);
+      draw();
+    } catch (err) {
+      mount(grid, err.missing ? unavailable("Scheduling") : alertBox("error", err.message));
+    }
+  }
+
+  function cellShifts(empId, day) {
+    const next = addDays(day, 1);
+    return shifts.filter((s) => (s.employee_id ?? null) === empId && new Date(s.starts_at) >= day && new Date(s.starts_at) < next)
+      .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
+  }
+
+  function draw() {
+    const ds = days();
+    const rows = [...people.map((p) => ({ id: p.id, name: `${p.first_name} ${p.last_name}`, p })), { id: null, name: "Open shifts" }];
+    const drafts = shifts.filter((s) => s.status === "draft").length;
+    const table = h("table.week", { role: "grid", "aria-label": `Shifts of ${dept().name}`, "aria-rowcount": rows.length + 1 },
+      h("thead", h("tr", h("th", { scope: "col" }, "Person"),
+        ds.map((d) => h("th", { scope: "col" }, d.toLocaleDateString([], { weekday: "short", day: "numeric" }))))),
+      h("tbody", rows.map((r, ri) => {
+        const hours = shifts.filter((s) => (s.employee_id ?? null) === r.id).reduce((t, s) => t + hoursOf(s), 0);
+        return h("tr", h("th", { scope: "row" }, h("div", r.name), r.id !== null ? h("div.small.muted", `${hours.toFixed(1)} h${r.p && r.p.max_hours_per_week ? ` / ${r.p.max_hours_per_week}` : ""}`) : null),
+          ds.map((d, di) => {
+            const td = h("td.cell", { role: "gridcell", tabindex: ri === 0 && di === 0 ? "0" : "-1", dataset: { row: ri, col: di },
+              "aria-label": `${r.name}, ${d.toLocaleDateString([], { weekday: "long", month: "long", day: "numeric" })}` },
+              cellShifts(r.id, d).map((s) => shiftButton(s)),
+              h("button.add.ghost.no-print", { type: "button", tabindex: "-1", "aria-label": `Add shift for ${r.name}`, onclick: () => edit(null, r.id, d) }, "+ add"));
+            td.addEventListener("keydown", (e) => cellKey(e, td, r.id, d));
+            td.addEventListener("dragover", (e) => { e.preventDefault(); td.classList.add("drop"); });
+            td.addEventListener("dragleave", () => td.classList.remove("drop"));
+            td.addEventListener("drop", (e) => { e.preventDefault(); td.classList.remove("drop"); const id = Number(e.dataTransfer.getData("text/plain")); move(id, r.id, d); });
+            return td;
+          }));
+      })));
+    mount(grid, table);
+    const pub = document.getElementById("publish");
+    if (pub) pub.textContent = drafts ? `Publish ${drafts} draft${drafts === 1 ? "" : "s"}…` : "Publish…";
+  }
+
+  function shiftButton(s) {
+    const w = warningsById.get(s.id) || [];
+    const b = h(`button.shift.${deptStyleClass(s.department_id)}${s.status === "draft" ? ".draft" : ""}`, {
+      type: "button", tabindex: "-1", draggable: "true", dataset: { shiftId: s.id }, "aria-pressed": carrying === s.id ? "true" : "false",
+      "aria-label": `${s.status} shift ${fmtTime(s.starts_at)} to ${fmtTime(s.ends_at)}${s.position ? ", " + s.position : ""}${w.length ? ", " + w.length + " warnings" : ""}` },
+      h("span.when", `${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}`), s.position ? h("span", ` ${s.position}`) : null,
+      s.status === "draft" ? h("span.badge.warn", " draft") : null, w.length ? h("span.badge.danger", { title: w.map((x) => x.message).join("\n") }, `⚠ ${w.length}`) : null);
+    paintDept(b, s.department_id);
+    b.addEventListener("click", (e) => { e.stopPropagation(); edit(s); });
+    b.addEventListener("dragstart", (e) => { e.dataTransfer.setData("text/plain", String(s.id)); });
+    return b;
+  }
+
+  function focusCell(row, col) {
+    const td = grid.querySelector(`td[data-row="${row}"][data-col="${col}"]`);
+    if (!td) return;
+    grid.querySelectorAll("td.cell").forEach((c) => c.setAttribute("tabindex", "-1"));
+    td.setAttribute("tabindex", "0");
+    td.focus();
+  }
+
+  function cellKey(e, td, empId, day) {
+    if (e.target !== td && !e.target.classList.contains("shift")) return;
+    const row = Number(td.dataset.row), col = Number(td.dataset.col);
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (moves[e.key]) { e.preventDefault(); focusCell(row + moves[e.key][0], col + moves[e.key][1]); return; }
+    const first = cellShifts(empId, day)[0];
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      if (carrying) { const id = carrying; carrying = null; move(id, empId, day); }
+      else if (first) edit(first);
+      else edit(null, empId, day);
+    } else if ((e.key === "m" || e.key === "M") && first) {
+      carrying = first.id; draw(); focusCell(row, col);
+      mount(status, alertBox("info", "Shift picked up: move to a cell and press Enter to drop it, Escape to cancel."));
+    } else if (e.key === "Escape" && carrying) {
+      carrying = null; draw(); focusCell(row, col); mount(status);
+    } else if ((e.key === "Delete" || e.key === "Backspace") && first) {
+      e.preventDefault(); remove(first);
+    }
+  }
+
+  async function move(id, empId, day) {
+    const s = shifts.find((x) => x.id === id);
+    if (!s) return;
+    mount(status);
+    const start = new Date(s.starts_at), dur = new Date(s.ends_at) - start;
+    const ns = new Date(day.getFullYear(), day.getMonth(), day.getDate(), start.getHours(), start.getMinutes());
+    try {
+      const res = await api.patch(`/shifts/${s.id}`, { employee_id: empId, starts_at: ns.toISOString(), ends_at: new Date(ns.getTime() + dur).toISOString() }, { ifMatch: s.version });
+      noteWarnings(res);
+      await load();
+    } catch (err) { showError(status, err); draw(); }
+  }
+
+  async function remove(s) {
+    if (!confirm(`Delete the shift ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}?`)) return;
+    try { await api.del(`/shifts/${s.id}`, { ifMatch: s.version }); toast("Shift deleted."); await load(); }
+    catch (err) { showError(status, err); }
+  }
+
+  function noteWarnings(res) {
+    const shift = res && (res.shift || res);
+    const w = (res && res.warnings) || [];
+    if (shift && shift.id) warningsById.set(shift.id, w);
+    if (w.length) toast(`Saved with warnings: ${w.map((x) => x.message).join("; ")}`, 7000);
+  }
+
+  /** localIssues checks a draft shift against the grid before saving. */
+  function localIssues(id, empId, st, en) {
+    if (empId === null || !(en > st)) return [];
+    const out = [];
+    const mine = shifts.filter((s) => s.employee_id === empId && s.id !== id);
+    for (const s of mine) {
+      const a = new Date(s.starts_at), b = new Date(s.ends_at);
+      if (a < en && st < b) out.push({ kind: "overlap", message: `Overlaps ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)} on ${a.toLocaleDateString()}` });
+      else {
+        const gap = Math.min(Math.abs(st - b), Math.abs(a - en)) / 3600000;
+        const rest = (ctx.store && ctx.store.min_rest_hours) || 0;
+        if (gap < rest) out.push({ kind: "rest", message: `Only ${gap.toFixed(1)} h rest next to ${fmtTime(s.starts_at)} on ${a.toLocaleDateString()}` });
+      }
+    }
+    const p = people.find((x) => x.id === empId);
+    const total = mine.reduce((t, s) => t + hoursOf(s), 0) + (en - st) / 3600000;
+    if (p && p.max_hours_per_week && total > p.max_hours_per_week) out.push({ kind: "max_hours", message: `${total.toFixed(1)} h this week, over ${p.max_hours_per_week} h` });
+    return out;
+  }
+
+  function edit(s, empId, day) {
+    const isNew = !s;
+    const base = s ? new Date(s.starts_at) : day;
+    const end0 = s ? new Date(s.ends_at) : null;
+    const hhmm = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const dlg = h("dialog", { "aria-labelledby": "shift-title" });
+    const who = field("Person", { name: "employee_id" }, "select", [["", "Open shift (nobody)"], ...people.map((p) => [p.id, `${p.first_name} ${p.last_name}`])]);
+    who.input.value = String((s ? s.employee_id : empId) ?? "");
+    const date = field("Day", { type: "date", name: "date", value: ymd(base), required: true });
+    const st = field("Starts", { type: "time", name: "starts_at", value: s ? hhmm(base) : "09:00", required: true });
+    const en = field("Ends", { type: "time", name: "ends_at", value: s ? hhmm(end0) : "17:00", required: true });
+    const pos = field("Position", { name: "position", value: s ? s.position : "", maxlength: 80 });
+    const notes = field("Notes", { name: "notes", value: s ? s.notes : "", maxlength: 500 }, "textarea");
+    const issues = h("div", { "aria-live": "polite", id: "shift-issues" });
+    const msg = h("div", { "aria-live": "assertive" });
+    const times = () => {
+      const d = parseYMD(date.input.value || ymd(base));
+      const [sh, sm] = st.input.value.split(":").map(Number), [eh, em] = en.input.value.split(":").map(Number);
+      const a = new Date(d.getFullYear(), d.getMonth(), d.getDate(), sh, sm);
+      let b = new Date(d.getFullYear(), d.getMonth(), d.getDate(), eh, em);
+      if (b <= a) b = addDays(b, 1); // overnight shift
+      return [a, b];
+    };
+    const check = () => {
+      const [a, b] = times();
+      const list = localIssues(s && s.id, who.input.value === "" ? null : Number(who.input.value), a, b);
+      mount(issues, list.length ? h("div", { class: `alert ${list.some((x) => x.kind === "overlap") ? "error" : "warn"}` },
+        h("strong", "Before saving:"), h("ul.issues", list.map((x) => h("li", x.message)))) : null);
+    };
+    [who, date, st, en].forEach((f) => f.input.addEventListener("change", check));
+    const fields = { employee_id: who, starts_at: st, ends_at: en, position: pos, notes };
+    const form = h("form.stack", { method: "dialog" },
+      h("h2", { id: "shift-title" }, isNew ? "New shift" : `Edit ${s.status} shift`), msg, who, date, h("div.form-row", st, en), pos, notes, issues,
+      h("div.row.spread", h("div.row", h("button.primary", { type: "submit" }, isNew ? "Create draft" : "Save"),
+        h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")),
+        s ? h("button.danger", { type: "button", onclick: async () => { dlg.close(); await remove(s); } }, "Delete") : null));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      Object.values(fields).forEach((f) => f.setError(""));
+      const [a, b] = times();
+      const body = { employee_id: who.input.value === "" ? null : Number(who.input.value), starts_at: a.toISOString(), ends_at: b.toISOString(),
+        position: pos.input.value, notes: notes.input.value };
+      try {
+        const res = isNew ? await api.post("/shifts", { department_id: deptId, ...body }, { idempotencyKey: api.newKey() })
+          : await api.patch(`/shifts/${s.id}`, body, { ifMatch: s.version });
+        noteWarnings(res);
+        dlg.close();
+        await load();
+      } catch (err) {
+        for (const [k, f] of Object.entries(fields)) f.setError(err.fields && err.fields[k]);
+        showError(msg, err);
+      }
+    });
+    dlg.append(form);
+    dlg.addEventListener("close", () => { dlg.remove(); });
+    document.body.append(dlg);
+    dlg.showModal();
+    check();
+  }
+
+  function showError(box, err) {
+    if (err.code === "conflict" && err.conflicts.length) {
+      mount(box, h("div.alert.error", { role: "alert" }, h("strong", err.message), h("ul.issues", err.conflicts.map((c) =>
+        h("li", `${c.kind === "time_off" ? "Approved time off" : "Overlaps shift #" + c.shift_id}: ${c.starts_at ? new Date(c.starts_at).toLocaleString() : ""}${c.ends_at ? " – " + fmtTime(c.ends_at) : ""}`)))));
+    } else if (err.code === "stale_version") {
+      mount(box, alertBox("error", "Someone else changed this shift meanwhile; the week has been reloaded.")); load();
+    } else mount(box, alertBox("error", err.message));
+  }
+
+  async function copyLastWeek() {
+    try {
+      const res = await api.post("/schedules/copy", { department_id: deptId, from_week: ymd(addDays(week, -7)), to_week: ymd(week) }, { idempotencyKey: api.newKey() });
+      const skipped = (res && res.skipped) || [];
+      const created = (res && res.created) || [];
+      mount(status, h("div", { class: `alert ${skipped.length ? "warn" : "ok"}`, role: "status" },
+        `Copied ${created.length} shift${created.length === 1 ? "" : "s"} from last week as drafts${skipped.length ? `; ${skipped.length} skipped:` : "."}`,
+        skipped.length ? h("ul.issues", skipped.map((x) => h("li", `shift #${x.source_shift_id}: ${x.reason}`))) : null));
+      await load();
+    } catch (err) { showError(status, err); }
+  }
+
+  function publishDialog() {
+    const drafts = shifts.filter((s) => s.status === "draft");
+    const byPerson = new Map();
+    for (const s of drafts) if (s.employee_id !== null) byPerson.set(s.employee_id, (byPerson.get(s.employee_id) || 0) + 1);
+    const open = drafts.filter((s) => s.employee_id === null).length;
+    const name = (id) => { const p = people.find((x) => x.id === id); return p ? `${p.first_name} ${p.last_name}` : `#${id}`; };
+    const dlg = h("dialog", { "aria-labelledby": "pub-title" });
+    const msg = h("div", { "aria-live": "assertive" });
+    const ok = h("button.primary", { type: "submit", disabled: !drafts.length }, "Publish and notify");
+    const form = h("form.stack", { method: "dialog" }, h("h2", { id: "pub-title" }, `Publish ${dept().name}, week of ${ymd(week)}`),
+      drafts.length ? h("p", `${drafts.length} draft shift${drafts.length === 1 ? "" : "s"} become visible. ${byPerson.size} ${byPerson.size === 1 ? "person is" : "people are"} told right away (app, push and e-mail):`) : h("p.empty", "No drafts to publish this week."),
+      h("ul.list", { id: "publish-summary" }, [...byPerson].map(([id, n]) => h("li", h("span", name(id)), h("span.badge", `${n} shift${n === 1 ? "" : "s"}`)))),
+      open ? h("p.muted", `${open} open shift${open === 1 ? "" : "s"} will be offered to the department.`) : null,
+      msg, h("div.row", ok, h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      ok.disabled = true;
+      try {
+        await api.post("/schedules/publish", { department_id: deptId, week_start: ymd(week) }, { idempotencyKey: api.newKey() });
+        dlg.close(); toast("Week published."); await load();
+      } catch (err) { ok.disabled = false; showError(msg, err); }
+    });
+    dlg.append(form);
+    dlg.addEventListener("close", () => dlg.remove());
+    document.body.append(dlg);
+    dlg.showModal();
+  }
+
+  const reload = (d) => { if (!d || d.department_id === undefined || d.department_id === deptId) load(); };
+  const offs = ["shift.created", "shift.updated", "shift.deleted", "schedule.published", "openshift.claimed", "swap.decided"].map((t) => ctx.live.on(t, reload));
+  offs.push(ctx.live.onReset(() => load()));
+  await load();
+  return { unmount: () => offs.forEach((f) => f()) };
+}

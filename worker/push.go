@@ -1,0 +1,106 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/push"
+)
+
+// TypePush sends a Web Push notification about one event to one person.
+const TypePush = "push:send"
+
+// PushPayload is the event a push task notifies about.
+type PushPayload struct {
+	Seq    int64           `json:"seq"`
+	UserID int64           `json:"user_id"`
+	Event  string          `json:"event"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// NewPushTask returns the push task of a personal event (on user:<id>), or
+// nil when the event notifies nobody. Its TaskID names the event and the
+// person, so the relay's retries enqueue it once; push_deliveries makes the
+// handler itself idempotent too.
+func NewPushTask(e outbox.Event) (*asynq.Task, error) {
+	uid, ok := push.UserOf(e.Topic)
+	if !ok || !push.Events[e.Type] {
+		return nil, nil
+	}
+	b, err := json.Marshal(PushPayload{Seq: e.Seq, UserID: uid, Event: e.Type, Data: e.Data})
+	if err != nil {
+		return nil, fmt.Errorf("worker: push payload: %w", err)
+	}
+	return asynq.NewTask(TypePush, b, asynq.TaskID(fmt.Sprintf("%s:%d:%d", TypePush, e.Seq, uid)),
+		asynq.Queue(QueueCritical), asynq.MaxRetry(8), asynq.Timeout(time.Minute), asynq.Retention(time.Hour)), nil
+}
+
+// pushTasks is the push part of TasksForEvent.
+func pushTasks(e outbox.Event) ([]*asynq.Task, error) {
+	t, err := NewPushTask(e)
+	if err != nil || t == nil {
+		return nil, err
+	}
+	return []*asynq.Task{t}, nil
+}
+
+// sendPush delivers one push task; without a push service it does nothing.
+func (h *Handlers) sendPush(ctx context.Context, t *asynq.Task) error {
+	var p PushPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("worker: push payload: %v: %w", err, asynq.SkipRetry)
+	}
+	if h.Push == nil {
+		return nil
+	}
+	loc := time.UTC
+	if h.Location != nil {
+		l, err := h.Location(ctx)
+		if err != nil {
+			return err
+		}
+		loc = l
+	}
+	msg, ok := push.MessageFor(p.Event, p.Data, p.Seq, loc)
+	if !ok {
+		return nil
+	}
+	res, err := h.Push.Deliver(ctx, push.EventRef(p.Seq), p.UserID, msg)
+	if err != nil {
+		return err
+	}
+	if res.Removed > 0 {
+		h.Log.Info("expired push subscriptions removed", "user_id", p.UserID, "count", res.Removed)
+	}
+	return nil
+}
+
+// pushReminder sends the shift reminder to the person's devices, once per
+// ref (the reminder's id), beside the reminder e-mail. It does nothing
+// without a push service.
+func (h *Handlers) pushReminder(ctx context.Context, ref string, userID int64, startsAt, endsAt time.Time) error {
+	if h.Push == nil {
+		return nil
+	}
+	loc := time.UTC
+	if h.Location != nil {
+		l, err := h.Location(ctx)
+		if err != nil {
+			return err
+		}
+		loc = l
+	}
+	data, err := json.Marshal(map[string]time.Time{"starts_at": startsAt, "ends_at": endsAt})
+	if err != nil {
+		return err
+	}
+	msg, _ := push.MessageFor("shift.reminder", data, 0, loc)
+	msg.Tag = ref
+	_, err = h.Push.Deliver(ctx, ref, userID, msg)
+	return err
+}
