@@ -116,7 +116,7 @@ func (a *App) openFleet(ctx context.Context) error {
 		return err
 	}
 	f.Reports = &reports.Service{W: a.Writer, Queue: worker.ReportQueue{Client: f.Tasks}, Blob: f.Blob,
-		Sources: reports.Sources(a.DB), InFlight: func(d int) { f.inFlight.Add(int64(d)) }}
+		Sources: reports.Sources(a.DB, a.Clock), InFlight: func(d int) { f.inFlight.Add(int64(d)) }}
 	if a.Cfg.CloudWatch {
 		cfg, err := a.awsCfg(ctx)
 		if err != nil {
