@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"github.com/hibiken/asynq"
+
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
@@ -116,9 +118,15 @@ func TestPushEndToEnd(t *testing.T) {
 
 	e := outbox.Event{Seq: 77, Topic: fmt.Sprintf("user:%d", me.ID), Type: "shift.changed",
 		Data: json.RawMessage(`{"reason":"updated","shifts":[{"starts_at":"2026-12-07T13:00:00Z","ends_at":"2026-12-07T21:00:00Z"}]}`)}
-	tasks, err := worker.TasksForEvent(e)
-	if err != nil || len(tasks) != 1 || tasks[0].Type() != worker.TypePush {
-		t.Fatalf("tasks for %s = %v, %v", e.Type, tasks, err)
+	all, err := worker.TasksForEvent(e)
+	var tasks []*asynq.Task // the e-mail tasks (issue 5) ride along; this test is about push
+	for _, task := range all {
+		if task.Type() == worker.TypePush {
+			tasks = append(tasks, task)
+		}
+	}
+	if err != nil || len(tasks) != 1 {
+		t.Fatalf("push tasks for %s = %v, %v", e.Type, tasks, err)
 	}
 	if draft, _ := worker.TasksForEvent(outbox.Event{Seq: 78, Topic: "dept:1", Type: "shift.created", Data: json.RawMessage(`{}`)}); len(draft) != 0 {
 		t.Errorf("a draft on a department topic made push tasks: %v", draft)
