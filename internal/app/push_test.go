@@ -1,8 +1,6 @@
 package app_test
 
 import (
-	"github.com/hibiken/asynq"
-
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
@@ -17,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/hibiken/asynq"
 
 	"github.com/crumbcommander/crumb/internal/app"
 	"github.com/crumbcommander/crumb/internal/config"
