@@ -45,7 +45,7 @@ type ShiftLookup interface {
 // ClockIns answers whether a person clocked in for a shift (attendance,
 // issue 6).
 type ClockIns interface {
-	ClockedIn(ctx context.Context, shiftID, employeeID int64) (bool, error)
+	ClockedIn(ctx context.Context, s Shift, employeeID int64) (bool, error)
 }
 
 // ShiftTimer is the payload of reminders and no-show checks: the shift as
@@ -187,7 +187,7 @@ func (h *Handlers) noShow(ctx context.Context, t *asynq.Task) error {
 	if err != nil || !ok {
 		return err
 	}
-	in, err := h.ClockIns.ClockedIn(ctx, s.ID, p.EmployeeID)
+	in, err := h.ClockIns.ClockedIn(ctx, s, p.EmployeeID)
 	if err != nil || in {
 		return err
 	}

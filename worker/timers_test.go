@@ -22,10 +22,10 @@ type fakeClockIns struct {
 	in map[int64]bool
 }
 
-func (c *fakeClockIns) ClockedIn(_ context.Context, shiftID, _ int64) (bool, error) {
+func (c *fakeClockIns) ClockedIn(_ context.Context, s worker.Shift, _ int64) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.in[shiftID], nil
+	return c.in[s.ID], nil
 }
 
 func taskOf(t *testing.T, insp *asynq.Inspector, queue, id string) *asynq.TaskInfo {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/crumbcommander/crumb/internal/attendance"
 	"io/fs"
 	"net/http"
 	"os"
@@ -116,7 +117,7 @@ func (a *App) openFleet(ctx context.Context) error {
 		return err
 	}
 	f.Reports = &reports.Service{W: a.Writer, Queue: worker.ReportQueue{Client: f.Tasks}, Blob: f.Blob,
-		Sources: reports.Sources(a.DB), InFlight: func(d int) { f.inFlight.Add(int64(d)) }}
+		Sources: reports.Sources(a.DB, a.Clock), InFlight: func(d int) { f.inFlight.Add(int64(d)) }}
 	if a.Cfg.CloudWatch {
 		cfg, err := a.awsCfg(ctx)
 		if err != nil {
@@ -281,4 +282,16 @@ func (a *App) connectedSockets() int {
 		return 0
 	}
 	return a.Hub.Stats().Conns
+}
+
+// clockIns reads the attendance records once their tables exist; before,
+// no-show checks stand down (logged).
+func (a *App) clockIns() worker.ClockIns { return attendanceClockIns{a.Attendance} }
+
+// attendanceClockIns lets the worker's no-show check ask the attendance
+// domain, which owns the records.
+type attendanceClockIns struct{ svc *attendance.Service }
+
+func (c attendanceClockIns) ClockedIn(ctx context.Context, s worker.Shift, employeeID int64) (bool, error) {
+	return c.svc.ClockedIn(ctx, s.ID, employeeID)
 }

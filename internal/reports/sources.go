@@ -9,10 +9,11 @@ import (
 	"github.com/crumbcommander/crumb/internal/db"
 )
 
-// Sources returns the report sources that read the roster's tables.
-// Attendance joins in when the attendance tables exist (issue 6).
-func Sources(d *db.DB) map[string]Source {
-	return map[string]Source{KindSchedule: &ScheduleSource{DB: d}, KindHours: &HoursSource{DB: d}}
+// Sources returns the report sources that read the roster's and the
+// attendance's tables.
+func Sources(d *db.DB, clock func() time.Time) map[string]Source {
+	return map[string]Source{KindSchedule: &ScheduleSource{DB: d}, KindHours: &HoursSource{DB: d},
+		KindAttendance: &AttendanceSource{DB: d, Clock: clock}}
 }
 
 // span is the query's days as UTC instants: [from 00:00, to+1 00:00) local.

@@ -77,6 +77,25 @@ func TestScheduleAndHoursSources(t *testing.T) {
 		if len(hours) != 2 || !strings.HasSuffix(hours[0], want[0]) || !strings.HasSuffix(hours[1], want[1]) {
 			t.Errorf("hours rows %q, want suffixes %q", hours, want)
 		}
+		// Ann clocked in 7 minutes late for Monday and worked until 16:00.
+		var monID int64
+		if err := d.QueryRowContext(ctx, `SELECT id FROM shifts WHERE starts_at = ?`, mon).Scan(&monID); err != nil {
+			t.Fatal(err)
+		}
+		in := mon.Add(7 * time.Minute)
+		if _, err := d.ExecContext(ctx, `INSERT INTO attendance_records (employee_id, shift_id, clock_in_at, clock_out_at, source, created_at, updated_at)
+			VALUES (?, ?, ?, ?, 'web', ?, ?)`, ann.ID, monID, in, mon.Add(8*time.Hour), in, in); err != nil {
+			t.Fatal(err)
+		}
+		att := collect(t, &reports.AttendanceSource{DB: d, Clock: func() time.Time { return mon.Add(33 * time.Hour) }}, q)
+		wantAtt := []string{
+			"2026-11-30|Bakery|Ann Tester|08:00|16:00|8h|08:07|16:00|7.883333333333333h|7|late",
+			"2026-12-01|Bakery|Ann Tester|08:00|16:00|8h|||0h|0|no_show",
+			"2026-12-02|Bakery|Ann Tester|08:00|16:00|8h|||0h|0|scheduled",
+		}
+		if len(att) != 4 || att[0] != wantAtt[0] || att[1] != wantAtt[1] || att[2] != wantAtt[2] {
+			t.Errorf("attendance rows\n%s\nwant\n%s", strings.Join(att, "\n"), strings.Join(wantAtt, "\n"))
+		}
 		sched := collect(t, &reports.ScheduleSource{DB: d}, q)
 		if len(sched) != 5 || !strings.HasPrefix(sched[0], "2026-11-30|Mon|Bakery|Ann Tester|08:00|16:00|8h|Bench") ||
 			!strings.Contains(sched[3], "(open)") {
