@@ -37,8 +37,14 @@ type conn struct {
 	closed      bool // no more frames; the flusher closes with closeCode
 	closeCode   websocket.StatusCode
 	closeReason string
-	evicted     atomic.Bool // the flusher stops writing at once
+	evicted     atomic.Bool   // the flusher stops writing at once
+	wake        chan struct{} // while a flusher runs: new frames wait
 }
+
+// flusherLinger is how long a flusher waits for more frames before it
+// exits: a busy socket keeps its flusher (no goroutine start per frame), an
+// idle one has none.
+const flusherLinger = time.Second
 
 type pending struct {
 	seq   int64
@@ -85,7 +91,13 @@ func (c *conn) enqueueLocked(frame []byte) {
 func (c *conn) startFlushLocked() {
 	if !c.flushing {
 		c.flushing = true
-		go c.flush()
+		c.wake = make(chan struct{}, 1)
+		go c.flush(c.wake)
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -116,34 +128,70 @@ func (c *conn) closeAfter(frame []byte, code websocket.StatusCode, reason string
 
 // flush writes queued frames until none is left, then exits; it closes the
 // socket when closeAfter asked for it.
-func (c *conn) flush() {
+func (c *conn) flush(wake chan struct{}) {
+	var linger *time.Timer
 	for {
 		c.mu.Lock()
 		q := c.queue
 		c.queue = nil
 		if len(q) == 0 {
-			c.flushing = false
 			code, reason := c.closeCode, c.closeReason
-			c.mu.Unlock()
-			if code != 0 {
-				c.ws.Close(code, reason)
-			}
-			return
-		}
-		c.mu.Unlock()
-		for _, b := range q {
-			if c.evicted.Load() {
-				break
-			}
-			if err := c.write(b); err != nil {
-				c.mu.Lock()
-				c.closed, c.queue, c.flushing = true, nil, false
+			if code != 0 || c.closed || linger != nil {
+				// Closing, or lingered once with nothing new: exit.
+				c.flushing, c.wake = false, nil
 				c.mu.Unlock()
-				c.ws.CloseNow()
+				if linger != nil {
+					linger.Stop()
+				}
+				if code != 0 {
+					c.ws.Close(code, reason)
+				}
 				return
 			}
+			c.mu.Unlock()
+			linger = time.NewTimer(flusherLinger)
+			select {
+			case <-wake:
+				linger.Stop()
+				linger = nil
+			case <-linger.C:
+			case <-c.h.ctx.Done():
+			}
+			continue
+		}
+		c.mu.Unlock()
+		if linger != nil {
+			linger.Stop()
+			linger = nil
+		}
+		if !c.writeAll(q) {
+			c.mu.Lock()
+			c.closed, c.queue, c.flushing, c.wake = true, nil, false, nil
+			c.mu.Unlock()
+			c.ws.CloseNow()
+			return
 		}
 	}
+}
+
+// writeAll writes a batch of frames under one deadline (WriteTimeout for
+// one frame, up to four times that for a batch): one timer per batch, not
+// per frame, and still no write without a deadline.
+func (c *conn) writeAll(q [][]byte) bool {
+	ctx, cancel := context.WithTimeout(c.h.ctx, c.h.opts.WriteTimeout*time.Duration(min(len(q), 4)))
+	defer cancel()
+	n := 0
+	defer func() { c.h.sent.Add(int64(n)) }()
+	for _, b := range q {
+		if c.evicted.Load() {
+			return true
+		}
+		if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+			return false
+		}
+		n++
+	}
+	return true
 }
 
 // write sends one frame with a deadline.

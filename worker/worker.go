@@ -6,16 +6,22 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/push"
+	"github.com/crumbcommander/crumb/internal/reports"
 )
 
 // Queues and their weights: alerts first, reports only with spare capacity.
@@ -65,8 +71,26 @@ type Deps struct {
 	Retention func(ctx context.Context) (int, error)
 	// Push sends Web Push notifications; nil sends none.
 	Push *push.Service
-	// Location is the store's time zone (for times in messages).
-	Location func(ctx context.Context) (*time.Location, error)
+
+	// Store returns the store settings (zone, reminder hours, grace).
+	Store  func(ctx context.Context) (people.Store, error)
+	Writer *outbox.Writer
+	Notify *notify.Store
+	Mail   mail.Sender
+	// BaseURL is the app's public address, for links in e-mails.
+	BaseURL   string
+	Queue     *asynq.Client
+	Inspector *asynq.Inspector
+	Reports   *reports.Service
+	// Shifts and ClockIns come from the roster and attendance; nil means
+	// timers trust their payload and no-show checks stand down.
+	Shifts   ShiftLookup
+	ClockIns ClockIns
+	// Metrics, when set, receives queue metrics (CloudWatch) and Gauges.
+	Metrics MetricsPublisher
+	Gauges  *Gauges
+	// Drain, when closed, makes Run stop taking new tasks.
+	Drain <-chan struct{}
 }
 
 // Handlers implements every task type.
@@ -77,6 +101,15 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeMaintenance, h.maintenance)
 	mux.HandleFunc(TypePush, h.sendPush)
+	mux.HandleFunc(TypeEmailShift, h.emailShift)
+	mux.HandleFunc(TypeEmailDecision, h.emailDecision)
+	mux.HandleFunc(TypeEmailReport, h.emailReport)
+	mux.HandleFunc(TypeEmailReminder, h.emailReminder)
+	mux.HandleFunc(TypeShiftTimers, h.shiftTimers)
+	mux.HandleFunc(TypeNoShow, h.noShow)
+	mux.HandleFunc(TypeReportExport, h.reportExport)
+	mux.HandleFunc(TypeMetrics, h.publishMetrics)
+	mux.HandleFunc(TypeAlarm, h.alarm)
 	return mux
 }
 
@@ -106,16 +139,37 @@ func (h *Handlers) maintenance(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
+// TaskCheckInterval is how often an idle processor polls for work: with
+// asynq's default (1 s) a new task waits up to a second before it starts.
+const TaskCheckInterval = 50 * time.Millisecond
+
+// RetryDelay is the backoff between attempts: exponential from 10 s,
+// capped at an hour, with up to 10% jitter.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := 10 * time.Second << min(n, 9)
+	d = min(d, time.Hour)
+	return d + time.Duration(rand.Int64N(int64(d)/10+1))
+}
+
+// ServerConfig is the asynq configuration of every worker.
+func ServerConfig(log *slog.Logger, concurrency int, shutdownTimeout time.Duration) asynq.Config {
+	return asynq.Config{
+		Concurrency:       concurrency,
+		Queues:            QueueWeights,
+		ShutdownTimeout:   shutdownTimeout,
+		TaskCheckInterval: TaskCheckInterval,
+		RetryDelayFunc:    RetryDelay,
+		Logger:            slogAdapter{log},
+		LogLevel:          asynq.WarnLevel,
+	}
+}
+
 // Run serves tasks until ctx ends, then shuts down: the server stops taking
-// tasks and waits up to shutdownTimeout for running handlers.
+// tasks and waits up to shutdownTimeout for running handlers; those still
+// running go back to the queue for another worker. Closing h.Drain earlier
+// stops taking new tasks (an Auto Scaling termination notice).
 func Run(ctx context.Context, opt asynq.RedisConnOpt, h *Handlers, concurrency int, shutdownTimeout time.Duration) error {
-	srv := asynq.NewServer(opt, asynq.Config{
-		Concurrency:     concurrency,
-		Queues:          QueueWeights,
-		ShutdownTimeout: shutdownTimeout,
-		Logger:          slogAdapter{h.Log},
-		LogLevel:        asynq.WarnLevel,
-	})
+	srv := asynq.NewServer(opt, ServerConfig(h.Log, concurrency, shutdownTimeout))
 	if err := srv.Start(h.Mux()); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}
@@ -123,18 +177,25 @@ func Run(ctx context.Context, opt asynq.RedisConnOpt, h *Handlers, concurrency i
 	schedDone := make(chan struct{})
 	go func() {
 		defer close(schedDone)
-		h.scheduleMaintenance(opt, stopSched)
+		h.schedulePeriodic(opt, stopSched)
 	}()
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-h.Drain:
+		srv.Stop()
+		<-ctx.Done()
+	}
+	// Order: stop scheduling periodic tasks, then let handlers finish.
 	close(stopSched)
 	<-schedDone
 	srv.Shutdown()
 	return nil
 }
 
-// scheduleMaintenance enqueues the cleanup task once per interval. Every
-// worker does this; the TaskID makes the duplicates collapse.
-func (h *Handlers) scheduleMaintenance(opt asynq.RedisConnOpt, stop <-chan struct{}) {
+// schedulePeriodic enqueues the cleanup task once per interval and, with
+// CloudWatch on, the queue-metrics task and this node's gauges. Every worker
+// does this; the TaskIDs make the duplicates collapse.
+func (h *Handlers) schedulePeriodic(opt asynq.RedisConnOpt, stop <-chan struct{}) {
 	client := asynq.NewClient(opt)
 	defer client.Close()
 	tick := time.NewTicker(time.Minute)
@@ -147,6 +208,18 @@ func (h *Handlers) scheduleMaintenance(opt asynq.RedisConnOpt, stop <-chan struc
 		if err != nil && !isDuplicate(err) {
 			h.Log.Warn("schedule maintenance", "err", err)
 		}
+		if h.Metrics != nil {
+			if _, err := client.Enqueue(NewMetricsTask(h.Clock())); err != nil && !isDuplicate(err) {
+				h.Log.Warn("schedule metrics", "err", err)
+			}
+			if h.Gauges != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				if err := h.Metrics.Publish(ctx, h.Clock(), h.Gauges.NodeData()); err != nil {
+					h.Log.Warn("publish node metrics", "err", err)
+				}
+				cancel()
+			}
+		}
 		select {
 		case <-stop:
 			return
@@ -156,7 +229,7 @@ func (h *Handlers) scheduleMaintenance(opt asynq.RedisConnOpt, stop <-chan struc
 }
 
 func isDuplicate(err error) bool {
-	return err == asynq.ErrTaskIDConflict || err == asynq.ErrDuplicateTask
+	return errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask)
 }
 
 // slogAdapter lets asynq log through slog.

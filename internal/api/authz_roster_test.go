@@ -254,3 +254,12 @@ func init() {
 		matrix[k] = v
 	}
 }
+
+func init() {
+	// A plain GET (no Upgrade) passes authentication and is then refused by
+	// the WebSocket handshake; the upgrade itself is tested in hub_test.
+	matrix["GET /api/v1/ws"] = matrixRow{
+		path: staticPath("/api/v1/ws"),
+		want: map[string][2]int{"admin": same(426), "manager": same(426), "employee": same(426)},
+	}
+}

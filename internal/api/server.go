@@ -17,9 +17,13 @@ import (
 	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/notify"
+	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/push"
+	"github.com/crumbcommander/crumb/internal/reports"
 	"github.com/crumbcommander/crumb/internal/roster"
 )
 
@@ -39,6 +43,14 @@ type Deps struct {
 	Metrics *prometheus.Registry
 	// Web serves the browser app for paths outside /api; nil serves nothing.
 	Web http.Handler
+
+	// Worker fleet (issue 5); each nil part is simply not mounted.
+	Reports *reports.Service
+	Notify  *notify.Store
+	Mailbox *mail.DevBox // the dev mailbox (mail driver "dev")
+	Queues  *ops.Queues  // admins' queue view
+	SNSHook http.Handler // POST /hooks/sns
+	Files   http.Handler // GET /files/... signed report downloads (dir storage)
 
 	BaseURL        *url.URL
 	TrustedProxies []string
@@ -111,6 +123,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountAvailability(authed)
 	s.mountICalToken(authed)
 	s.mountWS(v1)
+	s.mountWorkerRoutes(r, authed)
 	return r, s
 }
 

@@ -52,6 +52,7 @@ type App struct {
 	Audit    *audit.Service
 	Idem     *idem.Store
 	Push     *push.Service
+	Fleet    *Fleet
 
 	routerOnce sync.Once
 	router     http.Handler
@@ -86,7 +87,11 @@ func (a *App) open(ctx context.Context) error {
 	if dbURL == "" {
 		dbURL = "sqlite://" + absPath(a.Cfg.SQLitePath())
 	}
-	d, err := db.Open(ctx, dbURL, db.Options{})
+	creds, err := a.dbCredentials(ctx)
+	if err != nil {
+		return fmt.Errorf("app: database secret: %w", err)
+	}
+	d, err := db.Open(ctx, dbURL, db.Options{Credentials: creds})
 	if err != nil {
 		return fmt.Errorf("app: database: %w", err)
 	}
@@ -121,7 +126,7 @@ func (a *App) open(ctx context.Context) error {
 	a.tasks = asynq.NewClient(a.RedisOpt)
 	a.Relay = (&relay.Relay{Broker: a.Broker, Events: outbox.Reader{DB: d}, Enqueuer: a.tasks, Log: a.Log, Clock: a.Clock}).Init()
 	a.Writer.SetNotifier(a.Relay)
-	return nil
+	return a.openFleet(ctx)
 }
 
 // openRedis connects to CRUMB_REDIS_URL, or starts an in-process Redis
@@ -141,6 +146,11 @@ func (a *App) openRedis(ctx context.Context) error {
 		var err error
 		if opt, err = redis.ParseURL(a.Cfg.RedisURL); err != nil {
 			return fmt.Errorf("app: CRUMB_REDIS_URL: %w", err)
+		}
+		if pw, err := a.redisPassword(ctx); err != nil {
+			return fmt.Errorf("app: redis secret: %w", err)
+		} else if pw != "" {
+			opt.Password = pw
 		}
 	}
 	a.Redis = redis.NewClient(opt)
@@ -162,6 +172,9 @@ func (a *App) Ready(ctx context.Context) error {
 func (a *App) Close() {
 	if a.tasks != nil {
 		a.tasks.Close()
+	}
+	if a.Fleet != nil {
+		a.Fleet.close()
 	}
 	if a.Redis != nil {
 		a.Redis.Close()

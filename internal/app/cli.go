@@ -10,7 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/crumbcommander/crumb/internal/bench"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/demo"
 )
@@ -23,6 +25,7 @@ Usage:
   crumb worker       the background worker (asynq)
   crumb migrate      apply database migrations and exit
   crumb seed --demo  load the demo store into an empty database
+  crumb bench hub    benchmark the WebSocket hub against a bare broadcaster (loopback)
 
 Configuration comes from CRUMB_* environment variables (see README.md).
 Run "crumb <command> --help" for the flags of a command.
@@ -83,6 +86,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 			return a.seedDemo(ctx, stdout, true)
 		})
+	case "bench":
+		return runBench(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -201,4 +206,41 @@ func getenvDefault(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// runBench is "crumb bench hub" (and the hidden "crumb bench bare-server"
+// it starts as the comparison process).
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "hub":
+		fs := newFlags("crumb bench hub", "Starts crumb serve and a bare broadcaster as child processes on loopback, "+
+			"opens sockets, publishes through the REST API and prints a table.", stderr)
+		quick := fs.Bool("quick", false, "a small run (hundreds of sockets) to check the setup")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		o := bench.DefaultOptions(exe)
+		if *quick {
+			o.MemSteps, o.LatencyNs, o.ThroughputN, o.Publishes, o.Duration = []int{100, 200, 400}, []int{100, 300}, 100, 20, 2*time.Second
+		}
+		return bench.RunHub(ctx, stdout, o)
+	case "bare-server":
+		fs := newFlags("crumb bench bare-server", "The bare broadcaster the hub benchmark compares against.", stderr)
+		addr := fs.String("addr", "127.0.0.1:0", "listen address")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return bench.ServeBare(ctx, *addr)
+	default:
+		fmt.Fprint(stderr, "Usage: crumb bench hub [--quick]\n")
+		return fmt.Errorf("crumb bench: unknown benchmark %q", sub)
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/api"
+	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/web"
 	"github.com/crumbcommander/crumb/worker"
@@ -37,6 +38,8 @@ func (a *App) buildRouter() http.Handler {
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
+		Reports: a.Fleet.Reports, Notify: a.Fleet.Notify, Mailbox: a.Fleet.Mailbox,
+		Queues: &ops.Queues{Inspector: a.Fleet.Inspector}, SNSHook: a.Fleet.SNSHook, Files: a.Fleet.Files,
 	})
 	return r
 }
@@ -50,11 +53,13 @@ func (a *App) Handlers() *worker.Handlers {
 			st, err := a.People.GetStore(ctx)
 			return st.EventRetentionDays, err
 		},
-		Push: a.Push,
-		Location: func(ctx context.Context) (*time.Location, error) {
-			st, err := a.People.GetStore(ctx)
-			return st.Location(), err
-		},
+		Push:  a.Push,
+		Store: a.People.GetStore, Writer: a.Writer, Notify: a.Fleet.Notify, Mail: a.Fleet.Mail,
+		BaseURL: a.Cfg.BaseURL.String(), Queue: a.Fleet.Tasks, Inspector: a.Fleet.Inspector,
+		Reports: a.Fleet.Reports, Metrics: a.Fleet.Metrics, Drain: a.Fleet.drain,
+		Shifts: worker.RosterShifts{Roster: a.Roster},
+		Gauges: &worker.Gauges{Node: a.nodeName(), ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) },
+			ConnectedSockets: a.connectedSockets},
 	}}
 }
 
@@ -68,6 +73,40 @@ func (a *App) Drain(ctx context.Context) error {
 	return a.Hub.Drain(ctx)
 }
 
+// StartRealtime starts the WebSocket hub and the outbox relay. Call it
+// before Router, so that the router serves sockets. The returned stop
+// function (safe to call twice) stops the relay, which publishes what it
+// still holds, and then the hub.
+func (a *App) StartRealtime() (stop func(), err error) {
+	opts := a.HubOptions
+	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
+	a.Hub = hub.New(opts)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- a.Hub.Run(hubCtx) }()
+	select {
+	case <-a.Hub.Started():
+	case err := <-hubDone:
+		stopHub()
+		return nil, fmt.Errorf("app: hub: %w", err)
+	}
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		a.Relay.Run(relayCtx)
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stopRelay()
+			<-relayDone
+			stopHub()
+			<-hubDone
+		})
+	}, nil
+}
+
 // Serve runs the HTTP server, the WebSocket hub and the outbox relay (and,
 // with embedded workers, the asynq worker) until ctx ends, then shuts down
 // in order: drain the sockets, stop accepting requests and let running ones
@@ -78,26 +117,12 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	if err != nil {
 		return fmt.Errorf("app: listen %s: %w", a.Cfg.Addr, err)
 	}
-	opts := a.HubOptions
-	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
-	a.Hub = hub.New(opts)
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	defer stopHub()
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- a.Hub.Run(hubCtx) }()
-	select {
-	case <-a.Hub.Started():
-	case err := <-hubDone:
+	stopRealtime, err := a.StartRealtime()
+	if err != nil {
 		ln.Close()
-		return fmt.Errorf("app: hub: %w", err)
+		return err
 	}
-	relayCtx, stopRelay := context.WithCancel(context.Background())
-	defer stopRelay()
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		a.Relay.Run(relayCtx)
-	}()
+	defer stopRealtime()
 	srv := &http.Server{
 		Handler:           a.Router(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -140,6 +165,7 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	} else {
 		close(workerDone)
 	}
+	a.watchLifecycle(runCtx, stop, &wg, true, withWorker)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -163,13 +189,10 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(shutCtx)
 	}
-	// 3. Stop the relay: it publishes what the fast path still holds.
-	stopRelay()
-	<-relayDone
-	// 4. Stop the hub (cuts any socket the drain left).
-	stopHub()
-	<-hubDone
-	// 5. Stop the worker: it finishes or hands back its running tasks.
+	// 3. Stop the relay (it publishes what the fast path still holds), then
+	// the hub (it cuts any socket the drain left).
+	stopRealtime()
+	// 4. Stop the worker: it finishes or hands back its running tasks.
 	stopWorker()
 	<-workerDone
 	wg.Wait()
@@ -184,6 +207,11 @@ func (a *App) Work(ctx context.Context) error {
 		go metricsSrv.ListenAndServe()
 		defer metricsSrv.Close()
 	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	a.watchLifecycle(ctx, stop, &wg, false, true)
 	// Events the worker's tasks commit are relayed from here too (the sweep
 	// of the serving nodes would otherwise pick them up later).
 	relayDone := make(chan struct{})

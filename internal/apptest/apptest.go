@@ -82,10 +82,16 @@ func Start(t testing.TB, dialect db.Dialect, opts Options) *Server {
 	if err := a.Bootstrap(context.Background()); err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}
+	stopRealtime, err := a.StartRealtime()
+	if err != nil {
+		t.Fatalf("realtime: %v", err)
+	}
 	ts.Config.Handler = a.Router()
 	ts.Start()
 	t.Cleanup(func() {
+		a.Drain(context.Background())
 		ts.Close()
+		stopRealtime()
 		a.Close()
 	})
 	return &Server{Server: ts, App: a, T: t}

@@ -65,6 +65,8 @@ type Config struct {
 	SNSTopicARN       string   // CRUMB_SNS_TOPIC_ARN
 	AlarmPauseReports []string // CRUMB_ALARM_PAUSE_REPORTS
 	CloudWatch        bool     // CRUMB_CLOUDWATCH
+	AWSEndpointURL    string   // CRUMB_AWS_ENDPOINT_URL: overrides every AWS endpoint (tests, emulators)
+	InstanceID        string   // CRUMB_INSTANCE_ID: this EC2 instance (else asked from IMDS when SNS is on)
 	VAPIDPublicKey    string   // CRUMB_VAPID_PUBLIC_KEY
 	VAPIDPrivateKey   string   // CRUMB_VAPID_PRIVATE_KEY
 }
@@ -115,6 +117,8 @@ func Load(getenv func(string) string) (*Config, error) {
 		SNSTopicARN:       p.str("CRUMB_SNS_TOPIC_ARN", ""),
 		AlarmPauseReports: p.list("CRUMB_ALARM_PAUSE_REPORTS"),
 		CloudWatch:        p.bool("CRUMB_CLOUDWATCH", false),
+		AWSEndpointURL:    p.str("CRUMB_AWS_ENDPOINT_URL", ""),
+		InstanceID:        p.str("CRUMB_INSTANCE_ID", ""),
 		VAPIDPublicKey:    p.str("CRUMB_VAPID_PUBLIC_KEY", ""),
 		VAPIDPrivateKey:   p.str("CRUMB_VAPID_PRIVATE_KEY", ""),
 	}
@@ -195,6 +199,14 @@ func (c *Config) Validate() error {
 	}
 	if (c.S3Bucket != "" || c.CloudWatch || c.DBSecretID != "" || c.RedisSecretID != "") && c.AWSRegion == "" {
 		bad("CRUMB_AWS_REGION", "required when S3, CloudWatch or Secrets Manager is used")
+	}
+	if c.AWSEndpointURL != "" {
+		if u, err := url.Parse(c.AWSEndpointURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("CRUMB_AWS_ENDPOINT_URL", "want an absolute http(s) URL")
+		}
+	}
+	if c.SNSTopicARN != "" && c.AWSRegion == "" {
+		bad("CRUMB_AWS_REGION", "required when CRUMB_SNS_TOPIC_ARN is set (the SNS certificate host is sns.<region>.amazonaws.com)")
 	}
 	if c.DBSecretID != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
 		bad("CRUMB_DB_SECRET_ID", "needs CRUMB_DATABASE_URL=mysql://host:3306/db")

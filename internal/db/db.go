@@ -9,6 +9,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -147,12 +148,33 @@ func openMySQL(u *url.URL, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: mysql connector: %w", err)
 	}
+	if opts.Credentials != nil {
+		conn = refreshingConnector{Connector: conn, creds: opts.Credentials}
+	}
 	sdb := sql.OpenDB(conn)
 	sdb.SetMaxOpenConns(mysqlMaxOpen)
 	sdb.SetMaxIdleConns(mysqlMaxIdle)
 	sdb.SetConnMaxLifetime(mysqlMaxLifetime)
 	sdb.SetConnMaxIdleTime(mysqlMaxIdleTime)
 	return &DB{DB: sdb, Dialect: MySQL}, nil
+}
+
+// refreshingConnector re-reads rotated credentials when MySQL refuses the
+// cached ones, then tries once more.
+type refreshingConnector struct {
+	driver.Connector
+	creds CredentialsFunc
+}
+
+func (c refreshingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err == nil || !IsAuthFailure(err) {
+		return conn, err
+	}
+	if _, _, rerr := c.creds(ctx, true); rerr != nil {
+		return nil, errors.Join(err, rerr)
+	}
+	return c.Connector.Connect(ctx)
 }
 
 func openSQLite(path string) (*DB, error) {

@@ -87,20 +87,65 @@ func (r *Relay) Init() *Relay {
 }
 
 // Run relays until ctx ends, then publishes what the fast queue still holds.
+// The fast path publishes at once and marks events relayed in batches (the
+// mark is a database write; it must not sit between a commit and the next
+// publish).
 func (r *Relay) Run(ctx context.Context) error {
 	r.Init()
 	tick := time.NewTicker(r.SweepInterval)
 	defer tick.Stop()
+	markTick := time.NewTicker(markInterval)
+	defer markTick.Stop()
+	var marks []int64
+	mark := func(ctx context.Context) {
+		if len(marks) == 0 {
+			return
+		}
+		if err := r.Events.MarkRelayed(ctx, marks, r.Clock()); err != nil {
+			r.Log.Warn("relay: mark relayed failed; the sweep will republish", "err", err)
+		}
+		marks = marks[:0]
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			r.drainFast()
+			done, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		drain:
+			for {
+				select {
+				case evs := <-r.fast:
+					if seqs, err := r.publish(done, evs); err == nil {
+						marks = append(marks, seqs...)
+					}
+				default:
+					break drain
+				}
+			}
+			mark(done)
+			cancel()
 			return nil
 		case evs := <-r.fast:
-			if err := r.Relay(ctx, evs); err != nil {
+			// Take whatever else is waiting: one publish round trip for all.
+			for more := true; more && len(evs) < sweepPage; {
+				select {
+				case next := <-r.fast:
+					evs = append(evs, next...)
+				default:
+					more = false
+				}
+			}
+			seqs, err := r.publish(ctx, evs)
+			if err != nil {
 				r.Log.Warn("relay: publish failed; the sweep will retry", "err", err)
 			}
+			marks = append(marks, seqs...)
+			if len(marks) >= sweepPage {
+				mark(ctx)
+			}
+		case <-markTick.C:
+			mark(ctx)
 		case <-tick.C:
+			mark(ctx)
 			if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {
 				r.Log.Warn("relay: sweep failed", "err", err)
 			}
@@ -108,30 +153,29 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-func (r *Relay) drainFast() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for {
-		select {
-		case evs := <-r.fast:
-			if err := r.Relay(ctx, evs); err != nil {
-				return
-			}
-		default:
-			return
-		}
-	}
-}
+// markInterval is how long the fast path holds relayed seqs before marking
+// them; well under SweepAge, so the sweep rarely republishes.
+const markInterval = 200 * time.Millisecond
 
 // Relay publishes events, enqueues their tasks and marks them relayed.
 // Anything that fails leaves them unmarked for the sweep; publishing twice is
 // harmless (hubs drop duplicates by seq, tasks carry a TaskID per event).
 func (r *Relay) Relay(ctx context.Context, evs []outbox.Event) error {
+	seqs, err := r.publish(ctx, evs)
+	if merr := r.Events.MarkRelayed(ctx, seqs, r.Clock()); merr != nil {
+		err = errors.Join(err, merr)
+	}
+	return err
+}
+
+// publish publishes evs and enqueues their tasks; it returns the seqs that
+// are fully relayed.
+func (r *Relay) publish(ctx context.Context, evs []outbox.Event) ([]int64, error) {
 	if len(evs) == 0 {
-		return nil
+		return nil, nil
 	}
 	if err := r.Broker.Publish(ctx, evs); err != nil {
-		return err
+		return nil, err
 	}
 	seqs := make([]int64, 0, len(evs))
 	var errs []error
@@ -142,10 +186,7 @@ func (r *Relay) Relay(ctx context.Context, evs []outbox.Event) error {
 		}
 		seqs = append(seqs, e.Seq)
 	}
-	if err := r.Events.MarkRelayed(ctx, seqs, r.Clock()); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return seqs, errors.Join(errs...)
 }
 
 // enqueue enqueues the tasks of e with TaskID "<type>:<seq>". asynq offers

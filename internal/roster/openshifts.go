@@ -64,6 +64,8 @@ func (s *Service) ClaimShift(ctx context.Context, p auth.Principal, shiftID int6
 			return err
 		}
 		if !canSee(p, cur) || !p.InDept(cur.DepartmentID) {
+			// Only people of the department may take its shifts; to anyone
+			// else (admins included) the open shift is not on offer.
 			return apperr.NotFoundf("shift")
 		}
 		if cur.Status != StatusPublished || cur.EmployeeID != nil {

@@ -1,0 +1,94 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/notify"
+)
+
+// mountWorkerRoutes mounts what the worker fleet adds: reports, e-mail
+// preferences, the dev mailbox and the queues (admins), and the public
+// routes outside /api/v1: the SNS webhook and signed report downloads.
+func (s *Server) mountWorkerRoutes(root *gin.Engine, authed *gin.RouterGroup) {
+	if s.Reports != nil {
+		s.mountReports(authed)
+	}
+	if s.Notify != nil {
+		authed.GET("/me/preferences", s.getPreferences)
+		authed.PATCH("/me/preferences", s.patchPreferences)
+	}
+	if s.Mailbox != nil {
+		authed.GET("/admin/mailbox", s.listMailbox)
+	}
+	if s.Queues != nil {
+		authed.GET("/admin/queues", s.listQueues)
+		authed.GET("/admin/queues/:queue/tasks", s.listFailedTasks)
+		authed.POST("/admin/queues/:queue/tasks/:task/run", s.retryTask)
+	}
+	if s.SNSHook != nil {
+		root.POST("/hooks/sns", s.limitBody, gin.WrapH(s.SNSHook))
+	}
+	if s.Files != nil {
+		root.GET("/files/*key", gin.WrapH(s.Files))
+	}
+}
+
+func (s *Server) getPreferences(c *gin.Context) {
+	p, err := s.Notify.Preferences(c.Request.Context(), principal(c))
+	s.render(c, http.StatusOK, p, err)
+}
+
+func (s *Server) patchPreferences(c *gin.Context) {
+	var in notify.PreferencesPatch
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.Notify.SetPreferences(c.Request.Context(), principal(c), in)
+	s.render(c, http.StatusOK, p, err)
+}
+
+func (s *Server) listMailbox(c *gin.Context) {
+	if err := auth.RequireAdmin(principal(c)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	before, err := queryInt64(c, "before_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	limit := 50
+	if v := c.Query("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+			s.fail(c, apperr.New(apperr.BadRequest, "limit must be between 1 and 200"))
+			return
+		}
+	}
+	msgs, err := s.Mailbox.List(c.Request.Context(), c.Query("to"), before, limit)
+	s.render(c, http.StatusOK, gin.H{"items": msgs}, err)
+}
+
+func (s *Server) listQueues(c *gin.Context) {
+	qs, err := s.Queues.Overview(principal(c))
+	s.render(c, http.StatusOK, gin.H{"items": qs}, err)
+}
+
+func (s *Server) listFailedTasks(c *gin.Context) {
+	page, err := queryInt64(c, "page")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ts, err := s.Queues.Failed(principal(c), c.Param("queue"), c.Query("state"), int(page))
+	s.render(c, http.StatusOK, gin.H{"items": ts}, err)
+}
+
+func (s *Server) retryTask(c *gin.Context) {
+	s.noContent(c, s.Queues.Retry(principal(c), c.Param("queue"), c.Param("task")))
+}

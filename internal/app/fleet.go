@@ -1,0 +1,284 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/hibiken/asynq"
+
+	"github.com/crumbcommander/crumb/internal/cloud"
+	"github.com/crumbcommander/crumb/internal/cloud/blob"
+	"github.com/crumbcommander/crumb/internal/cloud/mail"
+	"github.com/crumbcommander/crumb/internal/cloud/metrics"
+	"github.com/crumbcommander/crumb/internal/cloud/scaling"
+	"github.com/crumbcommander/crumb/internal/cloud/secrets"
+	"github.com/crumbcommander/crumb/internal/cloud/sns"
+	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/notify"
+	"github.com/crumbcommander/crumb/internal/ops"
+	"github.com/crumbcommander/crumb/internal/reports"
+	"github.com/crumbcommander/crumb/worker"
+)
+
+// Fleet holds the worker-side adapters (issue 5): queue clients, mail,
+// report storage, CloudWatch, the SNS webhook and the lifecycle watcher.
+type Fleet struct {
+	Tasks     *asynq.Client
+	Inspector *asynq.Inspector
+	Notify    *notify.Store
+	Mail      mail.Sender
+	Mailbox   *mail.DevBox // set with the dev driver
+	Blob      blob.Store
+	Files     http.Handler // dir storage's signed downloads
+	Reports   *reports.Service
+	Metrics   worker.MetricsPublisher
+	SNSHook   http.Handler
+	Lifecycle *ops.Lifecycle
+	// drain is closed when a termination notice asks the worker to stop.
+	drain     chan struct{}
+	inFlight  atomic.Int64
+	awsConfig *aws.Config
+}
+
+// awsCfg loads the AWS configuration once.
+func (a *App) awsCfg(ctx context.Context) (aws.Config, error) {
+	if a.Fleet != nil && a.Fleet.awsConfig != nil {
+		return *a.Fleet.awsConfig, nil
+	}
+	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	if err != nil {
+		return cfg, err
+	}
+	if a.Fleet != nil {
+		a.Fleet.awsConfig = &cfg
+	}
+	return cfg, nil
+}
+
+// dbCredentials returns the Secrets Manager credentials function, or nil
+// without CRUMB_DB_SECRET_ID.
+func (a *App) dbCredentials(ctx context.Context) (db.CredentialsFunc, error) {
+	if a.Cfg.DBSecretID == "" {
+		return nil, nil
+	}
+	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.DBSecretID}
+	creds := secrets.DBCredentials(s)
+	if _, _, err := creds(ctx, false); err != nil { // fetched at start: fail fast
+		return nil, err
+	}
+	return creds, nil
+}
+
+// redisPassword reads the ElastiCache AUTH token, or "" without
+// CRUMB_REDIS_AUTH_SECRET_ID.
+func (a *App) redisPassword(ctx context.Context) (string, error) {
+	if a.Cfg.RedisSecretID == "" {
+		return "", nil
+	}
+	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	if err != nil {
+		return "", err
+	}
+	return secrets.Password(ctx, &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.RedisSecretID})
+}
+
+// openFleet builds the worker-side adapters from the configuration.
+func (a *App) openFleet(ctx context.Context) error {
+	f := &Fleet{drain: make(chan struct{})}
+	a.Fleet = f
+	f.Tasks = asynq.NewClient(a.RedisOpt)
+	f.Inspector = asynq.NewInspector(a.RedisOpt)
+	f.Notify = &notify.Store{DB: a.DB, Clock: a.Clock}
+	if err := a.openMail(ctx, f); err != nil {
+		return err
+	}
+	if err := a.openBlob(ctx, f); err != nil {
+		return err
+	}
+	f.Reports = &reports.Service{W: a.Writer, Queue: worker.ReportQueue{Client: f.Tasks}, Blob: f.Blob,
+		Sources: reports.Sources(a.DB), InFlight: func(d int) { f.inFlight.Add(int64(d)) }}
+	if a.Cfg.CloudWatch {
+		cfg, err := a.awsCfg(ctx)
+		if err != nil {
+			return err
+		}
+		f.Metrics = metrics.Publisher{API: cloudwatch.NewFromConfig(cfg)}
+	}
+	if a.Cfg.SNSTopicARN != "" {
+		if err := a.openSNS(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *App) openMail(ctx context.Context, f *Fleet) error {
+	switch a.Cfg.MailDriver {
+	case "smtp":
+		s, err := mail.NewSMTP(a.Cfg.SMTPURL, a.Cfg.MailFrom)
+		if err != nil {
+			return err
+		}
+		f.Mail = s
+	case "ses":
+		cfg, err := a.awsCfg(ctx)
+		if err != nil {
+			return err
+		}
+		f.Mail = &mail.SES{API: sesv2.NewFromConfig(cfg), From: a.Cfg.MailFrom}
+	default:
+		f.Mailbox = &mail.DevBox{DB: a.DB, Clock: a.Clock}
+		f.Mail = f.Mailbox
+	}
+	return nil
+}
+
+func (a *App) openBlob(ctx context.Context, f *Fleet) error {
+	if a.Cfg.S3Bucket != "" {
+		cfg, err := a.awsCfg(ctx)
+		if err != nil {
+			return err
+		}
+		client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = a.Cfg.AWSEndpointURL != "" })
+		f.Blob = blob.NewS3(client, a.Cfg.S3Bucket, a.Cfg.S3Prefix)
+		return nil
+	}
+	key, err := signingKey(filepath.Join(a.Cfg.DataDir, "files.key"))
+	if err != nil {
+		return err
+	}
+	d := &blob.Dir{Root: filepath.Join(a.Cfg.DataDir, "reports"), BaseURL: a.Cfg.BaseURL.String(), Key: key, Clock: a.Clock}
+	f.Blob, f.Files = d, d
+	return nil
+}
+
+// signingKey loads (or makes, readable by the owner only) the key that signs
+// local download links.
+func signingKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("app: signing key: %w", err)
+	}
+	b = make([]byte, 32)
+	rand.Read(b)
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("app: signing key: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("app: signing key: %w", err)
+	}
+	return b, nil
+}
+
+func (a *App) openSNS(ctx context.Context, f *Fleet) error {
+	cfg, err := a.awsCfg(ctx)
+	if err != nil {
+		return err
+	}
+	f.SNSHook = &ops.Hook{Verifier: &sns.Verifier{Region: a.Cfg.AWSRegion}, TopicARN: a.Cfg.SNSTopicARN,
+		PauseAlarms: a.Cfg.AlarmPauseReports, Queues: f.Inspector, Tasks: f.Tasks, Writer: a.Writer,
+		Redis: a.Redis, Log: a.Log, Clock: a.Clock}
+	id := a.Cfg.InstanceID
+	if id == "" {
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		out, err := imds.NewFromConfig(cfg).GetMetadata(ictx, &imds.GetMetadataInput{Path: "instance-id"})
+		cancel()
+		if err == nil {
+			var b [64]byte
+			n, _ := out.Content.Read(b[:])
+			out.Content.Close()
+			id = string(b[:n])
+		} else {
+			a.Log.Info("not on EC2 (no instance id); lifecycle hooks are off")
+		}
+	}
+	f.Lifecycle = &ops.Lifecycle{Redis: a.Redis, InstanceID: id, Completer: scaling.Completer{API: autoscaling.NewFromConfig(cfg)},
+		DrainTimeout: a.Cfg.ShutdownTimeout, Log: a.Log}
+	return nil
+}
+
+// workerDrainer stops the worker from taking new tasks.
+type workerDrainer struct{ f *Fleet }
+
+func (w workerDrainer) Drain(ctx context.Context) error {
+	select {
+	case <-w.f.drain:
+	default:
+		close(w.f.drain)
+	}
+	return nil
+}
+
+func (f *Fleet) close() {
+	if f.Tasks != nil {
+		f.Tasks.Close()
+	}
+	if f.Inspector != nil {
+		f.Inspector.Close()
+	}
+}
+
+// watchLifecycle runs the termination-notice watcher (when SNS is on and
+// this is an EC2 instance): it drains the registered drainers (the hub adds
+// itself with AddDrainer), the worker, completes the action, then stops the
+// process through stop.
+func (a *App) watchLifecycle(ctx context.Context, stop context.CancelFunc, wg *sync.WaitGroup, serving, withWorker bool) {
+	l := a.Fleet.Lifecycle
+	if l == nil || l.InstanceID == "" {
+		return
+	}
+	if serving {
+		l.Drainers = append(l.Drainers, a) // the hub's sockets first
+	}
+	if withWorker {
+		l.Drainers = append(l.Drainers, workerDrainer{a.Fleet})
+	}
+	l.Done = stop
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l.Run(ctx)
+	}()
+}
+
+var _ ops.Drainer = (*App)(nil)
+
+// nodeName names this node in metrics: the instance id, else the host name.
+func (a *App) nodeName() string {
+	if a.Fleet.Lifecycle != nil && a.Fleet.Lifecycle.InstanceID != "" {
+		return a.Fleet.Lifecycle.InstanceID
+	}
+	h, _ := os.Hostname()
+	return h
+}
+
+// connectedSockets is this node's open WebSocket count (0 on a worker node).
+func (a *App) connectedSockets() int {
+	if a.Hub == nil {
+		return 0
+	}
+	return a.Hub.Stats().Conns
+}

@@ -1,0 +1,438 @@
+// Package bench holds "crumb bench hub": it starts the real server as a child
+// process ("crumb serve", embedded: SQLite and the memory broker), opens
+// authenticated sockets, publishes through the REST API and prints a table
+// beside the same load on a bare coder/websocket broadcaster (ServeBare, also
+// a child process). Loopback only; the run is bounded.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Options size a run.
+type Options struct {
+	Exe         string        // the crumb binary (os.Executable())
+	MemSteps    []int         // sockets at which server RSS is read
+	LatencyNs   []int         // subscriber counts for latency
+	Publishes   int           // latency samples per N
+	Interval    time.Duration // between latency publishes
+	ThroughputN int           // subscribers during the throughput phase
+	Duration    time.Duration // of the throughput phase
+	Publishers  int           // concurrent closed-loop publishers
+}
+
+// DefaultOptions is the run the README table comes from.
+func DefaultOptions(exe string) Options {
+	return Options{Exe: exe, MemSteps: []int{1000, 5000, 15000}, LatencyNs: []int{1000, 10000},
+		Publishes: 100, Interval: 50 * time.Millisecond, ThroughputN: 1000, Duration: 5 * time.Second, Publishers: 8}
+}
+
+// result is what one target measured.
+type result struct {
+	name    string
+	rss     map[int]int64 // sockets → server VmRSS bytes
+	held    int
+	lat     map[int][3]time.Duration // N → p50, p99, max
+	lost    map[int]int              // N → deliveries missing after the latency phase
+	rate    float64                  // delivered messages per second
+	evicted int64
+}
+
+// RunHub runs the whole benchmark and prints the table.
+func RunHub(ctx context.Context, out io.Writer, o Options) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
+		lim.Cur = lim.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+		fmt.Fprintf(out, "RLIMIT_NOFILE %d (server and clients are separate processes)\n", lim.Cur)
+	}
+	ours, err := newOurs(ctx, o.Exe, slices.Max(o.MemSteps)+1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "crumb serve (auth, topics, SQLite outbox, relay, memory broker):")
+	r1, err := run(ctx, out, ours, o)
+	ours.stop()
+	if err != nil {
+		return err
+	}
+	bare, err := newBare(ctx, o.Exe)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "bare coder/websocket broadcaster (chat example; no auth, no persistence):")
+	r2, err := run(ctx, out, bare, o)
+	bare.stop()
+	if err != nil {
+		return err
+	}
+	printTable(out, o, r1, r2)
+	return nil
+}
+
+// target is a server under test.
+type target interface {
+	dial(ctx context.Context, i int) (*websocket.Conn, error)
+	publish(ctx context.Context, k int) error
+	pid() int
+	stop()
+}
+
+// state is shared by the clients of one run.
+type state struct {
+	t0        []atomic.Int64 // k → publish instant (unix ns)
+	delivered []atomic.Int32
+	want      []atomic.Int32
+	done      []atomic.Pointer[chan struct{}]
+	record    atomic.Bool
+	total     atomic.Int64
+	evicted   atomic.Int64
+	alive     atomic.Int64
+}
+
+const maxMsgs = 1 << 20
+
+type client struct {
+	ws   *websocket.Conn
+	mu   sync.Mutex
+	lats []int64
+	dead atomic.Bool
+}
+
+var marker = []byte(`"name":"B`)
+
+func (s *state) read(c *client) {
+	defer s.alive.Add(-1)
+	defer c.dead.Store(true)
+	for {
+		_, b, err := c.ws.Read(context.Background())
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
+				s.evicted.Add(1)
+			}
+			return
+		}
+		i := bytes.Index(b, marker)
+		if i < 0 {
+			continue
+		}
+		k := 0
+		for _, ch := range b[i+len(marker):] {
+			if ch < '0' || ch > '9' {
+				break
+			}
+			k = k*10 + int(ch-'0')
+		}
+		if k <= 0 || k >= maxMsgs {
+			continue
+		}
+		now := time.Now().UnixNano()
+		s.total.Add(1)
+		if s.record.Load() {
+			if t0 := s.t0[k].Load(); t0 > 0 {
+				c.mu.Lock()
+				c.lats = append(c.lats, now-t0)
+				c.mu.Unlock()
+			}
+		}
+		if n := s.delivered[k].Add(1); n == s.want[k].Load() {
+			if p := s.done[k].Load(); p != nil {
+				close(*p)
+			}
+		}
+	}
+}
+
+func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, error) {
+	s := &state{t0: make([]atomic.Int64, maxMsgs), delivered: make([]atomic.Int32, maxMsgs),
+		want: make([]atomic.Int32, maxMsgs), done: make([]atomic.Pointer[chan struct{}], maxMsgs)}
+	r := &result{rss: map[int]int64{}, lat: map[int][3]time.Duration{}, lost: map[int]int{}}
+	var clients []*client
+	open := func(n int) error {
+		live := clients[:0]
+		for _, c := range clients {
+			if !c.dead.Load() {
+				live = append(live, c)
+			}
+		}
+		clients = live
+		need := n - len(clients)
+		if need <= 0 {
+			return nil
+		}
+		fresh := make([]*client, need)
+		var wg sync.WaitGroup
+		var firstErr atomic.Pointer[error]
+		sem := make(chan struct{}, 64)
+		for j := range need {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(j int) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				ws, err := tg.dial(dctx, len(clients)+j)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+					return
+				}
+				ws.SetReadLimit(1 << 20)
+				c := &client{ws: ws}
+				fresh[j] = c
+				s.alive.Add(1)
+				go s.read(c)
+			}(j)
+		}
+		wg.Wait()
+		if p := firstErr.Load(); p != nil {
+			return fmt.Errorf("bench: dial: %w", *p)
+		}
+		clients = append(clients, fresh...)
+		return nil
+	}
+	shrink := func(n int) {
+		for len(clients) > n {
+			c := clients[len(clients)-1]
+			clients = clients[:len(clients)-1]
+			c.ws.CloseNow()
+		}
+		time.Sleep(2 * time.Second)
+	}
+	k := 0
+	// 1. Idle sockets: server RSS at each step.
+	for _, n := range o.MemSteps {
+		if err := open(n); err != nil {
+			return nil, err
+		}
+		time.Sleep(3 * time.Second)
+		rss, err := vmRSS(tg.pid())
+		if err != nil {
+			return nil, err
+		}
+		r.rss[n] = rss
+		r.held = max(r.held, int(s.alive.Load()))
+		fmt.Fprintf(out, "  %6d sockets held, server RSS %7.1f MiB\n", s.alive.Load(), float64(rss)/(1<<20))
+	}
+	// 2. Latency: paced publishes, every delivery timed from before the publish.
+	for _, n := range o.LatencyNs {
+		shrink(len(clients))
+		if len(clients) > n {
+			shrink(n)
+		}
+		if err := open(n); err != nil {
+			return nil, err
+		}
+		time.Sleep(time.Second)
+		for _, c := range clients {
+			c.mu.Lock()
+			c.lats = c.lats[:0]
+			c.mu.Unlock()
+		}
+		s.record.Store(true)
+		subs := int32(s.alive.Load())
+		first := k + 1
+		// Pace so that the offered fan-out stays near 20k deliveries/s at
+		// 1k subscribers and does not become a backlog test at 10k.
+		interval := o.Interval * time.Duration(max(1, n/2500))
+		for range o.Publishes {
+			k++
+			s.want[k].Store(subs)
+			s.t0[k].Store(time.Now().UnixNano())
+			if err := tg.publish(ctx, k); err != nil {
+				return nil, err
+			}
+			time.Sleep(interval)
+		}
+		time.Sleep(2 * time.Second)
+		s.record.Store(false)
+		var all []int64
+		for _, c := range clients {
+			c.mu.Lock()
+			all = append(all, c.lats...)
+			c.mu.Unlock()
+		}
+		lost := 0
+		for j := first; j <= k; j++ {
+			lost += int(subs - s.delivered[j].Load())
+		}
+		r.lost[n] = lost
+		slices.Sort(all)
+		if len(all) == 0 {
+			return nil, errors.New("bench: nothing delivered")
+		}
+		pct := func(p float64) time.Duration { return time.Duration(all[min(len(all)-1, int(p*float64(len(all))))]) }
+		r.lat[n] = [3]time.Duration{pct(0.50), pct(0.99), time.Duration(all[len(all)-1])}
+		fmt.Fprintf(out, "  N=%d: %d deliveries, p50 %v p99 %v max %v, missing %d\n", n, len(all), r.lat[n][0], r.lat[n][1], r.lat[n][2], lost)
+	}
+	// 3. Throughput: closed-loop publishers, each waits until its message
+	// reached every subscriber (or 2 s) before the next.
+	shrink(o.ThroughputN)
+	if err := open(o.ThroughputN); err != nil {
+		return nil, err
+	}
+	time.Sleep(time.Second)
+	var next atomic.Int64
+	next.Store(int64(k))
+	startTotal := s.total.Load()
+	start := time.Now()
+	deadline := start.Add(o.Duration)
+	var wg sync.WaitGroup
+	for range o.Publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				j := int(next.Add(1))
+				if j >= maxMsgs {
+					return
+				}
+				ch := make(chan struct{})
+				s.done[j].Store(&ch)
+				s.want[j].Store(int32(s.alive.Load()))
+				if err := tg.publish(ctx, j); err != nil {
+					return
+				}
+				select {
+				case <-ch:
+				case <-time.After(2 * time.Second):
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	r.rate = float64(s.total.Load()-startTotal) / elapsed.Seconds()
+	r.evicted = s.evicted.Load()
+	fmt.Fprintf(out, "  throughput at N=%d: %.0f delivered/s over %v (%d publishes), %d clients evicted (1008)\n",
+		o.ThroughputN, r.rate, elapsed.Round(time.Millisecond), next.Load()-int64(k), r.evicted)
+	for _, c := range clients {
+		c.ws.CloseNow()
+	}
+	return r, nil
+}
+
+func vmRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("bench: no VmRSS")
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// child is a server process.
+type child struct {
+	cmd *exec.Cmd
+	url string
+}
+
+func startChild(ctx context.Context, exe string, args, env []string) (*child, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, append(args, "--addr", addr)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "CRUMB_ADDR="+addr)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, url: "http://" + addr}
+	for range 300 {
+		if res, err := http.Get(c.url + "/healthz"); err == nil {
+			res.Body.Close()
+			return c, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c.stop()
+	return nil, errors.New("bench: server did not start")
+}
+
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+func (c *child) stop() {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func wsURL(u string) string { return "ws" + strings.TrimPrefix(u, "http") }
+
+// bareTarget drives ServeBare.
+type bareTarget struct {
+	*child
+	pad string
+}
+
+func newBare(ctx context.Context, exe string) (*bareTarget, error) {
+	c, err := startChild(ctx, exe, []string{"bench", "bare-server"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &bareTarget{child: c, pad: strings.Repeat("x", 120)}, nil
+}
+
+func (b *bareTarget) dial(ctx context.Context, _ int) (*websocket.Conn, error) {
+	ws, _, err := websocket.Dial(ctx, wsURL(b.url)+"/subscribe", nil)
+	return ws, err
+}
+
+// publish sends a message shaped and sized like our employee.updated frame.
+func (b *bareTarget) publish(ctx context.Context, k int) error {
+	body := fmt.Sprintf(`{"type":"event","seq":%d,"topic":"dept:1","event":"employee.updated","at":"2026-11-26T18:00:00Z","data":{"id":2,"name":"B%d Bench","role":"employee","department_ids":[1],"active":true,"resubscribe":false,"pad":"%s"}}`, k, k, b.pad[:20])
+	req, _ := http.NewRequestWithContext(ctx, "POST", b.url+"/publish", strings.NewReader(body))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("bench: publish: %s", res.Status)
+	}
+	return nil
+}
+
+func dataDir() (string, error) { return os.MkdirTemp("", "crumb-bench-") }

@@ -1,0 +1,160 @@
+// Package notify records which notifications were sent (so a retried task
+// sends at most once) and each person's e-mail preference.
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
+)
+
+// Channels.
+const (
+	ChannelEmail = "email"
+	ChannelAlert = "alert"
+)
+
+// ErrAlreadySent is returned by Claim when the notification exists.
+var ErrAlreadySent = errors.New("notify: already sent")
+
+// Store is the notifications and preferences tables.
+type Store struct {
+	DB    *db.DB
+	Clock func() time.Time
+}
+
+func (s *Store) now() time.Time {
+	if s.Clock == nil {
+		return time.Now().UTC().Truncate(time.Microsecond)
+	}
+	return s.Clock().UTC().Truncate(time.Microsecond)
+}
+
+// Claim reserves the notification (ref, user, channel). It returns
+// ErrAlreadySent when another delivery of the same task claimed it first.
+// The unique key is the whole at-most-once guarantee.
+func (s *Store) Claim(ctx context.Context, ref string, userID int64, channel, kind string) error {
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO notifications (ref, user_id, channel, kind, created_at) VALUES (?, ?, ?, ?, ?)`,
+		ref, userID, channel, kind, s.now())
+	if db.IsDuplicate(err) {
+		return ErrAlreadySent
+	}
+	if err != nil {
+		return fmt.Errorf("notify: claim: %w", err)
+	}
+	return nil
+}
+
+// Release gives a claim back after a failed send, so the retry may send.
+func (s *Store) Release(ctx context.Context, ref string, userID int64, channel string) error {
+	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `DELETE FROM notifications WHERE ref = ? AND user_id = ? AND channel = ? AND sent_at IS NULL`,
+		ref, userID, channel)
+	if err != nil {
+		return fmt.Errorf("notify: release: %w", err)
+	}
+	return nil
+}
+
+// MarkSent records the delivery time.
+func (s *Store) MarkSent(ctx context.Context, ref string, userID int64, channel string) error {
+	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE notifications SET sent_at = ? WHERE ref = ? AND user_id = ? AND channel = ?`,
+		s.now(), ref, userID, channel)
+	if err != nil {
+		return fmt.Errorf("notify: mark sent: %w", err)
+	}
+	return nil
+}
+
+// Count returns how many notifications exist for ref (tests, ops).
+func (s *Store) Count(ctx context.Context, ref string) (int, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE ref = ?`, ref).Scan(&n)
+	return n, err
+}
+
+// Recipient is what a message needs to know about a person.
+type Recipient struct {
+	ID           int64
+	Email        string
+	FirstName    string
+	LastName     string
+	Active       bool
+	EmailEnabled bool
+}
+
+// Recipient loads a person with their e-mail preference (on by default).
+func (s *Store) Recipient(ctx context.Context, userID int64) (Recipient, error) {
+	r := Recipient{ID: userID}
+	var enabled sql.NullBool
+	err := s.DB.QueryRowContext(ctx, `SELECT u.email, u.first_name, u.last_name, u.active, p.email_enabled
+		FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id WHERE u.id = ?`, userID).
+		Scan(&r.Email, &r.FirstName, &r.LastName, &r.Active, &enabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, db.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("notify: recipient: %w", err)
+	}
+	r.EmailEnabled = !enabled.Valid || enabled.Bool
+	return r, nil
+}
+
+// Admins returns the active admins (alarm e-mails).
+func (s *Store) Admins(ctx context.Context) ([]int64, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM users WHERE role = ? AND active = ? ORDER BY id`, string(auth.RoleAdmin), true)
+	if err != nil {
+		return nil, fmt.Errorf("notify: admins: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// Preferences are a person's notification settings.
+type Preferences struct {
+	EmailEnabled bool `json:"email_enabled"`
+}
+
+// PreferencesPatch changes some settings.
+type PreferencesPatch struct {
+	EmailEnabled *bool `json:"email_enabled"`
+}
+
+// Preferences returns the caller's settings.
+func (s *Store) Preferences(ctx context.Context, p auth.Principal) (Preferences, error) {
+	r, err := s.Recipient(ctx, p.UserID)
+	return Preferences{EmailEnabled: r.EmailEnabled}, err
+}
+
+// SetPreferences changes the caller's own settings.
+func (s *Store) SetPreferences(ctx context.Context, p auth.Principal, in PreferencesPatch) (Preferences, error) {
+	cur, err := s.Preferences(ctx, p)
+	if err != nil {
+		return cur, err
+	}
+	if in.EmailEnabled != nil {
+		cur.EmailEnabled = *in.EmailEnabled
+	}
+	upsert := `INSERT INTO notification_prefs (user_id, email_enabled, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET email_enabled = excluded.email_enabled, updated_at = excluded.updated_at`
+	if s.DB.IsMySQL() {
+		upsert = `INSERT INTO notification_prefs (user_id, email_enabled, updated_at) VALUES (?, ?, ?)
+		ON DUPLICATE KEY UPDATE email_enabled = VALUES(email_enabled), updated_at = VALUES(updated_at)`
+	}
+	if _, err := s.DB.ExecContext(ctx, upsert, p.UserID, cur.EmailEnabled, s.now()); err != nil {
+		return cur, fmt.Errorf("notify: set preferences: %w", err)
+	}
+	return cur, nil
+}

@@ -1,0 +1,236 @@
+// Package reports builds report exports: a request row (queued → running →
+// ready | failed), a worker task per report, and the export itself streamed
+// from the database through a format writer into blob storage, so memory
+// stays flat however many rows there are.
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/cloud/blob"
+	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/outbox"
+)
+
+// Kinds, formats and statuses.
+const (
+	KindAttendance = "attendance"
+	KindHours      = "hours"
+	KindSchedule   = "schedule"
+
+	FormatCSV  = "csv"
+	FormatXLSX = "xlsx"
+	FormatPDF  = "pdf"
+
+	StatusQueued  = "queued"
+	StatusRunning = "running"
+	StatusReady   = "ready"
+	StatusFailed  = "failed"
+)
+
+// EventReady is emitted on the requester's topic when a report is done
+// (status ready or failed).
+const EventReady = "report.ready"
+
+// MaxSpanDays bounds a report's date range.
+const MaxSpanDays = 366
+
+// LinkTTL is how long a download link works.
+const LinkTTL = 24 * time.Hour
+
+const dayLayout = "2006-01-02"
+
+// Request is the body of POST /reports.
+type Request struct {
+	Kind         string `json:"kind"`
+	Format       string `json:"format"`
+	From         string `json:"from"`
+	To           string `json:"to"`
+	DepartmentID *int64 `json:"department_id"`
+}
+
+// Report is one export.
+type Report struct {
+	ID           int64      `json:"id"`
+	RequestedBy  int64      `json:"requested_by"`
+	Kind         string     `json:"kind"`
+	Format       string     `json:"format"`
+	From         string     `json:"from"`
+	To           string     `json:"to"`
+	DepartmentID *int64     `json:"department_id"`
+	Status       string     `json:"status"`
+	Reason       string     `json:"reason,omitempty"`
+	Rows         int64      `json:"rows"`
+	SizeBytes    int64      `json:"size_bytes"`
+	CreatedAt    time.Time  `json:"created_at"`
+	FinishedAt   *time.Time `json:"finished_at"`
+	DownloadURL  string     `json:"download_url,omitempty"`
+	objectKey    string
+}
+
+// Object is where the report's file lives: a key that depends only on the
+// report, so a retried export overwrites its own earlier attempt.
+func (r Report) Object() blob.Object {
+	ext := r.Format
+	ctype := map[string]string{FormatCSV: "text/csv; charset=utf-8", FormatPDF: "application/pdf",
+		FormatXLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[r.Format]
+	return blob.Object{
+		Key:         fmt.Sprintf("%d/%s-%s-%s.%s", r.ID, r.Kind, r.From, r.To, ext),
+		ContentType: ctype,
+		Filename:    fmt.Sprintf("%s-%s-%s.%s", r.Kind, r.From, r.To, ext),
+	}
+}
+
+// Enqueuer queues the export task of a report (the worker's asynq client).
+type Enqueuer interface {
+	EnqueueExport(ctx context.Context, reportID int64) error
+}
+
+// Service creates, reads and builds reports.
+type Service struct {
+	W       *outbox.Writer
+	Queue   Enqueuer
+	Blob    blob.Store
+	Sources map[string]Source
+	// InFlight, when set, counts running exports (the ExportsInFlight metric).
+	InFlight func(delta int)
+}
+
+// Create validates and records a request, then queues its export.
+func (s *Service) Create(ctx context.Context, p auth.Principal, in Request) (Report, error) {
+	if err := auth.RequireManager(p); err != nil {
+		return Report{}, err
+	}
+	f := apperr.Fields{}
+	switch in.Kind {
+	case KindAttendance, KindHours, KindSchedule:
+	default:
+		f.Add("kind", "must be attendance, hours or schedule")
+	}
+	switch in.Format {
+	case FormatCSV, FormatXLSX:
+	case FormatPDF:
+		if in.Kind != KindSchedule {
+			f.Add("format", "pdf is only for the schedule")
+		}
+	default:
+		f.Add("format", "must be csv, xlsx or pdf")
+	}
+	from, ferr := time.Parse(dayLayout, in.From)
+	to, terr := time.Parse(dayLayout, in.To)
+	if ferr != nil {
+		f.Add("from", "must be a date like 2026-03-01")
+	}
+	if terr != nil {
+		f.Add("to", "must be a date like 2026-03-07")
+	}
+	if ferr == nil && terr == nil && (to.Before(from) || to.Sub(from) > MaxSpanDays*24*time.Hour) {
+		f.Add("to", fmt.Sprintf("must be on or after from, at most %d days later", MaxSpanDays))
+	}
+	if err := f.Err(); err != nil {
+		return Report{}, err
+	}
+	if in.DepartmentID != nil {
+		if err := auth.RequireManagerOf(p, *in.DepartmentID); err != nil {
+			return Report{}, err
+		}
+	} else if !p.IsAdmin() {
+		return Report{}, apperr.Field("department_id", "required for managers")
+	}
+	var id int64
+	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
+		var dept sql.NullInt64
+		if in.DepartmentID != nil {
+			dept = sql.NullInt64{Int64: *in.DepartmentID, Valid: true}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO reports (requested_by, kind, format, from_day, to_day, department_id, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, p.UserID, in.Kind, in.Format, from, to, dept, StatusQueued, tx.Now())
+		if err != nil {
+			return fmt.Errorf("reports: insert: %w", err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "report.requested", Entity: "report", EntityID: id, Detail: in})
+		return nil
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	if err := s.Queue.EnqueueExport(ctx, id); err != nil {
+		s.fail(context.WithoutCancel(ctx), id, "could not be queued")
+		return Report{}, apperr.New(apperr.Unavailable, "the report queue is unavailable; try again")
+	}
+	return s.load(ctx, id)
+}
+
+// Get returns a report to its requester or an admin, with a fresh download
+// link when it is ready.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Report, error) {
+	r, err := s.load(ctx, id)
+	if errors.Is(err, db.ErrNotFound) || (err == nil && r.RequestedBy != p.UserID && !p.IsAdmin()) {
+		return Report{}, apperr.NotFoundf("report")
+	}
+	if err != nil {
+		return r, err
+	}
+	if r.Status == StatusReady {
+		if r.DownloadURL, err = s.Blob.URL(ctx, r.Object(), LinkTTL); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+const reportColumns = `id, requested_by, kind, format, from_day, to_day, department_id, status, reason, object_key, row_count, size_bytes, created_at, finished_at`
+
+func (s *Service) load(ctx context.Context, id int64) (Report, error) {
+	var r Report
+	var from, to time.Time
+	var dept sql.NullInt64
+	var fin sql.NullTime
+	err := s.W.DB.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE id = ?`, id).Scan(
+		&r.ID, &r.RequestedBy, &r.Kind, &r.Format, &from, &to, &dept, &r.Status, &r.Reason, &r.objectKey, &r.Rows, &r.SizeBytes, &r.CreatedAt, &fin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, db.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("reports: load: %w", err)
+	}
+	r.From, r.To = from.Format(dayLayout), to.Format(dayLayout)
+	r.CreatedAt = r.CreatedAt.UTC()
+	if dept.Valid {
+		r.DepartmentID = &dept.Int64
+	}
+	if fin.Valid {
+		t := fin.Time.UTC()
+		r.FinishedAt = &t
+	}
+	return r, nil
+}
+
+// fail marks a report failed with a reason (once) and tells the requester.
+func (s *Service) fail(ctx context.Context, id int64, reason string) error {
+	return s.W.Do(ctx, func(tx *outbox.Tx) error {
+		var requester int64
+		var kind, format string
+		if err := tx.QueryRowContext(ctx, `SELECT requested_by, kind, format FROM reports WHERE id = ?`+tx.DB.ForUpdate(), id).Scan(&requester, &kind, &format); err != nil {
+			return fmt.Errorf("reports: fail: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ?, reason = ?, finished_at = ? WHERE id = ? AND status IN (?, ?)`,
+			StatusFailed, reason, tx.Now(), id, StatusQueued, StatusRunning)
+		if err != nil {
+			return fmt.Errorf("reports: fail: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			tx.Emit(outbox.UserTopic(requester), EventReady, map[string]any{"id": id, "kind": kind, "format": format, "status": StatusFailed})
+		}
+		return nil
+	})
+}

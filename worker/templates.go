@@ -1,0 +1,58 @@
+package worker
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/crumbcommander/crumb/internal/cloud/mail"
+)
+
+//go:embed templates/*.txt templates/*.html
+var templateFS embed.FS
+
+// Template kinds: each has templates/<kind>.txt (subject, text) and
+// templates/<kind>.html (html).
+const (
+	tmplShift    = "shift"
+	tmplReminder = "reminder"
+	tmplTimeOff  = "timeoff"
+	tmplSwap     = "swap"
+	tmplReport   = "report"
+	tmplAlarm    = "alarm"
+)
+
+type mailTemplates struct {
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// templates are parsed once; a broken template fails every test at start.
+var templates = mustParseTemplates()
+
+func mustParseTemplates() mailTemplates {
+	t := mailTemplates{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	for _, k := range []string{tmplShift, tmplReminder, tmplTimeOff, tmplSwap, tmplReport, tmplAlarm} {
+		t.text[k] = texttemplate.Must(texttemplate.New(k).ParseFS(templateFS, "templates/"+k+".txt", "templates/footer.txt"))
+		t.html[k] = htmltemplate.Must(htmltemplate.New(k).ParseFS(templateFS, "templates/"+k+".html", "templates/footer.html"))
+	}
+	return t
+}
+
+// render builds the message of kind for data.
+func render(kind, to string, data any) (mail.Message, error) {
+	var subj, text, html bytes.Buffer
+	if err := templates.text[kind].ExecuteTemplate(&subj, "subject", data); err != nil {
+		return mail.Message{}, fmt.Errorf("worker: template %s subject: %w", kind, err)
+	}
+	if err := templates.text[kind].ExecuteTemplate(&text, "text", data); err != nil {
+		return mail.Message{}, fmt.Errorf("worker: template %s text: %w", kind, err)
+	}
+	if err := templates.html[kind].ExecuteTemplate(&html, "html", data); err != nil {
+		return mail.Message{}, fmt.Errorf("worker: template %s html: %w", kind, err)
+	}
+	return mail.Message{To: to, Subject: strings.TrimSpace(subj.String()), Text: strings.TrimSpace(text.String()) + "\n", HTML: html.String()}, nil
+}
