@@ -33,7 +33,7 @@ type conn struct {
 	live        []pending // live events held while replaying
 	last        int64     // highest seq queued or written: never send one again
 	replaying   bool
-	flushing    bool
+	scheduled   bool // on its shard's ready list or being written
 	closed      bool // no more frames; the flusher closes with closeCode
 	closeCode   websocket.StatusCode
 	closeReason string
@@ -89,15 +89,9 @@ func (c *conn) enqueueLocked(frame []byte) {
 }
 
 func (c *conn) startFlushLocked() {
-	if !c.flushing {
-		c.flushing = true
-		c.wake = make(chan struct{}, 1)
-		go c.flush(c.wake)
-		return
-	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	if !c.scheduled {
+		c.scheduled = true
+		c.h.shardOf(c).add(c)
 	}
 }
 
@@ -108,6 +102,8 @@ func (c *conn) evictLocked() {
 	c.evicted.Store(true)
 	c.queue, c.live = nil, nil
 	c.h.evicted.Add(1)
+	// The shard stops writing to it at once; the close frame waits for
+	// any write in progress (bounded by WriteTimeout).
 	go c.ws.Close(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
 }
 
@@ -126,52 +122,33 @@ func (c *conn) closeAfter(frame []byte, code websocket.StatusCode, reason string
 	c.startFlushLocked()
 }
 
-// flush writes queued frames until none is left, then exits; it closes the
-// socket when closeAfter asked for it.
-func (c *conn) flush(wake chan struct{}) {
-	var linger *time.Timer
-	for {
-		c.mu.Lock()
-		q := c.queue
-		c.queue = nil
-		if len(q) == 0 {
-			code, reason := c.closeCode, c.closeReason
-			if code != 0 || c.closed || linger != nil {
-				// Closing, or lingered once with nothing new: exit.
-				c.flushing, c.wake = false, nil
-				c.mu.Unlock()
-				if linger != nil {
-					linger.Stop()
-				}
-				if code != 0 {
-					c.ws.Close(code, reason)
-				}
-				return
-			}
-			c.mu.Unlock()
-			linger = time.NewTimer(flusherLinger)
-			select {
-			case <-wake:
-				linger.Stop()
-				linger = nil
-			case <-linger.C:
-			case <-c.h.ctx.Done():
-			}
-			continue
-		}
-		c.mu.Unlock()
-		if linger != nil {
-			linger.Stop()
-			linger = nil
-		}
-		if !c.writeAll(q) {
-			c.mu.Lock()
-			c.closed, c.queue, c.flushing, c.wake = true, nil, false, nil
-			c.mu.Unlock()
-			c.ws.CloseNow()
-			return
-		}
+// flushOnce writes what is queued (on a shard writer) and reports whether
+// more is queued; it closes the socket when closeAfter asked for it. The
+// close handshake runs on its own goroutine so that it never holds up the
+// shard.
+func (c *conn) flushOnce() (more bool) {
+	c.mu.Lock()
+	q := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	ok := len(q) == 0 || c.writeAll(q)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !ok {
+		c.closed, c.queue, c.scheduled = true, nil, false
+		go c.ws.CloseNow()
+		return false
 	}
+	if len(c.queue) > 0 {
+		return true
+	}
+	c.scheduled = false
+	if c.closeCode != 0 {
+		code, reason := c.closeCode, c.closeReason
+		c.closeCode = 0
+		go c.ws.Close(code, reason)
+	}
+	return false
 }
 
 // writeAll writes a batch of frames under one deadline (WriteTimeout for

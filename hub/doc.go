@@ -23,15 +23,17 @@
 // # Sockets
 //
 // A socket has one long-lived goroutine, its reader (Serve). Writes go
-// through a bounded per-socket queue drained by a flusher goroutine that
-// exists only while frames wait, so an idle socket costs no writer
-// goroutine, and a socket whose peer stops reading blocks only its own
-// flusher. A full queue closes the client with 1008; it reconnects with
-// since and loses nothing. Every write has a deadline (WriteTimeout); a
-// keepalive pings each socket once per PingInterval and drops a peer that
-// does not answer within the next one. Client messages over 4 KiB close the
-// socket with 1009. Drain sends {"type":"reconnect","after_ms":N} and closes
-// with 1012.
+// through a bounded per-socket queue that a few sharded writer goroutines
+// (Options.Writers) drain, so an idle socket costs no writer goroutine and a
+// busy hub has a few runnable writers rather than one per socket. A full
+// queue closes the client with 1008 (it reconnects with since and loses
+// nothing); fan-out never waits on a socket. Every write has a deadline
+// (WriteTimeout): a peer that stops reading can hold up the other sockets
+// of its shard for at most that long, then its queue overflows and it is
+// evicted. A keepalive pings each socket once per PingInterval and drops a
+// peer that does not answer within the next one. Client messages over 4 KiB
+// close the socket with 1009. Drain sends {"type":"reconnect","after_ms":N}
+// and closes with 1012.
 //
 // # Resume
 //

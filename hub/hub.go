@@ -23,6 +23,7 @@ const (
 	DefaultReplayBuffer   = 4096
 	DefaultGapTimeout     = 250 * time.Millisecond
 	DefaultReconnectAfter = 500 * time.Millisecond
+	DefaultWriters        = 16
 	// ReadLimit is the largest client message; a larger one closes the
 	// socket with 1009 (API.md).
 	ReadLimit = 4 << 10
@@ -63,6 +64,8 @@ type Options struct {
 	// GapTimeout is how long an out-of-order event waits for the events
 	// before it before the hub reads them from the database.
 	GapTimeout time.Duration
+	// Writers is how many writer goroutines (shards) write to sockets.
+	Writers int
 	// ReconnectAfter is the base of the after_ms a draining hub suggests;
 	// each client gets up to four times more, spread to avoid a stampede.
 	ReconnectAfter time.Duration
@@ -92,6 +95,8 @@ type Hub struct {
 	gone     chan struct{} // signalled when a socket unregisters
 	started  chan struct{} // closed when Run has subscribed
 
+	shards []*shard
+
 	evicted atomic.Int64
 	sent    atomic.Int64
 }
@@ -119,6 +124,9 @@ func New(o Options) *Hub {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if o.Writers <= 0 {
+		o.Writers = DefaultWriters
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
 		opts: o, log: o.Log,
@@ -127,6 +135,7 @@ func New(o Options) *Hub {
 		ctx:      ctx, cancel: cancel,
 		in: make(chan outbox.Event, 4096), resync: make(chan struct{}, 1), gone: make(chan struct{}, 1),
 		started: make(chan struct{}),
+		shards:  newShards(o.Writers),
 	}
 }
 
@@ -170,6 +179,16 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.head.Store(newest)
 	subCtx, stopSub := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	writers, stopWriters := context.WithCancel(context.Background())
+	var ww sync.WaitGroup
+	for _, s := range h.shards {
+		ww.Add(1)
+		go func() {
+			defer ww.Done()
+			s.run(writers)
+		}()
+	}
+	defer func() { stopWriters(); ww.Wait() }()
 	wg.Add(2)
 	go func() {
 		defer wg.Done()

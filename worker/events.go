@@ -90,6 +90,19 @@ type EventTask struct {
 // retried relay never enqueues twice. Only personal (user:<id>) events cause
 // e-mail; their handlers re-check preferences and the notifications table.
 func TasksForEvent(e outbox.Event) ([]*asynq.Task, error) {
+	mailTasks, err := emailTasks(e)
+	if err != nil {
+		return nil, err
+	}
+	pushed, err := pushTasks(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(mailTasks, pushed...), nil
+}
+
+// emailTasks are the e-mail and timer tasks of an event.
+func emailTasks(e outbox.Event) ([]*asynq.Task, error) {
 	userID, ok := userOfTopic(e.Topic)
 	if !ok {
 		return nil, nil

@@ -69,8 +69,6 @@ type Deps struct {
 	Events   outbox.Reader
 	// Retention returns the event retention in days (a store setting).
 	Retention func(ctx context.Context) (int, error)
-	// Push sends Web Push notifications; nil sends none.
-	Push *push.Service
 
 	// Store returns the store settings (zone, reminder hours, grace).
 	Store  func(ctx context.Context) (people.Store, error)
@@ -91,6 +89,8 @@ type Deps struct {
 	Gauges  *Gauges
 	// Drain, when closed, makes Run stop taking new tasks.
 	Drain <-chan struct{}
+	// Push sends Web Push notifications; nil sends none.
+	Push *push.Service
 }
 
 // Handlers implements every task type.
@@ -100,7 +100,6 @@ type Handlers struct{ Deps }
 func (h *Handlers) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeMaintenance, h.maintenance)
-	mux.HandleFunc(TypePush, h.sendPush)
 	mux.HandleFunc(TypeEmailShift, h.emailShift)
 	mux.HandleFunc(TypeEmailDecision, h.emailDecision)
 	mux.HandleFunc(TypeEmailReport, h.emailReport)
@@ -110,6 +109,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeReportExport, h.reportExport)
 	mux.HandleFunc(TypeMetrics, h.publishMetrics)
 	mux.HandleFunc(TypeAlarm, h.alarm)
+	mux.HandleFunc(TypePush, h.sendPush)
 	return mux
 }
 

@@ -15,8 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/crumbcommander/crumb/hub"
+	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/notify"
@@ -34,7 +36,11 @@ type Deps struct {
 	Sessions *auth.Sessions
 	Audit    *audit.Service
 	Idem     *idem.Store
-	Push     *push.Service // nil: no push endpoints
+	// Bakery is the bakery's sheets and catalogue; nil leaves /bakery unmounted.
+	Bakery *bakery.Service
+	// Attendance is clock in/out, kiosk PINs and the live floor; nil leaves /attendance unmounted.
+	Attendance *attendance.Service
+	Push       *push.Service // nil: no push endpoints
 	// Hub serves GET /api/v1/ws; nil answers 503 there.
 	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
@@ -124,6 +130,8 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountICalToken(authed)
 	s.mountWS(v1)
 	s.mountWorkerRoutes(r, authed)
+	s.mountBakery(authed)
+	s.mountAttendance(authed)
 	return r, s
 }
 

@@ -20,8 +20,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/crumbcommander/crumb/hub"
+	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/idem"
@@ -45,14 +47,16 @@ type App struct {
 	miniredis *miniredis.Miniredis
 	Metrics   *prometheus.Registry
 
-	Writer   *outbox.Writer
-	Sessions *auth.Sessions
-	People   *people.Service
-	Roster   *roster.Service
-	Audit    *audit.Service
-	Idem     *idem.Store
-	Push     *push.Service
-	Fleet    *Fleet
+	Writer     *outbox.Writer
+	Sessions   *auth.Sessions
+	People     *people.Service
+	Roster     *roster.Service
+	Audit      *audit.Service
+	Idem       *idem.Store
+	Bakery     *bakery.Service
+	Attendance *attendance.Service
+	Fleet      *Fleet
+	Push       *push.Service
 
 	routerOnce sync.Once
 	router     http.Handler
@@ -113,6 +117,8 @@ func (a *App) open(ctx context.Context) error {
 	a.Roster = &roster.Service{W: a.Writer, People: a.People}
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
+	a.Bakery = bakery.New(a.Writer, a.People, a.Redis)
+	a.Attendance = attendance.New(a.Writer, a.People, attendance.SQLShifts{}, a.Redis)
 
 	if a.miniredis != nil {
 		a.Broker = hub.NewMemoryBroker()
@@ -216,6 +222,8 @@ func (a *App) SetClock(clock func() time.Time) {
 	a.Writer.Clock = clock
 	a.People.Limiter.Clock = clock
 	a.Idem.Clock = clock
+	a.Bakery.Counts.Clock = clock
+	a.Attendance.PINs.Clock = clock
 	if a.Push != nil {
 		a.Push.Clock = clock
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/api"
+	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/web"
@@ -34,7 +35,7 @@ func (a *App) buildRouter() http.Handler {
 	}
 	r, _ := api.NewRouter(api.Deps{
 		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Hub: a.Hub,
-		Push:  a.Push,
+		Bakery: a.Bakery, Attendance: a.Attendance, Push: a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
@@ -53,13 +54,13 @@ func (a *App) Handlers() *worker.Handlers {
 			st, err := a.People.GetStore(ctx)
 			return st.EventRetentionDays, err
 		},
-		Push:  a.Push,
 		Store: a.People.GetStore, Writer: a.Writer, Notify: a.Fleet.Notify, Mail: a.Fleet.Mail,
 		BaseURL: a.Cfg.BaseURL.String(), Queue: a.Fleet.Tasks, Inspector: a.Fleet.Inspector,
 		Reports: a.Fleet.Reports, Metrics: a.Fleet.Metrics, Drain: a.Fleet.drain,
 		Shifts: worker.RosterShifts{Roster: a.Roster},
 		Gauges: &worker.Gauges{Node: a.nodeName(), ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) },
 			ConnectedSockets: a.connectedSockets},
+		Push: a.Push,
 	}}
 }
 
@@ -81,6 +82,7 @@ func (a *App) StartRealtime() (stop func(), err error) {
 	opts := a.HubOptions
 	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
 	a.Hub = hub.New(opts)
+	a.Hub.Handle(bakery.EventCount, a.Bakery.HandleSocketCount)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- a.Hub.Run(hubCtx) }()

@@ -28,35 +28,26 @@ type LoginLimiter struct {
 	Clock func() time.Time
 }
 
-func (l *LoginLimiter) window() int64 { return l.Clock().Unix() / int64(LimitWindow/time.Second) }
+func (l *LoginLimiter) win() Window { return Window{R: l.R, Clock: l.Clock, Size: LimitWindow} }
 
 func (l *LoginLimiter) keys(ip, email string) (ipKey, acctIPKey, acctKey string) {
-	w := l.window()
 	email = strings.ToLower(email)
-	return fmt.Sprintf("crumb:login:ip:%s:%d", ip, w),
-		fmt.Sprintf("crumb:login:acctip:%s:%s:%d", email, ip, w),
-		fmt.Sprintf("crumb:login:acct:%s:%d", email, w)
+	return "crumb:login:ip:" + ip, "crumb:login:acctip:" + email + ":" + ip, "crumb:login:acct:" + email
 }
 
 // Check returns how long the caller must wait, or 0 when a sign-in attempt
 // is allowed. deviceID is the caller's known-device cookie, possibly empty.
 func (l *LoginLimiter) Check(ctx context.Context, ip, email, deviceID string) (time.Duration, error) {
 	ipKey, acctIPKey, acctKey := l.keys(ip, email)
-	vals, err := l.R.MGet(ctx, ipKey, acctIPKey, acctKey).Result()
+	n, err := l.win().Counts(ctx, ipKey, acctIPKey, acctKey)
 	if err != nil {
 		return 0, fmt.Errorf("auth: login limiter: %w", err)
 	}
-	n := func(v any) int {
-		s, _ := v.(string)
-		var i int
-		fmt.Sscan(s, &i)
-		return i
-	}
-	wait := l.untilNextWindow()
-	if n(vals[0]) >= LimitPerIP || n(vals[1]) >= LimitPerAccountIP {
+	wait := l.win().Wait()
+	if n[0] >= LimitPerIP || n[1] >= LimitPerAccountIP {
 		return wait, nil
 	}
-	if n(vals[2]) >= LimitPerAccount {
+	if n[2] >= LimitPerAccount {
 		known, err := l.isKnownDevice(ctx, email, deviceID)
 		if err != nil {
 			return 0, err
@@ -68,23 +59,10 @@ func (l *LoginLimiter) Check(ctx context.Context, ip, email, deviceID string) (t
 	return 0, nil
 }
 
-func (l *LoginLimiter) untilNextWindow() time.Duration {
-	w := int64(LimitWindow / time.Second)
-	next := (l.Clock().Unix()/w + 1) * w
-	return time.Duration(next-l.Clock().Unix()) * time.Second
-}
-
 // Failed records a failed attempt.
 func (l *LoginLimiter) Failed(ctx context.Context, ip, email string) error {
 	ipKey, acctIPKey, acctKey := l.keys(ip, email)
-	_, err := l.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range []string{ipKey, acctIPKey, acctKey} {
-			p.Incr(ctx, k)
-			p.Expire(ctx, k, LimitWindow+time.Minute)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := l.win().Add(ctx, ipKey, acctIPKey, acctKey); err != nil {
 		return fmt.Errorf("auth: login limiter: %w", err)
 	}
 	return nil
@@ -93,6 +71,7 @@ func (l *LoginLimiter) Failed(ctx context.Context, ip, email string) error {
 // Succeeded clears the (account, IP) counter and remembers the device.
 func (l *LoginLimiter) Succeeded(ctx context.Context, ip, email, deviceID string) error {
 	_, acctIPKey, _ := l.keys(ip, email)
+	acctIPKey = l.win().key(acctIPKey)
 	_, err := l.R.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, acctIPKey)
 		if deviceID != "" {

@@ -1,0 +1,134 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/crumbcommander/crumb/internal/attendance"
+)
+
+func (s *Server) mountAttendance(r *gin.RouterGroup) {
+	if s.Attendance == nil {
+		return
+	}
+	r.GET("/attendance", s.listAttendance)
+	r.GET("/attendance/live", s.liveAttendance)
+	r.POST("/attendance/clock-in", s.clockAction(attendance.ActClockIn))
+	r.POST("/attendance/clock-out", s.clockAction(attendance.ActClockOut))
+	r.POST("/attendance/break/start", s.clockAction(attendance.ActBreakStart))
+	r.POST("/attendance/break/end", s.clockAction(attendance.ActBreakEnd))
+	r.POST("/attendance/kiosk/:action", s.kioskAction)
+	r.PATCH("/attendance/:id", s.correctAttendance)
+	r.PUT("/me/pin", s.putMyPIN)
+	r.PUT("/employees/:id/pin", s.putEmployeePIN)
+}
+
+func (s *Server) listAttendance(c *gin.Context) {
+	st, err := s.People.GetStore(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var f attendance.Filter
+	if f.From, err = queryTime(c, "from", st.Location()); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if f.To, err = queryTime(c, "to", st.Location()); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if len(c.Query("to")) == len("2006-01-02") {
+		f.To = f.To.AddDate(0, 0, 1) // a calendar date includes its day
+	}
+	if f.DepartmentID, err = queryInt64(c, "department_id"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if f.EmployeeID, err = queryInt64(c, "employee_id"); err != nil {
+		s.fail(c, err)
+		return
+	}
+	list, err := s.Attendance.List(c.Request.Context(), principal(c), f)
+	s.render(c, http.StatusOK, list, err)
+}
+
+func (s *Server) liveAttendance(c *gin.Context) {
+	dept, err := queryInt64(c, "department_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	live, err := s.Attendance.Live(c.Request.Context(), principal(c), dept)
+	s.render(c, http.StatusOK, live, err)
+}
+
+// clockAction handles the caller's own clock; an empty body is allowed.
+func (s *Server) clockAction(a attendance.Action) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in attendance.ClockInput
+		if c.Request.ContentLength != 0 {
+			if err := bind(c, &in); err != nil {
+				s.fail(c, err)
+				return
+			}
+		}
+		rec, err := s.Attendance.Clock(c.Request.Context(), principal(c), a, in)
+		s.render(c, http.StatusOK, rec, err)
+	}
+}
+
+func (s *Server) kioskAction(c *gin.Context) {
+	var in attendance.KioskInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	rec, err := s.Attendance.Kiosk(c.Request.Context(), principal(c), attendance.Action(c.Param("action")), in)
+	s.render(c, http.StatusOK, rec, err)
+}
+
+func (s *Server) correctAttendance(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in attendance.Correction
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	v, err := ifMatch(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	rec, err := s.Attendance.Correct(c.Request.Context(), principal(c), id, in, v)
+	s.render(c, http.StatusOK, rec, err)
+}
+
+func (s *Server) putMyPIN(c *gin.Context) {
+	var in attendance.PINInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	s.noContent(c, s.Attendance.SetPIN(c.Request.Context(), p, p.UserID, in))
+}
+
+func (s *Server) putEmployeePIN(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in attendance.PINInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.noContent(c, s.Attendance.SetPIN(c.Request.Context(), principal(c), id, in))
+}
