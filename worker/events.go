@@ -127,8 +127,7 @@ func emailTasks(e outbox.Event) ([]*asynq.Task, error) {
 	for _, typ := range types {
 		tasks = append(tasks, asynq.NewTask(typ, b, asynq.Queue(queueOf(typ)), asynq.MaxRetry(emailMaxRetry), asynq.Retention(24*time.Hour)))
 	}
-	push, err := pushTasks(e)
-	return append(tasks, push...), err
+	return tasks, nil
 }
 
 // EventTaskID is the TaskID the relay gives a task made from event seq.
