@@ -251,7 +251,7 @@ func TestAdminScreens(t *testing.T) {
 	e := newEnv(t)
 	ctx := e.page(1280, 900)
 	e.signIn(ctx, e.login("admin", ""), e.seed.Password)
-	for _, tab := range []string{"departments", "people", "store", "audit", "ops"} {
+	for _, tab := range []string{"departments", "people", "store", "audit", "ops", "mailbox"} {
 		e.do(ctx, "admin "+tab, chromedp.Navigate(e.base+"/admin?tab="+tab),
 			waitFor(`document.querySelector("#admin-panel h2") !== null`))
 		e.shot(ctx, "admin-"+tab)

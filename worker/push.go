@@ -58,13 +58,9 @@ func (h *Handlers) sendPush(ctx context.Context, t *asynq.Task) error {
 	if h.Push == nil {
 		return nil
 	}
-	loc := time.UTC
-	if h.Location != nil {
-		l, err := h.Location(ctx)
-		if err != nil {
-			return err
-		}
-		loc = l
+	loc, err := h.pushLocation(ctx)
+	if err != nil {
+		return err
 	}
 	msg, ok := push.MessageFor(p.Event, p.Data, p.Seq, loc)
 	if !ok {
@@ -87,13 +83,9 @@ func (h *Handlers) pushReminder(ctx context.Context, ref string, userID int64, s
 	if h.Push == nil {
 		return nil
 	}
-	loc := time.UTC
-	if h.Location != nil {
-		l, err := h.Location(ctx)
-		if err != nil {
-			return err
-		}
-		loc = l
+	loc, err := h.pushLocation(ctx)
+	if err != nil {
+		return err
 	}
 	data, err := json.Marshal(map[string]time.Time{"starts_at": startsAt, "ends_at": endsAt})
 	if err != nil {
@@ -103,4 +95,16 @@ func (h *Handlers) pushReminder(ctx context.Context, ref string, userID int64, s
 	msg.Tag = ref
 	_, err = h.Push.Deliver(ctx, ref, userID, msg)
 	return err
+}
+
+// pushLocation is the store's zone for times in messages (UTC without a store).
+func (h *Handlers) pushLocation(ctx context.Context) (*time.Location, error) {
+	if h.Store == nil {
+		return time.UTC, nil
+	}
+	st, err := h.Store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Location(), nil
 }

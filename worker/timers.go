@@ -154,9 +154,12 @@ func (h *Handlers) emailReminder(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return h.sendOnce(ctx, reminderID(s), p.EmployeeID, "reminder", func(r notify.Recipient) (mail.Message, error) {
+	if err := h.sendOnce(ctx, reminderID(s), p.EmployeeID, "reminder", func(r notify.Recipient) (mail.Message, error) {
 		return render(tmplReminder, r.Email, map[string]any{"Name": r.FirstName, "Shift": viewShift(s, loc), "Link": h.BaseURL + "/my/shifts"})
-	})
+	}); err != nil {
+		return err
+	}
+	return h.pushReminder(ctx, reminderID(s), p.EmployeeID, s.StartsAt, s.EndsAt)
 }
 
 // Attendance alert payload (attendance.late | attendance.no_show).

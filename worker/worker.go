@@ -91,8 +91,6 @@ type Deps struct {
 	Drain <-chan struct{}
 	// Push sends Web Push notifications; nil sends none.
 	Push *push.Service
-	// Location is the store's time zone (for times in messages).
-	Location func(ctx context.Context) (*time.Location, error)
 }
 
 // Handlers implements every task type.

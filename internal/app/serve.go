@@ -62,10 +62,6 @@ func (a *App) Handlers() *worker.Handlers {
 		Gauges: &worker.Gauges{Node: a.nodeName(), ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) },
 			ConnectedSockets: a.connectedSockets},
 		Push: a.Push,
-		Location: func(ctx context.Context) (*time.Location, error) {
-			st, err := a.People.GetStore(ctx)
-			return st.Location(), err
-		},
 	}}
 }
 

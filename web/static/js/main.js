@@ -68,8 +68,11 @@ export async function navigate(path, replace = false) {
   await render();
 }
 
+// Aliases: links in e-mails and older bookmarks.
+const aliases = { "/my/shifts": "/home" };
+
 async function render() {
-  let path = location.pathname;
+  let path = aliases[location.pathname] || location.pathname;
   if (path === "/" || !routes[path]) path = ctx.me ? homeFor(ctx.me) : "/login";
   const route = routes[path];
   if (!ctx.me && !route.public) { path = "/login"; }

@@ -116,25 +116,35 @@ const panels = {
   async ops(box, ctx, offs) {
     const { api } = ctx;
     const alarms = h("ul.list", { id: "ops-alarms" }, h("li.empty", "No alarms since this page opened."));
-    let info = null, err = null;
-    try { info = await api.get("/ops"); } catch (e) { err = e; }
-    const kv = (o) => h("div.table-wrap", h("table", h("tbody", Object.entries(o || {}).map(([k, v]) => h("tr", h("th", { scope: "row" }, k), h("td.mono", typeof v === "object" ? JSON.stringify(v) : String(v)))))));
-    mount(box, h("h2", "Operations"), err ? (err.missing || err.status === 404 ? unavailable("The ops summary (queues, sockets)") : alertBox("error", err.message)) : kv(info),
-      h("h3", "Alarms"), alarms, h("p.small.muted", "Prometheus metrics: ", h("a", { href: "/metrics" }, "/metrics")));
+    const queues = h("div.table-wrap", { id: "ops-queues" });
+    async function loadQueues() {
+      try {
+        const { items = [] } = await api.get("/admin/queues");
+        mount(queues, h("table", h("thead", h("tr", ["Queue", "State", "Pending", "Active", "Scheduled", "Retry", "Failed today", "Latency"].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", items.map((q) => h("tr", h("td", q.queue), h("td", h(`span.badge.${q.paused ? "warn" : "ok"}`, q.paused ? "paused" : "running")),
+            h("td", q.pending), h("td", q.active), h("td", q.scheduled), h("td", q.retry), h("td", q.failed_today), h("td", `${(q.latency_seconds || 0).toFixed(1)} s`))))));
+      } catch (err) { mount(queues, err.missing || err.status === 404 ? unavailable("The queue overview") : alertBox("error", err.message)); }
+    }
+    mount(box, h("h2", "Operations"), h("h3", "Queues"), queues, h("button", { type: "button", onclick: loadQueues }, "Refresh"),
+      h("h3", "Alarms"), alarms, h("p.small.muted", "Connected sockets and more: Prometheus metrics at ", h("a", { href: "/metrics" }, "/metrics"), "."));
     offs.push(ctx.live.on("ops.alarm", (d) => {
       alarms.querySelector(".empty")?.remove();
       alarms.prepend(h("li", h("span", `${d.alarm}: ${d.reason || ""}`), h(`span.badge.${d.state === "ALARM" ? "danger" : "ok"}`, d.state)));
+      loadQueues();
     }));
+    await loadQueues();
   },
 
   async mailbox(box, ctx) {
     const { api } = ctx;
     let page;
-    try { page = await api.get("/dev/mailbox"); } catch (err) {
-      mount(box, h("h2", "Dev mailbox"), err.status === 404 ? h("p.empty", "The dev mailbox exists in embedded mode once e-mail sending has landed.") : alertBox("error", err.message)); return;
+    try { page = await api.get("/admin/mailbox"); } catch (err) {
+      mount(box, h("h2", "Dev mailbox"), err.status === 404 ? h("p.empty", "The dev mailbox exists in embedded mode (CRUMB_MAIL_DRIVER=dev).") : alertBox("error", err.message)); return;
     }
     const items = page.items || [];
-    mount(box, h("h2", "Dev mailbox"), items.length ? h("ul.list", items.map((m) => h("li", h("div", h("strong", m.subject), h("div.small.muted", `to ${m.to} · ${m.at ? fmtDateTime(m.at) : ""}`), h("details", h("summary", "Text"), h("pre.small", m.text || m.body || "")))))) : h("p.empty", "No mail yet."));
+    mount(box, h("h2", "Dev mailbox"), h("p.small.muted", "Mail the app would have sent, kept here because no mail server is configured."),
+      items.length ? h("ul.list", items.map((m) => h("li", h("div", h("strong", m.subject), h("div.small.muted", `to ${m.to} · ${m.at ? fmtDateTime(m.at) : ""}`),
+        h("details", h("summary", "Show text"), h("pre.small", m.text || "")))))) : h("p.empty", "No mail yet."));
   },
 };
 
