@@ -67,21 +67,33 @@ func TestBakeryPagesConverge(t *testing.T) {
 	}
 	plus := func(item int64) string { return fmt.Sprintf(`button[data-item="%d"][data-delta="1"]`, item) }
 	minus := func(item int64) string { return fmt.Sprintf(`button[data-item="%d"][data-delta="-1"]`, item) }
+	// tap clicks in one script, so a re-render between finding the button
+	// and clicking it cannot lose the node; then it waits for the page to
+	// show the count the tap leads to.
+	tap := func(page context.Context, what, sel string, item int64, want int) {
+		t.Helper()
+		if !eval[bool](e, page, fmt.Sprintf(`(() => { const b = document.querySelector(%q); if (!b || b.disabled) return false; b.click(); return true })()`, sel)) {
+			t.Fatalf("%s: no enabled button %s", what, sel)
+		}
+		e.do(page, what, waitFor(fmt.Sprintf(`%s === "%d"`, count(item), want)))
+	}
 	// A taps + three times; B sees 3 without reloading.
-	for i := 0; i < 3; i++ {
-		e.do(a, "A taps +", chromedp.Click(chromedp.CSS(plus(items[0]))))
+	for i := 1; i <= 3; i++ {
+		tap(a, "A taps +", plus(items[0]), items[0], i)
 	}
 	e.do(b, "B sees A's count", waitFor(count(items[0])+` === "3"`))
 	// Interleaved taps on both phones: B +2, A −1 → 4 everywhere.
-	e.do(b, "B taps +", chromedp.Click(chromedp.CSS(plus(items[0]))))
-	e.do(a, "A taps −", chromedp.Click(chromedp.CSS(minus(items[0]))))
-	e.do(b, "B taps +", chromedp.Click(chromedp.CSS(plus(items[0]))))
+	tap(b, "B taps +", plus(items[0]), items[0], 4)
+	e.do(a, "A sees B's tap", waitFor(count(items[0])+` === "4"`))
+	tap(a, "A taps −", minus(items[0]), items[0], 3)
+	e.do(b, "B sees A's tap", waitFor(count(items[0])+` === "3"`))
+	tap(b, "B taps +", plus(items[0]), items[0], 4)
 	for _, c := range []context.Context{a, b} {
 		e.do(c, "converge", waitFor(count(items[0])+` === "4" && document.getElementById("sync").textContent === "in sync"`))
 	}
 	// The limit holds: Baguette stops at 2 and its + is disabled.
-	for i := 0; i < 2; i++ {
-		e.do(a, "A taps + on Baguette", chromedp.Click(chromedp.CSS(plus(items[1]))))
+	for i := 1; i <= 2; i++ {
+		tap(a, "A taps + on Baguette", plus(items[1]), items[1], i)
 	}
 	e.do(b, "limit", waitFor(count(items[1])+` === "2"`), waitFor(fmt.Sprintf(`document.querySelector(%q).disabled`, plus(items[1]))))
 	e.shot(a, "bakery-counter-360")
