@@ -90,17 +90,7 @@ func (s *Server) kioskAction(c *gin.Context) {
 }
 
 func (s *Server) correctAttendance(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var in attendance.Correction
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
+	id, in, v, err := patchRequest[attendance.Correction](c, "id")
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -72,17 +72,7 @@ func (s *Server) createBakeryItem(c *gin.Context) {
 }
 
 func (s *Server) patchBakeryItem(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var in bakery.ItemInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
+	id, in, v, err := patchRequest[bakery.ItemInput](c, "id")
 	if err != nil {
 		s.fail(c, err)
 		return

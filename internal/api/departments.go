@@ -47,17 +47,7 @@ func (s *Server) createDepartment(c *gin.Context) {
 }
 
 func (s *Server) patchDepartment(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var in people.DepartmentInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
+	id, in, v, err := patchRequest[people.DepartmentInput](c, "id")
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -65,17 +65,7 @@ func (s *Server) createEmployee(c *gin.Context) {
 }
 
 func (s *Server) patchEmployee(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var in people.EmployeeInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
+	id, in, v, err := patchRequest[people.EmployeeInput](c, "id")
 	if err != nil {
 		s.fail(c, err)
 		return

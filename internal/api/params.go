@@ -81,6 +81,19 @@ func idParam(c *gin.Context, name string) (int64, error) {
 	return id, nil
 }
 
+// patchRequest reads what every update handler needs: the object's id from
+// the path parameter, the strict JSON body and the optional If-Match version.
+func patchRequest[T any](c *gin.Context, param string) (id int64, in T, version *int64, err error) {
+	if id, err = idParam(c, param); err != nil {
+		return 0, in, nil, err
+	}
+	if err = bind(c, &in); err != nil {
+		return 0, in, nil, err
+	}
+	version, err = ifMatch(c)
+	return id, in, version, err
+}
+
 // ifMatch reads If-Match: <version> (quotes allowed); absent is nil.
 func ifMatch(c *gin.Context) (*int64, error) {
 	h := strings.Trim(strings.TrimPrefix(strings.TrimSpace(c.GetHeader("If-Match")), "W/"), `"`)

@@ -61,17 +61,7 @@ func (s *Server) createShift(c *gin.Context) {
 }
 
 func (s *Server) patchShift(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var in roster.ShiftInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
+	id, in, v, err := patchRequest[roster.ShiftInput](c, "id")
 	if err != nil {
 		s.fail(c, err)
 		return
