@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/roster"
 )
 
 // Event types the worker reacts to (cross-team contracts in BRIEF.md).
@@ -25,18 +26,8 @@ const (
 	EventNoShow         = "attendance.no_show"
 )
 
-// Shift is the roster's shift JSON.
-type Shift struct {
-	ID           int64     `json:"id"`
-	DepartmentID int64     `json:"department_id"`
-	EmployeeID   *int64    `json:"employee_id"`
-	StartsAt     time.Time `json:"starts_at"`
-	EndsAt       time.Time `json:"ends_at"`
-	Position     string    `json:"position"`
-	Notes        string    `json:"notes"`
-	Status       string    `json:"status"`
-	Version      int64     `json:"version"`
-}
+// Shift is the roster's shift, as events carry it.
+type Shift = roster.Shift
 
 // ShiftEvent is the payload of shift.assigned|changed|cancelled on a user topic.
 type ShiftEvent struct {

@@ -25,5 +25,5 @@ func (r RosterShifts) LookupShift(ctx context.Context, id int64) (Shift, error) 
 	if err != nil {
 		return Shift{}, err
 	}
-	return Shift(sh), nil
+	return sh, nil
 }
