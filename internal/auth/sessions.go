@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
@@ -38,6 +39,66 @@ var ErrUnauthenticated = apperr.New(apperr.Unauthenticated, "sign in to continue
 type Sessions struct {
 	W   *outbox.Writer
 	TTL time.Duration
+
+	cache principalCache
+}
+
+// principalCacheTTL bounds how long a node keeps answering from memory for
+// a session another node revoked; the node that revokes forgets at once.
+// It spares every request two queries.
+const principalCacheTTL = time.Second
+
+// principalCacheMax caps the cache; past it the cache starts over.
+const principalCacheMax = 50_000
+
+type cachedPrincipal struct {
+	p     Principal
+	until time.Time // wall clock: the injected test clock may stand still
+}
+
+// principalCache maps a token hash to the principal it resolved to.
+type principalCache struct {
+	mu sync.Mutex
+	m  map[string]cachedPrincipal
+}
+
+func (c *principalCache) get(key string) (Principal, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[key]
+	if !ok || time.Now().After(e.until) {
+		return Principal{}, false
+	}
+	return e.p, true
+}
+
+func (c *principalCache) put(key string, p Principal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= principalCacheMax {
+		c.m = make(map[string]cachedPrincipal)
+	}
+	c.m[key] = cachedPrincipal{p: p, until: time.Now().Add(principalCacheTTL)}
+}
+
+// forget drops the entries of a user (every session when sessionID is 0).
+func (c *principalCache) forget(userID, sessionID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.m {
+		if e.p.UserID == userID && (sessionID == 0 || e.p.SessionID == sessionID) {
+			delete(c.m, k)
+		}
+	}
+}
+
+// ForgetUser makes this node look a user's sessions up again, after a
+// change to their role, departments, password or active flag commits.
+// A nil Sessions (a service built without sign-in, in tests) has nothing to forget.
+func (s *Sessions) ForgetUser(userID int64) {
+	if s != nil {
+		s.cache.forget(userID, 0)
+	}
 }
 
 func hashToken(token string) []byte {
@@ -77,6 +138,10 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Principal, error) 
 	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 100 {
 		return Principal{}, ErrUnauthenticated
 	}
+	key := string(hashToken(token))
+	if p, ok := s.cache.get(key); ok {
+		return p, nil
+	}
 	var p Principal
 	var role string
 	var active bool
@@ -95,6 +160,7 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Principal, error) 
 	if err != nil {
 		return Principal{}, err
 	}
+	s.cache.put(key, p)
 	return p, nil
 }
 
@@ -120,6 +186,7 @@ func DeptIDs(ctx context.Context, q interface {
 
 // Revoke ends one session; its token stops working and its sockets close.
 func (s *Sessions) Revoke(ctx context.Context, p Principal) error {
+	defer s.cache.forget(p.UserID, p.SessionID)
 	return s.W.Do(ctx, func(tx *outbox.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", tx.Now(), p.SessionID); err != nil {
 			return fmt.Errorf("auth: revoke session: %w", err)

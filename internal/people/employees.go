@@ -292,6 +292,9 @@ func (s *Service) UpdateEmployee(ctx context.Context, p auth.Principal, id int64
 		in.Version = ifMatch
 	}
 	var out Employee
+	// Role, departments and the active flag are part of every cached
+	// principal of this person: look them up again after the change.
+	defer s.Sessions.ForgetUser(id)
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
 		cur, err := loadEmployee(ctx, tx, tx.DB, id, true)
 		if err != nil {

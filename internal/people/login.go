@@ -115,6 +115,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 	if err != nil {
 		return err
 	}
+	defer s.Sessions.ForgetUser(p.UserID) // the other sessions end
 	return s.W.Do(ctx, func(tx *outbox.Tx) error {
 		var cur string
 		if err := tx.QueryRowContext(ctx, "SELECT password_hash FROM users WHERE id = ?"+tx.DB.ForUpdate(), p.UserID).Scan(&cur); err != nil {

@@ -18,6 +18,8 @@ type Service struct {
 	W        *outbox.Writer
 	Sessions *auth.Sessions
 	Limiter  *auth.LoginLimiter
+
+	storeCache storeCache
 }
 
 // Event names of this domain.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
@@ -61,8 +62,40 @@ func scanStore(r rowScanner) (Store, error) {
 	return s, err
 }
 
+// storeCacheTTL bounds how long a node answers with settings another node
+// changed; the node that changes them forgets at once. Nearly every
+// scheduling request reads the settings (the store's zone).
+const storeCacheTTL = time.Second
+
+type storeCache struct {
+	mu    sync.Mutex
+	st    Store
+	until time.Time // wall clock: the injected test clock may stand still
+}
+
+func (c *storeCache) get() (Store, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st, time.Now().Before(c.until)
+}
+
+func (c *storeCache) put(st Store) {
+	c.mu.Lock()
+	c.st, c.until = st, time.Now().Add(storeCacheTTL)
+	c.mu.Unlock()
+}
+
+func (c *storeCache) forget() {
+	c.mu.Lock()
+	c.until = time.Time{}
+	c.mu.Unlock()
+}
+
 // GetStore returns the settings. Everyone signed in may read them.
 func (s *Service) GetStore(ctx context.Context) (Store, error) {
+	if st, ok := s.storeCache.get(); ok {
+		return st, nil
+	}
 	st, err := scanStore(s.W.DB.QueryRowContext(ctx, "SELECT "+storeColumns+" FROM store WHERE id = 1"))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Store{}, apperr.New(apperr.Unavailable, "the store is not set up yet")
@@ -70,6 +103,7 @@ func (s *Service) GetStore(ctx context.Context) (Store, error) {
 	if err != nil {
 		return Store{}, fmt.Errorf("people: get store: %w", err)
 	}
+	s.storeCache.put(st)
 	return st, nil
 }
 
@@ -99,6 +133,7 @@ func (s *Service) UpdateStore(ctx context.Context, p auth.Principal, patch Store
 	if patch.Version == nil {
 		patch.Version = ifMatch
 	}
+	defer s.storeCache.forget()
 	var out Store
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
 		cur, err := scanStore(tx.QueryRowContext(ctx, "SELECT "+storeColumns+" FROM store WHERE id = 1"+tx.DB.ForUpdate()))

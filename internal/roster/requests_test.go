@@ -10,7 +10,9 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
@@ -114,7 +116,8 @@ func TestOpenShiftClaims(t *testing.T) {
 		}
 
 		t.Run("instant when the store says so", func(t *testing.T) {
-			if _, err := d.ExecContext(ctx, "UPDATE store SET claims_need_approval = ? WHERE id = 1", false); err != nil {
+			instant := false
+			if _, err := f.svc.People.UpdateStore(ctx, auth.System, people.StorePatch{ClaimsNeedApproval: &instant}, nil); err != nil {
 				t.Fatal(err)
 			}
 			open2 := f.mustCreate(f.mgrA, ShiftInput{DepartmentID: &f.deptA, StartsAt: ptr(local("2026-12-05 09:00")), EndsAt: ptr(local("2026-12-05 17:00")), Status: ptr(StatusPublished)})
