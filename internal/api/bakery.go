@@ -134,22 +134,20 @@ func (s *Server) getBakerySheet(c *gin.Context) {
 }
 
 // sheetWrite parses {date}/{kind} and If-Match for the sheet's writes.
-func sheetWrite(c *gin.Context) (date string, kind string, v *int64, err error) {
+func sheetWrite(c *gin.Context) (date time.Time, kind string, v *int64, err error) {
 	ds, kind, csv := sheetParams(c)
 	if csv {
-		return "", "", nil, apperr.NotFoundf("sheet kind")
+		return time.Time{}, "", nil, apperr.NotFoundf("sheet kind")
+	}
+	if date, err = bakery.ParseDate(ds); err != nil {
+		return time.Time{}, "", nil, err
 	}
 	v, err = ifMatch(c)
-	return ds, kind, v, err
+	return date, kind, v, err
 }
 
 func (s *Server) putBakerySheet(c *gin.Context) {
-	ds, kind, v, err := sheetWrite(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	date, err := bakery.ParseDate(ds)
+	date, kind, v, err := sheetWrite(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -164,12 +162,7 @@ func (s *Server) putBakerySheet(c *gin.Context) {
 }
 
 func (s *Server) countBakery(c *gin.Context) {
-	ds, kind, _, err := sheetWrite(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	date, err := bakery.ParseDate(ds)
+	date, kind, _, err := sheetWrite(c)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -188,12 +181,7 @@ func (s *Server) finalizeBakerySheet(c *gin.Context) { s.sheetAction(c, s.Bakery
 func (s *Server) resetBakerySheet(c *gin.Context) { s.sheetAction(c, s.Bakery.Reset) }
 
 func (s *Server) sheetAction(c *gin.Context, act func(context.Context, auth.Principal, time.Time, string, *int64) (bakery.Sheet, error)) {
-	ds, kind, v, err := sheetWrite(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	date, err := bakery.ParseDate(ds)
+	date, kind, v, err := sheetWrite(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -83,30 +83,26 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter, lp peopl
 	if err != nil {
 		return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
 	}
-	defer rows.Close()
-	out := people.Page[Entry]{Items: []Entry{}}
-	for rows.Next() {
-		var e Entry
-		var actor, entity sql.NullInt64
-		var detail string
-		if err := rows.Scan(&e.ID, &e.At, &actor, &e.Action, &e.Entity, &entity, &e.IP, &e.RequestID, &detail); err != nil {
-			return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
-		}
-		if actor.Valid {
-			e.ActorID = &actor.Int64
-		}
-		if entity.Valid {
-			e.EntityID = &entity.Int64
-		}
-		e.Detail = json.RawMessage(detail)
-		out.Items = append(out.Items, e)
-	}
-	if err := rows.Err(); err != nil {
+	page, err := people.ReadPage(rows, lp.Limit, scanEntry, func(e Entry) int64 { return e.ID })
+	if err != nil {
 		return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
 	}
-	if len(out.Items) > lp.Limit {
-		out.Items = out.Items[:lp.Limit]
-		out.NextCursor = people.EncodeCursor(out.Items[lp.Limit-1].ID)
+	return page, nil
+}
+
+func scanEntry(r interface{ Scan(...any) error }) (Entry, error) {
+	var e Entry
+	var actor, entity sql.NullInt64
+	var detail string
+	if err := r.Scan(&e.ID, &e.At, &actor, &e.Action, &e.Entity, &entity, &e.IP, &e.RequestID, &detail); err != nil {
+		return Entry{}, err
 	}
-	return out, nil
+	if actor.Valid {
+		e.ActorID = &actor.Int64
+	}
+	if entity.Valid {
+		e.EntityID = &entity.Int64
+	}
+	e.Detail = json.RawMessage(detail)
+	return e, nil
 }

@@ -94,15 +94,8 @@ func (s *Service) Count(ctx context.Context, p auth.Principal, date time.Time, k
 	}
 	var out CountEvent
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
-		dept, err := s.access(ctx, tx, p)
+		dept, r, err := s.lockOpenSheet(ctx, tx, p, date, kind)
 		if err != nil {
-			return err
-		}
-		r, _, err := s.lockSheet(ctx, tx, date, kind, true)
-		if err != nil {
-			return err
-		}
-		if err := requireOpen(r, date, kind); err != nil {
 			return err
 		}
 		out, err = s.apply(ctx, tx, p, r, date, kind, in)
@@ -235,15 +228,8 @@ func (s *Service) PutSheet(ctx context.Context, p auth.Principal, date time.Time
 	}
 	var out Sheet
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
-		dept, err := s.access(ctx, tx, p)
+		dept, r, err := s.lockOpenSheet(ctx, tx, p, date, kind)
 		if err != nil {
-			return err
-		}
-		r, _, err := s.lockSheet(ctx, tx, date, kind, true)
-		if err != nil {
-			return err
-		}
-		if err := requireOpen(r, date, kind); err != nil {
 			return err
 		}
 		if in.Version != nil && *in.Version != r.Version {

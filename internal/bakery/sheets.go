@@ -77,6 +77,23 @@ func checkKind(kind string) error {
 
 // lockSheet locks the head of a sheet; with create it starts a missing
 // sheet (only near today, store time), otherwise it returns ok=false.
+// lockOpenSheet opens every write to a sheet's counts: it checks that p may
+// count, locks (starting, if need be) the sheet, and refuses a finalized one.
+func (s *Service) lockOpenSheet(ctx context.Context, tx *outbox.Tx, p auth.Principal, date time.Time, kind string) (int64, sheetRow, error) {
+	dept, err := s.access(ctx, tx, p)
+	if err != nil {
+		return 0, sheetRow{}, err
+	}
+	r, _, err := s.lockSheet(ctx, tx, date, kind, true)
+	if err != nil {
+		return 0, sheetRow{}, err
+	}
+	if err := requireOpen(r, date, kind); err != nil {
+		return 0, sheetRow{}, err
+	}
+	return dept, r, nil
+}
+
 func (s *Service) lockSheet(ctx context.Context, tx *outbox.Tx, date time.Time, kind string, create bool) (sheetRow, bool, error) {
 	var r sheetRow
 	for attempt := 0; attempt < 2; attempt++ {
@@ -189,15 +206,8 @@ func (s *Service) Finalize(ctx context.Context, p auth.Principal, date time.Time
 	}
 	var out Sheet
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
-		dept, err := s.access(ctx, tx, p)
+		dept, r, err := s.lockOpenSheet(ctx, tx, p, date, kind)
 		if err != nil {
-			return err
-		}
-		r, _, err := s.lockSheet(ctx, tx, date, kind, true)
-		if err != nil {
-			return err
-		}
-		if err := requireOpen(r, date, kind); err != nil {
 			return err
 		}
 		if ifMatch != nil && *ifMatch != r.Version {

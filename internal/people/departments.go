@@ -56,23 +56,11 @@ func (s *Service) ListDepartments(ctx context.Context, lp ListParams) (Page[Depa
 	if err != nil {
 		return Page[Department]{}, fmt.Errorf("people: list departments: %w", err)
 	}
-	defer rows.Close()
-	out := Page[Department]{Items: []Department{}}
-	for rows.Next() {
-		d, err := scanDept(rows)
-		if err != nil {
-			return Page[Department]{}, fmt.Errorf("people: list departments: %w", err)
-		}
-		out.Items = append(out.Items, d)
-	}
-	if err := rows.Err(); err != nil {
+	page, err := ReadPage(rows, lp.Limit, scanDept, func(d Department) int64 { return d.ID })
+	if err != nil {
 		return Page[Department]{}, fmt.Errorf("people: list departments: %w", err)
 	}
-	if len(out.Items) > lp.Limit {
-		out.Items = out.Items[:lp.Limit]
-		out.NextCursor = EncodeCursor(out.Items[lp.Limit-1].ID)
-	}
-	return out, nil
+	return page, nil
 }
 
 // GetDepartment returns one department.

@@ -176,22 +176,9 @@ func (s *Service) ListEmployees(ctx context.Context, p auth.Principal, f Employe
 	if err != nil {
 		return Page[Employee]{}, fmt.Errorf("people: list employees: %w", err)
 	}
-	defer rows.Close()
-	out := Page[Employee]{Items: []Employee{}}
-	for rows.Next() {
-		e, err := scanEmployee(rows)
-		if err != nil {
-			return Page[Employee]{}, fmt.Errorf("people: list employees: %w", err)
-		}
-		out.Items = append(out.Items, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := ReadPage(rows, lp.Limit, scanEmployee, func(e Employee) int64 { return e.ID })
+	if err != nil {
 		return Page[Employee]{}, fmt.Errorf("people: list employees: %w", err)
-	}
-	rows.Close()
-	if len(out.Items) > lp.Limit {
-		out.Items = out.Items[:lp.Limit]
-		out.NextCursor = EncodeCursor(out.Items[lp.Limit-1].ID)
 	}
 	if err := s.fillDepartments(ctx, out.Items); err != nil {
 		return Page[Employee]{}, err

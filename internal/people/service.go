@@ -4,6 +4,7 @@
 package people
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"strconv"
 	"time"
@@ -89,3 +90,25 @@ func checkVersion(want *int64, have int64, what string) error {
 
 // dateLayout is the calendar date format of API.md.
 const dateLayout = time.DateOnly
+
+// ReadPage scans rows, queried ordered by id with LIMIT limit+1, into a page
+// whose cursor is the id of its last item. It closes rows.
+func ReadPage[T any](rows *sql.Rows, limit int, scan func(interface{ Scan(...any) error }) (T, error), id func(T) int64) (Page[T], error) {
+	defer rows.Close()
+	out := Page[T]{Items: []T{}}
+	for rows.Next() {
+		item, err := scan(rows)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		out.Items = append(out.Items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[T]{}, err
+	}
+	if len(out.Items) > limit {
+		out.Items = out.Items[:limit]
+		out.NextCursor = EncodeCursor(id(out.Items[limit-1]))
+	}
+	return out, nil
+}

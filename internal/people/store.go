@@ -53,7 +53,7 @@ type StorePatch struct {
 const storeColumns = `name, timezone, week_starts_on, min_rest_hours, reminder_hours, late_grace_minutes,
 	clock_in_early_minutes, claims_need_approval, event_retention_days, version`
 
-type rowScanner interface{ Scan(...any) error }
+type rowScanner = interface{ Scan(...any) error }
 
 func scanStore(r rowScanner) (Store, error) {
 	var s Store

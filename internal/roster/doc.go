@@ -118,7 +118,7 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-type rowScanner interface{ Scan(...any) error }
+type rowScanner = interface{ Scan(...any) error }
 
 // encodeShiftCursor makes the opaque keyset cursor of a shift list ordered
 // by (starts_at, id).

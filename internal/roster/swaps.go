@@ -221,21 +221,9 @@ func (s *Service) ListSwaps(ctx context.Context, p auth.Principal, status string
 	if err != nil {
 		return people.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
 	}
-	defer rows.Close()
-	out := people.Page[Swap]{Items: []Swap{}}
-	for rows.Next() {
-		w, err := scanSwap(rows)
-		if err != nil {
-			return people.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
-		}
-		out.Items = append(out.Items, w)
-	}
-	if err := rows.Err(); err != nil {
+	page, err := people.ReadPage(rows, lp.Limit, scanSwap, func(w Swap) int64 { return w.ID })
+	if err != nil {
 		return people.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
 	}
-	if len(out.Items) > lp.Limit {
-		out.Items = out.Items[:lp.Limit]
-		out.NextCursor = people.EncodeCursor(out.Items[lp.Limit-1].ID)
-	}
-	return out, nil
+	return page, nil
 }

@@ -169,23 +169,11 @@ func (s *Service) ListTimeOff(ctx context.Context, p auth.Principal, f TimeOffFi
 	if err != nil {
 		return people.Page[TimeOff]{}, fmt.Errorf("roster: list time off: %w", err)
 	}
-	defer rows.Close()
-	out := people.Page[TimeOff]{Items: []TimeOff{}}
-	for rows.Next() {
-		t, err := scanTimeOff(rows)
-		if err != nil {
-			return people.Page[TimeOff]{}, fmt.Errorf("roster: list time off: %w", err)
-		}
-		out.Items = append(out.Items, t)
-	}
-	if err := rows.Err(); err != nil {
+	page, err := people.ReadPage(rows, lp.Limit, scanTimeOff, func(t TimeOff) int64 { return t.ID })
+	if err != nil {
 		return people.Page[TimeOff]{}, fmt.Errorf("roster: list time off: %w", err)
 	}
-	if len(out.Items) > lp.Limit {
-		out.Items = out.Items[:lp.Limit]
-		out.NextCursor = people.EncodeCursor(out.Items[lp.Limit-1].ID)
-	}
-	return out, nil
+	return page, nil
 }
 
 // DecideTimeOff approves or denies a pending request (the person's managers
