@@ -6,23 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/app"
+	"github.com/crumbcommander/crumb/internal/apptest"
 	"github.com/crumbcommander/crumb/internal/auth"
-	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
-	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
-// env is an in-process CrumbCommander (app.New, in-process Redis) behind
-// httptest, with a store in America/Halifax.
+// env is the real app (internal/apptest) with a store in America/Halifax,
+// plus helpers that create people and sessions directly through the services.
 type env struct {
 	t    testing.TB
 	a    *app.App
@@ -34,28 +32,8 @@ func newEnv(t *testing.T, dialect db.Dialect) *env { return newEnvTB(t, dialect)
 
 func newEnvTB(t testing.TB, dialect db.Dialect) *env {
 	t.Helper()
-	vars := map[string]string{
-		"CRUMB_DATABASE_URL": testutil.NewDBURL(t, dialect),
-		"CRUMB_DATA_DIR":     t.TempDir(),
-		"CRUMB_TIMEZONE":     "America/Halifax",
-		"CRUMB_DEMO":         "off",
-		"CRUMB_LOG_LEVEL":    "error",
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	if err := a.Bootstrap(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Router())
-	t.Cleanup(srv.Close)
-	return &env{t: t, a: a, srv: srv, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	srv := apptest.Start(t, dialect, apptest.Options{Env: map[string]string{"CRUMB_TIMEZONE": "America/Halifax"}})
+	return &env{t: t, a: srv.App, srv: srv.Server, http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 }
 
 // dept creates a department as the system.
