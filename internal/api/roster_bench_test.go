@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -50,6 +51,10 @@ func BenchmarkRosterHTTP(b *testing.B) {
 		return call(b, client, base, "POST", "/shifts", admin, body, nil)
 	}, http.StatusCreated)
 	report(b, "create", creates, lat)
+	// CRUMB_BENCH_ONLY_CREATES=1 stops here, to profile the write path alone.
+	if os.Getenv("CRUMB_BENCH_ONLY_CREATES") != "" {
+		return
+	}
 
 	// 2. Reads: one department's week (50 shifts), as its manager would.
 	weekFrom := day0.Format("2006-01-02")

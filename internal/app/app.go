@@ -130,7 +130,7 @@ func (a *App) open(ctx context.Context) error {
 		a.Broker = rb
 	}
 	a.tasks = asynq.NewClient(a.RedisOpt)
-	a.Relay = (&relay.Relay{Broker: a.Broker, Events: outbox.Reader{DB: d}, Enqueuer: a.tasks, Log: a.Log, Clock: a.Clock}).Init()
+	a.Relay = (&relay.Relay{Broker: a.Broker, Events: outbox.Reader{DB: d}, Sequence: a.Writer.Sequence, Enqueuer: a.tasks, Log: a.Log, Clock: a.Clock}).Init()
 	a.Writer.SetNotifier(a.Relay)
 	return a.openFleet(ctx)
 }

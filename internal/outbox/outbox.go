@@ -2,10 +2,13 @@
 // reads events back by sequence. It is the transactional outbox of DESIGN.md:
 // an event exists if and only if the write that caused it committed.
 //
-// Sequence numbers come from a single counter row that is bumped as the last
-// statement before COMMIT. The row lock makes commit order equal sequence
-// order, so a reader that has seen seq N never later finds a smaller seq
-// appearing: resume by "since" has no gaps.
+// Events are inserted unsequenced inside the writing transaction and
+// numbered right after it commits by the sequencer (sequence.go): one short
+// transaction numbers every event committed so far, under the counter row's
+// lock, so seq order is the order in which events became visible and a
+// reader that has seen seq N never later finds a smaller seq appearing:
+// resume by "since" has no gaps. Writers never hold the counter row while
+// their own commit is flushed, so commits of unrelated writes overlap.
 package outbox
 
 import (
@@ -13,7 +16,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/db"
@@ -113,9 +118,9 @@ type Notifier interface {
 
 // Writer runs domain transactions.
 type Writer struct {
-	DB       *db.DB
-	Clock    func() time.Time
-	notifier Notifier
+	DB    *db.DB
+	Clock func() time.Time
+	seq   *sequencer
 }
 
 // NewWriter returns a Writer on d. clock may be nil (time.Now).
@@ -123,17 +128,20 @@ func NewWriter(d *db.DB, clock func() time.Time) *Writer {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Writer{DB: d, Clock: clock}
+	return &Writer{DB: d, Clock: clock, seq: &sequencer{db: d}}
 }
 
-// SetNotifier installs the after-commit hook. Call it before serving.
-func (w *Writer) SetNotifier(n Notifier) { w.notifier = n }
+// SetNotifier installs the hook that hears events once they are committed
+// and numbered (the relay's fast path). Call it before serving.
+func (w *Writer) SetNotifier(n Notifier) { w.seq.notifier = n }
 
 // Do runs fn in a transaction, retrying on deadlock. When fn succeeds the
 // queued audit rows and events are written and the transaction commits;
-// then the notifier hears the events with their sequence numbers.
+// then Do waits for the sequencer to number the events (the notifier hears
+// them with their sequence numbers). A failure to number them does not
+// undo the write: it is logged and the relay's sweep numbers them later.
 func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
-	var committed []Event
+	wrote := false
 	err := w.DB.InTx(ctx, func(stx *sql.Tx) error {
 		tx := &Tx{Tx: stx, DB: w.DB, now: w.Clock().UTC().Truncate(time.Microsecond)}
 		if err := fn(tx); err != nil {
@@ -142,20 +150,28 @@ func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
 		if err := writeAudits(ctx, tx, OriginFrom(ctx)); err != nil {
 			return err
 		}
-		evs, err := writeEvents(ctx, tx)
-		if err != nil {
+		if err := writeEvents(ctx, tx); err != nil {
 			return err
 		}
-		committed = evs
+		wrote = len(tx.events) > 0
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if len(committed) > 0 && w.notifier != nil {
-		w.notifier.Committed(committed)
+	if wrote {
+		if err := w.seq.wait(); err != nil {
+			slog.Warn("outbox: numbering committed events failed; the sweep will retry", "err", err)
+		}
 	}
 	return nil
+}
+
+// Sequence numbers every committed but unnumbered event (the sweep's first
+// step, and a test's way to see events of a writer with no relay).
+func (w *Writer) Sequence(ctx context.Context) error {
+	_ = ctx // a round is shared by every waiting writer; it has its own deadline
+	return w.seq.wait()
 }
 
 func writeAudits(ctx context.Context, tx *Tx, o Origin) error {
@@ -183,31 +199,22 @@ func writeAudits(ctx context.Context, tx *Tx, o Origin) error {
 	return nil
 }
 
-// writeEvents reserves len(events) sequence numbers on the counter row and
-// inserts the events. It runs last in the transaction to keep the counter
-// row locked for as short a time as possible.
-func writeEvents(ctx context.Context, tx *Tx) ([]Event, error) {
-	n := int64(len(tx.events))
-	if n == 0 {
-		return nil, nil
+// writeEvents inserts the transaction's events, unnumbered, in one
+// statement; the sequencer numbers them after commit.
+func writeEvents(ctx context.Context, tx *Tx) error {
+	if len(tx.events) == 0 {
+		return nil
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE outbox_seq SET seq = seq + ? WHERE id = 1", n); err != nil {
-		return nil, fmt.Errorf("outbox: reserve seq: %w", err)
+	args := make([]any, 0, 4*len(tx.events))
+	for _, e := range tx.events {
+		args = append(args, e.Topic, storedType(e), string(e.Data), e.At)
 	}
-	var last int64
-	if err := tx.QueryRowContext(ctx, "SELECT seq FROM outbox_seq WHERE id = 1").Scan(&last); err != nil {
-		return nil, fmt.Errorf("outbox: read seq: %w", err)
+	q := "INSERT INTO events (topic, type, payload, created_at) VALUES (?, ?, ?, ?)" +
+		strings.Repeat(", (?, ?, ?, ?)", len(tx.events)-1)
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("outbox: write events: %w", err)
 	}
-	out := make([]Event, len(tx.events))
-	for i, e := range tx.events {
-		e.Seq = last - n + int64(i) + 1
-		if _, err := tx.ExecContext(ctx, "INSERT INTO events (seq, topic, type, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-			e.Seq, e.Topic, storedType(e), string(e.Data), e.At); err != nil {
-			return nil, fmt.Errorf("outbox: write event: %w", err)
-		}
-		out[i] = e
-	}
-	return out, nil
+	return nil
 }
 
 // managersPrefix marks, in the stored type column, events that only the

@@ -41,7 +41,7 @@ func (r Reader) Range(ctx context.Context, since int64, limit int) ([]Event, err
 // marked as published, oldest first.
 func (r Reader) Unrelayed(ctx context.Context, olderThan time.Time, limit int) ([]Event, error) {
 	return r.query(ctx, `SELECT seq, topic, type, payload, created_at FROM events
-		WHERE relayed_at IS NULL AND created_at < ? ORDER BY seq LIMIT ?`, olderThan.UTC(), limit)
+		WHERE relayed_at IS NULL AND seq IS NOT NULL AND created_at < ? ORDER BY seq LIMIT ?`, olderThan.UTC(), limit)
 }
 
 // MarkRelayed records that events up to and including seqs were published.
@@ -61,7 +61,7 @@ func (r Reader) MarkRelayed(ctx context.Context, seqs []int64, at time.Time) err
 	return nil
 }
 
-// Oldest returns the smallest stored seq (0 when the table is empty) and
+// Bounds returns the smallest stored seq (0 when the table is empty) and
 // the newest (the current head).
 func (r Reader) Bounds(ctx context.Context) (oldest, newest int64, err error) {
 	var lo sql.NullInt64
@@ -82,9 +82,9 @@ func (r Reader) DeleteBefore(ctx context.Context, cutoff time.Time) (int64, erro
 		var res sql.Result
 		var err error
 		if r.DB.IsMySQL() {
-			res, err = r.DB.ExecContext(ctx, "DELETE FROM events WHERE created_at < ? ORDER BY seq LIMIT 5000", cutoff.UTC())
+			res, err = r.DB.ExecContext(ctx, "DELETE FROM events WHERE created_at < ? ORDER BY id LIMIT 5000", cutoff.UTC())
 		} else {
-			res, err = r.DB.ExecContext(ctx, "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE created_at < ? ORDER BY seq LIMIT 5000)", cutoff.UTC())
+			res, err = r.DB.ExecContext(ctx, "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < ? ORDER BY id LIMIT 5000)", cutoff.UTC())
 		}
 		if err != nil {
 			return total, fmt.Errorf("outbox: retention: %w", err)
@@ -102,6 +102,11 @@ func (r Reader) query(ctx context.Context, q string, args ...any) ([]Event, erro
 	if err != nil {
 		return nil, fmt.Errorf("outbox: read events: %w", err)
 	}
+	return scanEvents(rows)
+}
+
+// scanEvents reads and closes rows of (seq, topic, type, payload, created_at).
+func scanEvents(rows *sql.Rows) ([]Event, error) {
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {

@@ -43,7 +43,11 @@ type Relay struct {
 	Events   outbox.Reader
 	Enqueuer Enqueuer // nil enqueues nothing
 	// Tasks maps an event to its tasks; nil means worker.TasksForEvent.
-	Tasks         func(outbox.Event) ([]*asynq.Task, error)
+	Tasks func(outbox.Event) ([]*asynq.Task, error)
+	// Sequence numbers committed events that no writer has numbered (a
+	// crash between commit and numbering); the sweep runs it first. nil
+	// skips the step.
+	Sequence      func(context.Context) error
 	Log           *slog.Logger
 	Clock         func() time.Time
 	SweepInterval time.Duration
@@ -214,6 +218,11 @@ func (r *Relay) enqueue(ctx context.Context, e outbox.Event) error {
 // relayed, oldest first, and returns how many it relayed.
 func (r *Relay) Sweep(ctx context.Context) (int, error) {
 	r.Init()
+	if r.Sequence != nil {
+		if err := r.Sequence(ctx); err != nil {
+			return 0, err
+		}
+	}
 	total := 0
 	for {
 		evs, err := r.Events.Unrelayed(ctx, r.Clock().Add(-r.SweepAge), sweepPage)

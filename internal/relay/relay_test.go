@@ -54,15 +54,19 @@ func TestSweepPublishesEnqueuesOnceAndMarks(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// And one a writer committed but died before numbering.
+		if _, err := d.ExecContext(ctx, "INSERT INTO events (topic, type, payload, created_at) VALUES ('user:7', 'test.mail', '3', ?)", time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
 		b := &recorder{}
-		r := (&Relay{Broker: b, Events: outbox.Reader{DB: d}, Enqueuer: client, SweepAge: time.Nanosecond,
+		r := (&Relay{Broker: b, Events: outbox.Reader{DB: d}, Sequence: w.Sequence, Enqueuer: client, SweepAge: time.Nanosecond,
 			Clock: func() time.Time { return time.Now().Add(time.Second) },
 			Tasks: func(e outbox.Event) ([]*asynq.Task, error) {
 				return []*asynq.Task{asynq.NewTask("test:mail", e.Data)}, nil
 			}}).Init()
 		n, err := r.Sweep(ctx)
-		if err != nil || n != 3 {
-			t.Fatalf("sweep = %d, %v; want 3", n, err)
+		if err != nil || n != 4 {
+			t.Fatalf("sweep = %d, %v; want 4", n, err)
 		}
 		// A second relay of the same events (a retry) enqueues nothing new.
 		evs, _ := outbox.Reader{DB: d}.Range(ctx, 0, 10)
@@ -73,8 +77,8 @@ func TestSweepPublishesEnqueuesOnceAndMarks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(tasks) != 3 {
-			t.Fatalf("%d tasks pending, want 3", len(tasks))
+		if len(tasks) != 4 {
+			t.Fatalf("%d tasks pending, want 4", len(tasks))
 		}
 		for _, ti := range tasks {
 			found := false
@@ -88,7 +92,7 @@ func TestSweepPublishesEnqueuesOnceAndMarks(t *testing.T) {
 		if n, err := r.Sweep(ctx); err != nil || n != 0 {
 			t.Fatalf("second sweep = %d, %v; want 0 (marked relayed)", n, err)
 		}
-		if len(b.seqs) != 6 {
+		if len(b.seqs) != 8 {
 			t.Errorf("published %v", b.seqs)
 		}
 	})

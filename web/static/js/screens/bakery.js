@@ -13,7 +13,13 @@ export async function render(main, ctx) {
   let kind = KINDS.some(([k]) => k === params.get("kind")) ? params.get("kind") : "trayup";
   let sheet = null;
   const confirmed = new Map(); // item_id -> {count, version}: the server's word
-  const pending = new Map(); // item_id -> sum of unacknowledged deltas
+  // item_id -> {taps, delta, latest}: taps not yet answered, the deltas of
+  // the taps since the item was last settled, and the newest server word
+  // heard meanwhile. While a tap is unanswered, a bakery.count event may or
+  // may not already include it, so the item's confirmed count waits until
+  // every tap is answered and then takes the newest word: never counting a
+  // tap twice (which would also disable + too early at the limit).
+  const pending = new Map();
 
   const sync = h("span.sync.conn", { id: "sync", role: "status", "aria-live": "polite", dataset: { state: "live" } }, "in sync");
   const list = h("div.counter", { id: "counter" });
@@ -29,7 +35,7 @@ export async function render(main, ctx) {
   dateIn.addEventListener("change", () => { date = dateIn.value; load(); });
   kindSel.addEventListener("change", () => { kind = kindSel.value; load(); });
 
-  const inFlight = () => [...pending.values()].some((d) => d !== 0);
+  const inFlight = () => pending.size > 0;
   function showSync() {
     if (live.state !== "live") { sync.dataset.state = "offline"; sync.textContent = inFlight() ? "saving… (live updates offline)" : "live updates offline"; }
     else if (inFlight()) { sync.dataset.state = "syncing"; sync.textContent = "saving…"; }
@@ -55,7 +61,7 @@ export async function render(main, ctx) {
     showSync();
   }
 
-  const shown = (l) => Math.min(l.upper_limit || Infinity, Math.max(0, (confirmed.get(l.item_id)?.count ?? 0) + (pending.get(l.item_id) || 0)));
+  const shown = (l) => Math.min(l.upper_limit || Infinity, Math.max(0, (confirmed.get(l.item_id)?.count ?? 0) + (pending.get(l.item_id)?.delta || 0)));
 
   function draw() {
     finalize.hidden = isFinal();
@@ -74,7 +80,9 @@ export async function render(main, ctx) {
   }
 
   function tap(l, delta) {
-    pending.set(l.item_id, (pending.get(l.item_id) || 0) + delta);
+    const p = pending.get(l.item_id) || { taps: 0, delta: 0, latest: null };
+    p.taps++; p.delta += delta;
+    pending.set(l.item_id, p);
     draw(); showSync();
     document.querySelector(`[data-item="${l.item_id}"][data-delta="${delta}"]`)?.focus();
     // REST for every tap: each one is answered (the socket may drop a
@@ -87,13 +95,20 @@ export async function render(main, ctx) {
 
   function apply(ev) {
     if (!ev || ev.date !== date || ev.kind !== kind) return;
+    const p = pending.get(ev.item_id);
+    if (p) { if (!p.latest || p.latest.version < ev.version) p.latest = ev; return; }
     const c = confirmed.get(ev.item_id);
     if (c && c.version >= ev.version) return; // older news
     confirmed.set(ev.item_id, { count: ev.count, version: ev.version });
   }
   function settle(item, delta, ev) {
-    pending.set(item, (pending.get(item) || 0) - delta);
-    apply(ev);
+    const p = pending.get(item);
+    if (p) {
+      p.taps--;
+      if (!ev) p.delta -= delta; // refused: it never counted
+      else if (!p.latest || p.latest.version < ev.version) p.latest = ev;
+      if (p.taps === 0) { pending.delete(item); apply(p.latest); }
+    } else apply(ev); // the sheet was reloaded meanwhile
     draw(); showSync();
   }
 
