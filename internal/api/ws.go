@@ -7,6 +7,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/apperr"
 )
 
@@ -41,7 +42,7 @@ func (s *Server) websocket(c *gin.Context) {
 	}
 	// The origin was checked above against CRUMB_BASE_URL; clients without
 	// an Origin header (phones, integrations) use Bearer tokens.
-	ws, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	ws, err := websocket.Accept(hub.SmallBuffers(c.Writer), c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept has answered the client
 	}
