@@ -20,8 +20,8 @@ const (
 )
 
 // conn is one socket. It is kept small: idle sockets are most of a hub's
-// memory. Its only long-lived goroutine is the reader (in Serve); frames are
-// written by a flusher goroutine that exists only while frames wait.
+// memory. Its only goroutine is the reader (in Serve); frames are written by
+// the hub's shard writers (shard.go).
 type conn struct {
 	h  *Hub
 	ws *websocket.Conn
@@ -37,14 +37,12 @@ type conn struct {
 	closed      bool // no more frames; the flusher closes with closeCode
 	closeCode   websocket.StatusCode
 	closeReason string
-	evicted     atomic.Bool   // the flusher stops writing at once
-	wake        chan struct{} // while a flusher runs: new frames wait
+	evicted     atomic.Bool // the flusher stops writing at once
+	spare       [][]byte    // an empty array for the next queue
 }
 
-// flusherLinger is how long a flusher waits for more frames before it
-// exits: a busy socket keeps its flusher (no goroutine start per frame), an
-// idle one has none.
-const flusherLinger = time.Second
+// spareQueue is the largest queue array a socket keeps for reuse.
+const spareQueue = 16
 
 type pending struct {
 	seq   int64
@@ -126,14 +124,20 @@ func (c *conn) closeAfter(frame []byte, code websocket.StatusCode, reason string
 // more is queued; it closes the socket when closeAfter asked for it. The
 // close handshake runs on its own goroutine so that it never holds up the
 // shard.
-func (c *conn) flushOnce() (more bool) {
+func (c *conn) flushOnce(ctx context.Context) (more bool) {
 	c.mu.Lock()
 	q := c.queue
-	c.queue = nil
+	c.queue = c.spare[:0]
 	c.mu.Unlock()
-	ok := len(q) == 0 || c.writeAll(q)
+	ok := len(q) == 0 || c.writeAll(ctx, q)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// The written batch's array (emptied, so it pins no frames) is the
+	// next queue's: a socket does not allocate a queue per event.
+	clear(q)
+	if cap(q) <= spareQueue {
+		c.spare = q[:0]
+	}
 	if !ok {
 		c.closed, c.queue, c.scheduled = true, nil, false
 		go c.ws.CloseNow()
@@ -151,12 +155,8 @@ func (c *conn) flushOnce() (more bool) {
 	return false
 }
 
-// writeAll writes a batch of frames under one deadline (WriteTimeout for
-// one frame, up to four times that for a batch): one timer per batch, not
-// per frame, and still no write without a deadline.
-func (c *conn) writeAll(q [][]byte) bool {
-	ctx, cancel := context.WithTimeout(c.h.ctx, c.h.opts.WriteTimeout*time.Duration(min(len(q), 4)))
-	defer cancel()
+// writeAll writes a batch of frames under ctx (the shard's deadline).
+func (c *conn) writeAll(ctx context.Context, q [][]byte) bool {
 	n := 0
 	defer func() { c.h.sent.Add(int64(n)) }()
 	for _, b := range q {

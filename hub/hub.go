@@ -185,7 +185,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		ww.Add(1)
 		go func() {
 			defer ww.Done()
-			s.run(writers)
+			s.run(writers, h.ctx, h.opts.WriteTimeout)
 		}()
 	}
 	defer func() { stopWriters(); ww.Wait() }()

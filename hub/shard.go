@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // shard is one writer goroutine and the sockets with frames waiting for it.
@@ -41,9 +42,13 @@ func (s *shard) add(c *conn) {
 
 // run writes for ready sockets until ctx ends. A socket with more frames
 // after its turn goes to the back of the list: every ready socket gets a
-// turn per round.
-func (s *shard) run(ctx context.Context) {
+// turn per round. Writes share one deadline context, renewed whenever less
+// than half of timeout is left: every write still has a deadline between
+// timeout/2 and timeout, without a timer per write.
+func (s *shard) run(ctx, parent context.Context, timeout time.Duration) {
 	var batch []*conn
+	d := writeDeadline{parent: parent, timeout: timeout}
+	defer d.stop()
 	for {
 		s.mu.Lock()
 		batch, s.ready = s.ready, batch[:0]
@@ -57,12 +62,37 @@ func (s *shard) run(ctx context.Context) {
 			}
 		}
 		for i, c := range batch {
-			if c.flushOnce() {
+			if c.flushOnce(d.ctx()) {
 				s.mu.Lock()
 				s.ready = append(s.ready, c)
 				s.mu.Unlock()
 			}
 			batch[i] = nil
 		}
+	}
+}
+
+// writeDeadline is a shard's shared write deadline.
+type writeDeadline struct {
+	parent  context.Context
+	timeout time.Duration
+	cur     context.Context
+	cancel  context.CancelFunc
+	until   time.Time
+}
+
+// ctx returns a context with between timeout/2 and timeout left.
+func (d *writeDeadline) ctx() context.Context {
+	if now := time.Now(); d.cur == nil || d.until.Sub(now) < d.timeout/2 {
+		d.stop()
+		d.cur, d.cancel = context.WithTimeout(d.parent, d.timeout)
+		d.until = now.Add(d.timeout)
+	}
+	return d.cur
+}
+
+func (d *writeDeadline) stop() {
+	if d.cancel != nil {
+		d.cancel()
 	}
 }
