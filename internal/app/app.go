@@ -109,7 +109,7 @@ func (a *App) open(ctx context.Context) error {
 		return err
 	}
 	a.Metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		collectors.NewDBStatsCollector(d.DB, string(d.Dialect)))
+		collectors.NewDBStatsCollector(d.DB, string(d.Dialect)), hubCollector{a})
 
 	a.Writer = outbox.NewWriter(d, a.Clock)
 	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
@@ -227,4 +227,32 @@ func (a *App) SetClock(clock func() time.Time) {
 	if a.Push != nil {
 		a.Push.Clock = clock
 	}
+}
+
+// hubCollector exports the hub's counters (hub.Stats) at scrape time.
+type hubCollector struct{ a *App }
+
+var (
+	descWSSockets = prometheus.NewDesc("crumb_ws_sockets", "Open WebSocket connections on this node.", nil, nil)
+	descWSSent    = prometheus.NewDesc("crumb_ws_frames_sent_total", "Frames written to WebSocket clients by this node.", nil, nil)
+	descWSEvicted = prometheus.NewDesc("crumb_ws_evicted_total", "Slow WebSocket clients closed with 1008 by this node.", nil, nil)
+	descWSHead    = prometheus.NewDesc("crumb_ws_head_seq", "Highest event seq this node has fanned out.", nil, nil)
+)
+
+func (c hubCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descWSSockets
+	ch <- descWSSent
+	ch <- descWSEvicted
+	ch <- descWSHead
+}
+
+func (c hubCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.a.Hub == nil { // "crumb worker", or before StartRealtime
+		return
+	}
+	st := c.a.Hub.Stats()
+	ch <- prometheus.MustNewConstMetric(descWSSockets, prometheus.GaugeValue, float64(st.Conns))
+	ch <- prometheus.MustNewConstMetric(descWSSent, prometheus.CounterValue, float64(st.Sent))
+	ch <- prometheus.MustNewConstMetric(descWSEvicted, prometheus.CounterValue, float64(st.Evicted))
+	ch <- prometheus.MustNewConstMetric(descWSHead, prometheus.GaugeValue, float64(st.Head))
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -162,6 +163,18 @@ func TestWSSlowConsumerEvicted(t *testing.T) {
 	}
 	if ev := n.App.Hub.Stats().Evicted; ev != 1 {
 		t.Fatalf("evicted = %d, want 1", ev)
+	}
+	// The operator sees it too.
+	res, err := http.Get(n.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{"crumb_ws_evicted_total 1\n", "crumb_ws_sockets 1\n", "crumb_ws_frames_sent_total ", "crumb_ws_head_seq "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
 
