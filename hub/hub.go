@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +68,13 @@ type Options struct {
 	// ReconnectAfter is the base of the after_ms a draining hub suggests;
 	// each client gets up to four times more, spread to avoid a stampede.
 	ReconnectAfter time.Duration
+	// Observe, when set, hears every event the hub dispatches, once and in
+	// seq order, whether the broker delivered it or it was read from the
+	// database to fill a gap, before any socket is sent it (so a client
+	// that reloads on the event finds the observer's caches forgotten). It
+	// runs on the dispatch goroutine and must not block. The roster's week
+	// cache forgets here what other nodes changed.
+	Observe func(outbox.Event)
 }
 
 // Hub holds the sockets of one node and fans events out to them.
@@ -305,9 +311,13 @@ func (h *Hub) fill(ctx context.Context) {
 	}
 }
 
-// fanout serializes e once and queues it on every socket that may see it,
-// then acts on control events. Queueing never blocks.
+// fanout tells the observer, serializes e once and queues it on every
+// socket that may see it, then acts on control events. Queueing never
+// blocks.
 func (h *Hub) fanout(e outbox.Event) {
+	if h.opts.Observe != nil {
+		h.opts.Observe(e)
+	}
 	frame := encodeEvent(e)
 	mgrDept := int64(0)
 	if e.ManagersOnly {
@@ -349,7 +359,7 @@ func visible(p auth.Principal, e outbox.Event) bool {
 }
 
 func deptOf(topic string) int64 {
-	id, _ := strconv.ParseInt(strings.TrimPrefix(topic, "dept:"), 10, 64)
+	id, _ := outbox.DeptOfTopic(topic)
 	return id
 }
 

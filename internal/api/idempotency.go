@@ -54,7 +54,7 @@ func (s *Server) idempotency(c *gin.Context) {
 	}
 	if done {
 		c.Header("Idempotent-Replayed", "true")
-		c.Data(res.Status, "application/json; charset=utf-8", res.Body)
+		c.Data(res.Status, jsonContentType, res.Body)
 		c.Abort()
 		return
 	}

@@ -36,8 +36,8 @@ func (s *Server) listShifts(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.Roster.ListShifts(c.Request.Context(), principal(c), f, lp)
-	s.render(c, http.StatusOK, page, err)
+	body, err := s.Roster.ListShiftsJSON(c.Request.Context(), principal(c), f, lp)
+	s.renderEncoded(c, http.StatusOK, body, err)
 }
 
 func (s *Server) getShift(c *gin.Context) {

@@ -114,7 +114,10 @@ func (a *App) open(ctx context.Context) error {
 	a.Writer = outbox.NewWriter(d, a.Clock)
 	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
-	a.Roster = &roster.Service{W: a.Writer, People: a.People}
+	a.Roster = &roster.Service{W: a.Writer, People: a.People, Weeks: roster.NewWeekCache()}
+	// This node's writes reach the week cache before they answer; other
+	// nodes' through the hub (StartRealtime).
+	a.Writer.SetCommitHook(a.Roster.Weeks.Committed)
 	a.Audit = &audit.Service{DB: d}
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
 	a.Bakery = bakery.New(a.Writer, a.People, a.Redis)

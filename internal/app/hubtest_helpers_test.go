@@ -38,6 +38,7 @@ type nodeOpts struct {
 	DataDir     string
 	RedisURL    string // "" = in-process Redis and the memory broker
 	Hub         hub.Options
+	WeekMaxAge  time.Duration // the week cache's MaxAge; 0 = the default
 }
 
 // startNode builds an App like "crumb serve" does and serves it on a free
@@ -64,6 +65,9 @@ func startNode(t *testing.T, o nodeOpts) *node {
 		t.Fatal(err)
 	}
 	a.HubOptions = o.Hub
+	if o.WeekMaxAge > 0 {
+		a.Roster.Weeks.MaxAge = o.WeekMaxAge
+	}
 	a.Relay.SweepInterval = 100 * time.Millisecond
 	a.Relay.SweepAge = 200 * time.Millisecond
 	if err := a.Bootstrap(ctx); err != nil {

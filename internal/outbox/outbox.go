@@ -28,7 +28,20 @@ import (
 const TopicStore = "store"
 
 // DeptTopic is the topic of a department's managers and members.
-func DeptTopic(id int64) string { return "dept:" + strconv.FormatInt(id, 10) }
+func DeptTopic(id int64) string { return deptPrefix + strconv.FormatInt(id, 10) }
+
+const deptPrefix = "dept:"
+
+// DeptOfTopic returns the department of a DeptTopic, and false for any
+// other topic.
+func DeptOfTopic(topic string) (int64, bool) {
+	rest, ok := strings.CutPrefix(topic, deptPrefix)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
 
 // UserTopic is a person's private topic.
 func UserTopic(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
@@ -118,9 +131,10 @@ type Notifier interface {
 
 // Writer runs domain transactions.
 type Writer struct {
-	DB    *db.DB
-	Clock func() time.Time
-	seq   *sequencer
+	DB         *db.DB
+	Clock      func() time.Time
+	seq        *sequencer
+	commitHook func(events []Event)
 }
 
 // NewWriter returns a Writer on d. clock may be nil (time.Now).
@@ -135,13 +149,26 @@ func NewWriter(d *db.DB, clock func() time.Time) *Writer {
 // and numbered (the relay's fast path). Call it before serving.
 func (w *Writer) SetNotifier(n Notifier) { w.seq.notifier = n }
 
+// SetCommitHook installs fn, which hears the events of each transaction of
+// this Writer right after its COMMIT and before Do returns, unnumbered (Seq
+// 0). Unlike the notifier, which hears only the events this process's
+// sequencer numbers, it hears every write of this process whichever process
+// numbers it, and also when numbering fails: a cache that must forget
+// before the writer answers (read-your-writes) listens here. A commit that
+// returned an error is reported too (its outcome may be unknown; forgetting
+// too much is harmless). fn must be quick and must not block. Call it
+// before serving.
+func (w *Writer) SetCommitHook(fn func(events []Event)) { w.commitHook = fn }
+
 // Do runs fn in a transaction, retrying on deadlock. When fn succeeds the
 // queued audit rows and events are written and the transaction commits;
-// then Do waits for the sequencer to number the events (the notifier hears
-// them with their sequence numbers). A failure to number them does not
-// undo the write: it is logged and the relay's sweep numbers them later.
+// then the commit hook hears the events and Do waits for the sequencer to
+// number them (the notifier hears them with their sequence numbers). A
+// failure to number them does not undo the write: it is logged and the
+// relay's sweep numbers them later.
 func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
 	wrote := false
+	var committing []Event // the events of the attempt that reached COMMIT
 	err := w.DB.InTx(ctx, func(stx *sql.Tx) error {
 		tx := &Tx{Tx: stx, DB: w.DB, now: w.Clock().UTC().Truncate(time.Microsecond)}
 		if err := fn(tx); err != nil {
@@ -154,8 +181,12 @@ func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
 			return err
 		}
 		wrote = len(tx.events) > 0
+		committing = tx.events
 		return nil
 	})
+	if len(committing) > 0 && w.commitHook != nil {
+		w.commitHook(committing)
+	}
 	if err != nil {
 		return err
 	}

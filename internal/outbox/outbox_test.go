@@ -226,3 +226,57 @@ func TestUnnumberedEventsWaitForTheSequencer(t *testing.T) {
 		}
 	})
 }
+
+// TestCommitHook: the hook hears the events of each committed transaction
+// before Do returns, and nothing of a transaction that failed.
+func TestCommitHook(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		w := outbox.NewWriter(d, nil)
+		var heard []string
+		w.SetCommitHook(func(evs []outbox.Event) {
+			for _, e := range evs {
+				heard = append(heard, e.Topic+" "+e.Type)
+			}
+		})
+		boom := errors.New("boom")
+		if err := w.Do(ctx, func(tx *outbox.Tx) error {
+			tx.Emit(outbox.DeptTopic(1), "x.failed", nil)
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if err := w.Do(ctx, func(tx *outbox.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Do(ctx, func(tx *outbox.Tx) error {
+			tx.EmitManagers(outbox.DeptTopic(3), "shift.updated", nil)
+			tx.Emit(outbox.TopicStore, "store.updated", nil)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if want := []string{"dept:3 shift.updated", "store store.updated"}; !slices.Equal(heard, want) {
+			t.Fatalf("heard %q, want %q", heard, want)
+		}
+	})
+}
+
+func TestDeptOfTopic(t *testing.T) {
+	tests := []struct {
+		desc  string
+		topic string
+		id    int64
+		ok    bool
+	}{
+		{"department", outbox.DeptTopic(42), 42, true},
+		{"store", outbox.TopicStore, 0, false},
+		{"person", outbox.UserTopic(42), 0, false},
+		{"malformed", "dept:x", 0, false},
+	}
+	for _, tc := range tests {
+		if id, ok := outbox.DeptOfTopic(tc.topic); id != tc.id || ok != tc.ok {
+			t.Errorf("%s: DeptOfTopic(%q) = %d, %v", tc.desc, tc.topic, id, ok)
+		}
+	}
+}

@@ -35,6 +35,10 @@ import (
 type Service struct {
 	W      *outbox.Writer
 	People *people.Service
+	// Weeks caches the week view of GET /shifts (ListShiftsJSON); nil
+	// caches nothing. Its generations must hear every committed event (the
+	// Writer's commit hook, the hub's observer): see WeekCache.
+	Weeks *WeekCache
 }
 
 // Event names of this domain (API.md).

@@ -180,28 +180,63 @@ func (s *Service) GetShift(ctx context.Context, p auth.Principal, id int64) (Shi
 
 // ListShifts lists the shifts the caller may see, in time order.
 func (s *Service) ListShifts(ctx context.Context, p auth.Principal, f ShiftFilter, lp people.ListParams) (people.Page[Shift], error) {
-	lp, err := lp.Normalize()
+	q, err := s.parseShiftQuery(ctx, p, f, lp)
 	if err != nil {
 		return people.Page[Shift]{}, err
 	}
-	where, args := []string{"1 = 1"}, []any{}
-	if lp.Cursor != "" {
-		at, id, err := decodeShiftCursor(lp.Cursor)
-		if err != nil {
-			return people.Page[Shift]{}, err
+	return s.runShiftQuery(ctx, p, q)
+}
+
+// shiftQuery is a validated GET /shifts.
+type shiftQuery struct {
+	f        ShiftFilter
+	lp       people.ListParams
+	after    time.Time // the cursor's position, when lp.Cursor is set
+	afterID  int64
+	from, to time.Time // UTC; zero when absent
+	// nothing: the caller is in no department; the answer is empty (and
+	// from/to were not read).
+	nothing bool
+}
+
+// parseShiftQuery validates the filter and paging, in the order errors have
+// always been reported.
+func (s *Service) parseShiftQuery(ctx context.Context, p auth.Principal, f ShiftFilter, lp people.ListParams) (shiftQuery, error) {
+	q := shiftQuery{f: f}
+	var err error
+	if q.lp, err = lp.Normalize(); err != nil {
+		return q, err
+	}
+	if q.lp.Cursor != "" {
+		if q.after, q.afterID, err = decodeShiftCursor(q.lp.Cursor); err != nil {
+			return q, err
 		}
-		where = append(where, "(starts_at > ? OR (starts_at = ? AND id > ?))")
-		args = append(args, at, at, id)
 	}
 	switch f.Status {
 	case "", StatusDraft, StatusPublished:
 	default:
-		return people.Page[Shift]{}, apperr.New(apperr.BadRequest, "status must be draft or published")
+		return q, apperr.New(apperr.BadRequest, "status must be draft or published")
+	}
+	if !p.IsAdmin() && len(p.DeptIDs) == 0 {
+		q.nothing = true
+		return q, nil
+	}
+	q.from, q.to, err = s.parseRange(ctx, f.From, f.To)
+	return q, err
+}
+
+// runShiftQuery reads one page of shifts that p may see.
+func (s *Service) runShiftQuery(ctx context.Context, p auth.Principal, q shiftQuery) (people.Page[Shift], error) {
+	if q.nothing {
+		return people.Page[Shift]{Items: []Shift{}}, nil
+	}
+	f, lp := q.f, q.lp
+	where, args := []string{"1 = 1"}, []any{}
+	if lp.Cursor != "" {
+		where = append(where, "(starts_at > ? OR (starts_at = ? AND id > ?))")
+		args = append(args, q.after, q.after, q.afterID)
 	}
 	if !p.IsAdmin() {
-		if len(p.DeptIDs) == 0 {
-			return people.Page[Shift]{Items: []Shift{}}, nil
-		}
 		vis := "department_id IN (" + placeholders(len(p.DeptIDs)) + ")"
 		for _, d := range p.DeptIDs {
 			args = append(args, d)
@@ -220,17 +255,13 @@ func (s *Service) ListShifts(ctx context.Context, p auth.Principal, f ShiftFilte
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	}
-	from, to, err := s.parseRange(ctx, f.From, f.To)
-	if err != nil {
-		return people.Page[Shift]{}, err
-	}
-	if !from.IsZero() {
+	if !q.from.IsZero() {
 		// Bounded on starts_at too, so the (department_id, starts_at) index serves it.
 		where = append(where, "starts_at >= ?", "ends_at > ?")
-		args = append(args, from.Add(-MaxShiftLength), from)
+		args = append(args, q.from.Add(-MaxShiftLength), q.from)
 	}
-	if !to.IsZero() {
-		where, args = append(where, "starts_at < ?"), append(args, to)
+	if !q.to.IsZero() {
+		where, args = append(where, "starts_at < ?"), append(args, q.to)
 	}
 	args = append(args, lp.Limit+1)
 	items, err := queryShifts(ctx, s.W.DB, "SELECT "+shiftColumns+" FROM shifts WHERE "+strings.Join(where, " AND ")+
@@ -353,6 +384,11 @@ func (s *Service) UpdateShift(ctx context.Context, p auth.Principal, id int64, i
 			return fmt.Errorf("roster: update shift: %w", err)
 		}
 		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "shift.update", Entity: "shift", EntityID: id, Detail: map[string]any{"before": cur, "after": next}})
+		if next.DepartmentID != cur.DepartmentID {
+			// The shift left its department: that department hears it go
+			// (its screens and caches), before the new one hears it come.
+			emitShift(tx, EventShiftDeleted, cur)
+		}
 		emitShift(tx, EventShiftUpdated, next)
 		if next.Status == StatusPublished {
 			tellReassigned(tx, cur, next, ReasonUpdated)
