@@ -257,6 +257,12 @@ func IsForeignKey(err error) bool {
 	return false
 }
 
+// IsConnLost reports whether err is the connection to the database breaking.
+// A transaction whose COMMIT was under way when it broke may have committed.
+func IsConnLost(err error) bool {
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn)
+}
+
 // IsAuthFailure reports whether err is MySQL refusing the credentials, the
 // sign that a rotated secret must be fetched again.
 func IsAuthFailure(err error) bool {

@@ -66,6 +66,11 @@ type Audit struct {
 	Entity   string
 	EntityID int64
 	Detail   any
+	// Origin, when set, is where this row's request came from; otherwise
+	// the row takes the origin of the transaction's context. A transaction
+	// that serves several requests at once (the roster's combined shift
+	// creates) sets it per row.
+	Origin *Origin
 }
 
 // Origin carries where a request came from, for the audit log.
@@ -167,9 +172,22 @@ func (w *Writer) SetCommitHook(fn func(events []Event)) { w.commitHook = fn }
 // failure to number them does not undo the write: it is logged and the
 // relay's sweep numbers them later.
 func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
+	numbered, err := w.DoThen(ctx, fn)
+	if err != nil {
+		return err
+	}
+	numbered()
+	return nil
+}
+
+// DoThen is Do that returns as soon as the transaction has committed, with
+// the wait for its events to be numbered: a caller must call numbered
+// before it tells anyone of the write, and may start other work (its next
+// transaction) first. numbered is a no-op when there were no events.
+func (w *Writer) DoThen(ctx context.Context, fn func(tx *Tx) error) (numbered func(), err error) {
 	wrote := false
 	var committing []Event // the events of the attempt that reached COMMIT
-	err := w.DB.InTx(ctx, func(stx *sql.Tx) error {
+	err = w.DB.InTx(ctx, func(stx *sql.Tx) error {
 		tx := &Tx{Tx: stx, DB: w.DB, now: w.Clock().UTC().Truncate(time.Microsecond)}
 		if err := fn(tx); err != nil {
 			return err
@@ -188,14 +206,16 @@ func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
 		w.commitHook(committing)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if wrote {
+	if !wrote {
+		return func() {}, nil
+	}
+	return func() {
 		if err := w.seq.wait(); err != nil {
 			slog.Warn("outbox: numbering committed events failed; the sweep will retry", "err", err)
 		}
-	}
-	return nil
+	}, nil
 }
 
 // Sequence numbers every committed but unnumbered event (the sweep's first
@@ -205,25 +225,40 @@ func (w *Writer) Sequence(ctx context.Context) error {
 	return w.seq.wait()
 }
 
+// auditChunk bounds the rows of one audit INSERT (8 parameters a row).
+const auditChunk = 500
+
+// writeAudits inserts the transaction's audit rows, in multi-row statements.
 func writeAudits(ctx context.Context, tx *Tx, o Origin) error {
-	for _, a := range tx.audits {
-		detail := []byte("{}")
-		if a.Detail != nil {
-			b, err := json.Marshal(a.Detail)
-			if err != nil {
-				return fmt.Errorf("outbox: audit detail: %w", err)
+	for rest := tx.audits; len(rest) > 0; {
+		chunk := rest[:min(len(rest), auditChunk)]
+		rest = rest[len(chunk):]
+		args := make([]any, 0, 8*len(chunk))
+		for _, a := range chunk {
+			detail := []byte("{}")
+			if a.Detail != nil {
+				b, err := json.Marshal(a.Detail)
+				if err != nil {
+					return fmt.Errorf("outbox: audit detail: %w", err)
+				}
+				detail = b
 			}
-			detail = b
+			var actor, entityID sql.NullInt64
+			if a.ActorID != 0 {
+				actor = sql.NullInt64{Int64: a.ActorID, Valid: true}
+			}
+			if a.EntityID != 0 {
+				entityID = sql.NullInt64{Int64: a.EntityID, Valid: true}
+			}
+			from := o
+			if a.Origin != nil {
+				from = *a.Origin
+			}
+			args = append(args, tx.now, actor, a.Action, a.Entity, entityID, from.IP, from.RequestID, string(detail))
 		}
-		var actor, entityID sql.NullInt64
-		if a.ActorID != 0 {
-			actor = sql.NullInt64{Int64: a.ActorID, Valid: true}
-		}
-		if a.EntityID != 0 {
-			entityID = sql.NullInt64{Int64: a.EntityID, Valid: true}
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (at, actor_id, action, entity, entity_id, ip, request_id, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tx.now, actor, a.Action, a.Entity, entityID, o.IP, o.RequestID, string(detail)); err != nil {
+		q := "INSERT INTO audit_log (at, actor_id, action, entity, entity_id, ip, request_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)" +
+			strings.Repeat(", (?, ?, ?, ?, ?, ?, ?, ?)", len(chunk)-1)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("outbox: write audit: %w", err)
 		}
 	}

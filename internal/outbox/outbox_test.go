@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -279,4 +280,52 @@ func TestDeptOfTopic(t *testing.T) {
 			t.Errorf("%s: DeptOfTopic(%q) = %d, %v", tc.desc, tc.topic, id, ok)
 		}
 	}
+}
+
+// Audit rows take the origin of the transaction's context unless a row
+// names its own (a transaction serving several requests); many rows are
+// written in chunks, in order.
+func TestAuditOrigins(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := outbox.WithOrigin(context.Background(), outbox.Origin{IP: "10.0.0.1", RequestID: "tx"})
+		w := outbox.NewWriter(d, nil)
+		const n = 1203 // more than two chunks
+		err := w.Do(ctx, func(tx *outbox.Tx) error {
+			for i := 1; i <= n; i++ {
+				a := outbox.Audit{ActorID: 1, Action: "x.do", Entity: "x", EntityID: int64(i), Detail: map[string]int{"i": i}}
+				if i%2 == 0 {
+					a.Origin = &outbox.Origin{IP: "10.0.0.2", RequestID: "row-" + strconv.Itoa(i)}
+				}
+				tx.Audit(a)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := d.QueryContext(ctx, "SELECT entity_id, ip, request_id, detail FROM audit_log ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		i := 0
+		for rows.Next() {
+			i++
+			var id int
+			var ip, rid, detail string
+			if err := rows.Scan(&id, &ip, &rid, &detail); err != nil {
+				t.Fatal(err)
+			}
+			wantIP, wantRID := "10.0.0.1", "tx"
+			if i%2 == 0 {
+				wantIP, wantRID = "10.0.0.2", "row-"+strconv.Itoa(i)
+			}
+			if id != i || ip != wantIP || rid != wantRID || detail != `{"i":`+strconv.Itoa(i)+`}` {
+				t.Fatalf("row %d: %d %s %s %s", i, id, ip, rid, detail)
+			}
+		}
+		if i != n {
+			t.Fatalf("%d audit rows, want %d", i, n)
+		}
+	})
 }

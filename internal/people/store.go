@@ -27,12 +27,21 @@ type Store struct {
 	Version             int64  `json:"version"`
 }
 
+// zones caches loaded time zones by name: time.LoadLocation reads and
+// parses the zone file on every call, and the conflict rules ask for the
+// store's zone once per shift checked.
+var zones sync.Map
+
 // Location is the store's time zone.
 func (s Store) Location() *time.Location {
+	if loc, ok := zones.Load(s.Timezone); ok {
+		return loc.(*time.Location)
+	}
 	loc, err := time.LoadLocation(s.Timezone)
 	if err != nil {
 		return time.UTC
 	}
+	zones.Store(s.Timezone, loc)
 	return loc
 }
 

@@ -12,7 +12,9 @@
 // per person across every server process, and because InnoDB takes its read
 // snapshot at the first non-locking read, the overlap check that follows sees
 // every shift committed before the lock was granted. SQLite write
-// transactions are BEGIN IMMEDIATE and so serialised already.
+// transactions are BEGIN IMMEDIATE and so serialised already. Combined
+// shift creates (createbatch.go) lock all their people at once, in the same
+// ascending order, in their transaction's first statement.
 package roster
 
 import (
@@ -39,6 +41,8 @@ type Service struct {
 	// caches nothing. Its generations must hear every committed event (the
 	// Writer's commit hook, the hub's observer): see WeekCache.
 	Weeks *WeekCache
+
+	creates createCombiner // CreateShift's batches
 }
 
 // Event names of this domain (API.md).

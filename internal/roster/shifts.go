@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -278,11 +279,24 @@ func (s *Service) runShiftQuery(ctx context.Context, p auth.Principal, q shiftQu
 	return out, nil
 }
 
-// CreateShift adds a shift, checking the conflict rules under the person's lock.
+// CreateShift adds a shift, checking the conflict rules under the person's
+// lock. Creates that arrive together are written together, in one
+// transaction (see createCombiner); each gets the answer it would have got
+// alone, in arrival order.
 func (s *Service) CreateShift(ctx context.Context, p auth.Principal, in ShiftInput) (ShiftResult, error) {
-	st, err := s.People.GetStore(ctx)
+	st, sh, err := s.prepareCreate(ctx, p, in)
 	if err != nil {
 		return ShiftResult{}, err
+	}
+	return s.creates.create(ctx, s, &createCall{ctx: ctx, p: p, st: st, sh: sh})
+}
+
+// prepareCreate validates a create and checks that p may make it: what
+// needs no lock, so such errors never enter a batch.
+func (s *Service) prepareCreate(ctx context.Context, p auth.Principal, in ShiftInput) (people.Store, Shift, error) {
+	st, err := s.People.GetStore(ctx)
+	if err != nil {
+		return st, Shift{}, err
 	}
 	sh := Shift{Status: StatusDraft}
 	f := apperr.Fields{}
@@ -305,13 +319,16 @@ func (s *Service) CreateShift(ctx context.Context, p auth.Principal, in ShiftInp
 	}
 	applyShiftInput(&sh, in, f)
 	if err := f.Err(); err != nil {
-		return ShiftResult{}, err
+		return st, Shift{}, err
 	}
-	if err := requireManagerOfDept(p, sh.DepartmentID); err != nil {
-		return ShiftResult{}, err
-	}
+	return st, sh, requireManagerOfDept(p, sh.DepartmentID)
+}
+
+// createAlone is CreateShift's write in a transaction of its own: the path
+// of a create whose combined batch failed for a reason not its own.
+func (s *Service) createAlone(ctx context.Context, p auth.Principal, st people.Store, sh Shift) (ShiftResult, error) {
 	var out ShiftResult
-	err = s.W.Do(ctx, func(tx *outbox.Tx) error {
+	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
 		warnings, err := s.checkAssignment(ctx, tx, st, sh, nil)
 		if err != nil {
 			return err
@@ -320,15 +337,22 @@ func (s *Service) CreateShift(ctx context.Context, p auth.Principal, in ShiftInp
 			return err
 		}
 		sh.Version = 1
-		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "shift.create", Entity: "shift", EntityID: sh.ID, Detail: sh})
-		emitShift(tx, EventShiftCreated, sh)
-		if sh.Status == StatusPublished {
-			tellEmployee(tx, EventShiftAssigned, ReasonUpdated, sh)
-		}
+		recordCreate(tx, p, sh, nil)
 		out = ShiftResult{Shift: sh, Warnings: warnings}
 		return nil
 	})
 	return out, err
+}
+
+// recordCreate queues the audit row and the events of a created shift.
+// origin, when set, is the creating request's (a combined transaction
+// serves several).
+func recordCreate(tx *outbox.Tx, p auth.Principal, sh Shift, origin *outbox.Origin) {
+	tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "shift.create", Entity: "shift", EntityID: sh.ID, Detail: sh, Origin: origin})
+	emitShift(tx, EventShiftCreated, sh)
+	if sh.Status == StatusPublished {
+		tellEmployee(tx, EventShiftAssigned, ReasonUpdated, sh)
+	}
 }
 
 // UpdateShift changes a shift; the conflict rules are checked again when its
@@ -528,8 +552,19 @@ func (s *Service) checkAssignment(ctx context.Context, tx *outbox.Tx, st people.
 	if err != nil {
 		return nil, err
 	}
+	return assess(who,
+		func() error { return requireDepartment(ctx, tx, next.DepartmentID) },
+		func() (Rules, error) { return loadRules(ctx, tx, st, next.employee(), next.Interval(), who.maxHours) })
+}
+
+// assess is the verdict on giving a shift to a person, once the person is
+// read under their lock: they must belong to the shift's department (if
+// not, deptExists tells a missing department, 404, from a foreign one, 422)
+// and be active; then the conflict rules apply. It returns the warnings, or
+// a 404/422/409. Single writes and combined creates both decide here.
+func assess(who person, deptExists func() error, rules func() (Rules, error)) ([]Warning, error) {
 	if !who.inDept {
-		if err := requireDepartment(ctx, tx, next.DepartmentID); err != nil {
+		if err := deptExists(); err != nil {
 			return nil, err
 		}
 		return nil, apperr.Field("employee_id", "the person does not work in this department")
@@ -537,14 +572,14 @@ func (s *Service) checkAssignment(ctx context.Context, tx *outbox.Tx, st people.
 	if !who.active {
 		return nil, apperr.Field("employee_id", "the person is not active")
 	}
-	rules, err := loadRules(ctx, tx, st, next.employee(), next.Interval(), who.maxHours)
+	r, err := rules()
 	if err != nil {
 		return nil, err
 	}
-	if err := ConflictError(Blocking(rules)); err != nil {
+	if err := ConflictError(Blocking(r)); err != nil {
 		return nil, err
 	}
-	return Warnings(rules), nil
+	return Warnings(r), nil
 }
 
 func requireDepartment(ctx context.Context, q querier, id int64) error {
@@ -579,47 +614,182 @@ func loadPerson(ctx context.Context, q querier, id, dept int64, lock string) (pe
 
 // loadRules reads what the conflict rules need about person emp around iv.
 func loadRules(ctx context.Context, q querier, st people.Store, emp int64, iv Interval, maxHours int) (Rules, error) {
+	f, err := loadFacts(ctx, q, []ruleAsk{{st: st, emp: emp, iv: iv}}, nil)
+	if err != nil {
+		return Rules{}, err
+	}
+	return f.rules(st, emp, iv, maxHours), nil
+}
+
+// rulesFrame is the Rules of a proposed shift iv before anything about the
+// person is known, and the span [lo, hi) in which the person's other shifts
+// matter: iv's week, widened to cover iv, and MinRest either side.
+func rulesFrame(st people.Store, iv Interval, maxHours int) (r Rules, lo, hi time.Time) {
 	loc := st.Location()
-	r := Rules{Shift: iv, Loc: loc, Week: WeekOf(iv.Start, loc, st.WeekStartsOn),
+	r = Rules{Shift: iv, Loc: loc, Week: WeekOf(iv.Start, loc, st.WeekStartsOn),
 		MinRest: time.Duration(st.MinRestHours) * time.Hour, MaxHours: maxHours}
-	lo, hi := r.Week.Start, r.Week.End
+	lo, hi = r.Week.Start, r.Week.End
 	if iv.Start.Before(lo) {
 		lo = iv.Start
 	}
 	if iv.End.After(hi) {
 		hi = iv.End
 	}
-	lo, hi = lo.Add(-r.MinRest).UTC(), hi.Add(r.MinRest).UTC()
-	var err error
-	// One round trip for both: the person's nearby shifts and approved time off.
-	rows, err := q.QueryContext(ctx, `SELECT 0, id, starts_at, ends_at FROM shifts
-		WHERE employee_id = ? AND starts_at >= ? AND starts_at < ? AND ends_at > ? AND id <> ?
-		UNION ALL SELECT 1, id, starts_at, ends_at FROM time_off
-		WHERE employee_id = ? AND status = 'approved' AND starts_at < ? AND ends_at > ?`,
-		emp, lo.Add(-MaxShiftLength), hi, lo, iv.ID, emp, iv.End.UTC(), iv.Start.UTC())
+	return r, lo.Add(-r.MinRest).UTC(), hi.Add(r.MinRest).UTC()
+}
+
+// nearShift reports whether another shift o of the person matters to a
+// proposed shift whose span is [lo, hi): o touches the span. The bound on
+// o's start (no shift is longer than MaxShiftLength) lets the query use the
+// (employee_id, starts_at) index; loadFacts selects with the same predicate.
+func nearShift(o Interval, lo, hi time.Time) bool {
+	return !o.Start.Before(lo.Add(-MaxShiftLength)) && o.Start.Before(hi) && o.End.After(lo)
+}
+
+// ruleAsk is a proposed shift iv of person emp whose rules are to be loaded;
+// dept, when set, also asks whether the person belongs to that department.
+type ruleAsk struct {
+	st   people.Store
+	emp  int64
+	iv   Interval
+	dept int64
+}
+
+// ruleFacts is what the rules read about some people, loaded by loadFacts.
+type ruleFacts struct {
+	shifts  map[int64][]Interval // by person: their shifts near the asks
+	timeOff map[int64][]Interval // by person: approved time off touching the asks
+	windows map[int64][]Window   // by person
+	member  map[[2]int64]bool    // (person, department) pairs that exist
+	depts   map[int64]bool       // departments that exist
+}
+
+// loadFacts reads, in one statement, what the conflict rules need for
+// every ask (the person's shifts near it, their approved time off touching
+// it, their availability), whether each ask's person belongs to its dept,
+// and which of depts exist. A person's shifts and time
+// off are read over the union of their asks' spans; rules picks out each
+// ask's part with the same predicates.
+func loadFacts(ctx context.Context, q querier, asks []ruleAsk, depts []int64) (ruleFacts, error) {
+	f := ruleFacts{shifts: map[int64][]Interval{}, timeOff: map[int64][]Interval{}, windows: map[int64][]Window{},
+		member: map[[2]int64]bool{}, depts: map[int64]bool{}}
+	type span struct{ lo, hi, offLo, offHi time.Time }
+	spans := map[int64]*span{}
+	var emps []int64
+	var pairs [][2]int64
+	for _, a := range asks {
+		if pair := [2]int64{a.emp, a.dept}; a.dept != 0 && !slices.Contains(pairs, pair) {
+			pairs = append(pairs, pair)
+		}
+		_, lo, hi := rulesFrame(a.st, a.iv, 0)
+		offLo, offHi := a.iv.Start.UTC(), a.iv.End.UTC()
+		sp := spans[a.emp]
+		if sp == nil {
+			spans[a.emp] = &span{lo, hi, offLo, offHi}
+			emps = append(emps, a.emp)
+			continue
+		}
+		if lo.Before(sp.lo) {
+			sp.lo = lo
+		}
+		if hi.After(sp.hi) {
+			sp.hi = hi
+		}
+		if offLo.Before(sp.offLo) {
+			sp.offLo = offLo
+		}
+		if offHi.After(sp.offHi) {
+			sp.offHi = offHi
+		}
+	}
+	// Columns: kind, person, id, starts_at, ends_at, a, b. The first branch
+	// names the column types (SQLite reads the DATETIMEs by it).
+	var parts []string
+	var args []any
+	if len(emps) > 0 {
+		var shiftOr, offOr []string
+		var offArgs []any
+		for _, e := range emps {
+			sp := spans[e]
+			shiftOr = append(shiftOr, "(employee_id = ? AND starts_at >= ? AND starts_at < ? AND ends_at > ?)")
+			args = append(args, e, sp.lo.Add(-MaxShiftLength), sp.hi, sp.lo)
+			offOr = append(offOr, "(employee_id = ? AND starts_at < ? AND ends_at > ?)")
+			offArgs = append(offArgs, e, sp.offHi, sp.offLo)
+		}
+		parts = append(parts,
+			"SELECT 0, employee_id, id, starts_at, ends_at, 0, 0 FROM shifts WHERE "+strings.Join(shiftOr, " OR "),
+			"SELECT 1, employee_id, id, starts_at, ends_at, 0, 0 FROM time_off WHERE status = 'approved' AND ("+strings.Join(offOr, " OR ")+")",
+			"SELECT 2, user_id, weekday, NULL, NULL, start_minute, end_minute FROM availability WHERE user_id IN ("+placeholders(len(emps))+")")
+		args = append(args, offArgs...)
+		for _, e := range emps {
+			args = append(args, e)
+		}
+	}
+	if len(pairs) > 0 {
+		pairOr := make([]string, len(pairs))
+		for i, pair := range pairs {
+			pairOr[i] = "(user_id = ? AND department_id = ?)"
+			args = append(args, pair[0], pair[1])
+		}
+		parts = append(parts, "SELECT 3, user_id, department_id, NULL, NULL, 0, 0 FROM user_departments WHERE "+strings.Join(pairOr, " OR "))
+	}
+	if len(depts) > 0 {
+		parts = append(parts, "SELECT 4, id, id, NULL, NULL, 0, 0 FROM departments WHERE id IN ("+placeholders(len(depts))+")")
+		for _, d := range depts {
+			args = append(args, d)
+		}
+	}
+	if len(parts) == 0 {
+		return f, nil
+	}
+	rows, err := q.QueryContext(ctx, strings.Join(parts, " UNION ALL "), args...)
 	if err != nil {
-		return r, fmt.Errorf("roster: load rules: %w", err)
+		return f, fmt.Errorf("roster: load rules: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var kind int
-		var o Interval
-		if err := rows.Scan(&kind, &o.ID, &o.Start, &o.End); err != nil {
-			return r, fmt.Errorf("roster: load rules: %w", err)
+		var kind, a, b int
+		var who, id int64
+		var start, end sql.NullTime
+		if err := rows.Scan(&kind, &who, &id, &start, &end, &a, &b); err != nil {
+			return f, fmt.Errorf("roster: load rules: %w", err)
 		}
-		o.Start, o.End = o.Start.UTC(), o.End.UTC()
-		if kind == 0 {
-			r.Others = append(r.Others, o)
-		} else {
-			r.TimeOff = append(r.TimeOff, o)
+		iv := Interval{ID: id, Start: start.Time.UTC(), End: end.Time.UTC()}
+		switch kind {
+		case 0:
+			f.shifts[who] = append(f.shifts[who], iv)
+		case 1:
+			f.timeOff[who] = append(f.timeOff[who], iv)
+		case 2:
+			f.windows[who] = append(f.windows[who], Window{Weekday: int(id), Start: a, End: b})
+		case 3:
+			f.member[[2]int64{who, id}] = true
+		case 4:
+			f.depts[id] = true
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return r, fmt.Errorf("roster: load rules: %w", err)
+		return f, fmt.Errorf("roster: load rules: %w", err)
 	}
-	rows.Close()
-	r.Availability, err = loadWindows(ctx, q, emp)
-	return r, err
+	return f, nil
+}
+
+// rules is the Rules of person emp's proposed shift iv, from what loadFacts
+// read (and what the caller added since).
+func (f ruleFacts) rules(st people.Store, emp int64, iv Interval, maxHours int) Rules {
+	r, lo, hi := rulesFrame(st, iv, maxHours)
+	for _, o := range f.shifts[emp] {
+		if o.ID != iv.ID && nearShift(o, lo, hi) {
+			r.Others = append(r.Others, o)
+		}
+	}
+	for _, o := range f.timeOff[emp] {
+		if Overlaps(iv, o) {
+			r.TimeOff = append(r.TimeOff, o)
+		}
+	}
+	r.Availability = f.windows[emp]
+	return r
 }
 
 // parseRange reads the from/to query values: RFC 3339 instants, or dates
