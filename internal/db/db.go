@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -50,6 +51,28 @@ var ErrNotFound = errors.New("not found")
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+
+	autoincOnce        sync.Once
+	autoincConsecutive bool
+}
+
+// ConsecutiveIDs reports whether the rows of one multi-row INSERT get
+// consecutive AUTO_INCREMENT ids: always on SQLite (one writer at a time);
+// on MySQL when innodb_autoinc_lock_mode is 0 or 1 (MariaDB's default; a
+// statement of known row count takes one block of ids), not under 2 (MySQL
+// 8's default), where concurrent inserts interleave. Read once; when it
+// cannot be read the answer is no.
+func (d *DB) ConsecutiveIDs(ctx context.Context) bool {
+	if !d.IsMySQL() {
+		return true
+	}
+	d.autoincOnce.Do(func() {
+		var mode int
+		if err := d.QueryRowContext(ctx, "SELECT @@innodb_autoinc_lock_mode").Scan(&mode); err == nil {
+			d.autoincConsecutive = mode < 2
+		}
+	})
+	return d.autoincConsecutive
 }
 
 // IsMySQL reports whether the database speaks MySQL.

@@ -246,10 +246,14 @@ func (s *Service) writeCreates(ctx context.Context, tx *outbox.Tx, calls []*crea
 	return nil
 }
 
+// readBackIDs makes tests take insertShifts' read-back path everywhere.
+var readBackIDs = false
+
 // insertShifts inserts new shifts (version 1) in one statement and returns
-// their ids in order. The ids of one multi-row INSERT rise in row order but
-// need not be consecutive (MySQL's innodb_autoinc_lock_mode=2 interleaves
-// concurrent inserts), so they are read back: the transaction's read view,
+// their ids in order. The ids of one multi-row INSERT rise in row order;
+// where they are consecutive (db.ConsecutiveIDs) they follow from the first.
+// Elsewhere (MySQL's innodb_autoinc_lock_mode=2 interleaves concurrent
+// inserts) they are read back: the transaction's read view,
 // taken by its first plain read before the insert, shows no other
 // transaction's rows from the first new id on, only its own.
 func insertShifts(ctx context.Context, tx *outbox.Tx, shifts []Shift) ([]int64, error) {
@@ -272,6 +276,13 @@ func insertShifts(ctx context.Context, tx *outbox.Tx, shifts []Shift) ([]int64, 
 	if !tx.DB.IsMySQL() {
 		// SQLite names the last row's id, MySQL the first one's.
 		first -= int64(len(shifts) - 1)
+	}
+	if !readBackIDs && tx.DB.ConsecutiveIDs(ctx) {
+		ids := make([]int64, len(shifts))
+		for i := range ids {
+			ids[i] = first + int64(i)
+		}
+		return ids, nil
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT id FROM shifts WHERE id >= ? ORDER BY id LIMIT ?", first, len(shifts)+1)
 	if err != nil {

@@ -204,7 +204,19 @@ func batchCase(t *testing.T, d *db.DB) (*fixture, []createReq) {
 // exactly what the same creates, sent one by one through the single path,
 // answer and write on another database: the same shifts, ids, warnings,
 // conflicts, audit rows (each with its own request's origin) and events.
+// It runs twice: with ids derived from the first (consecutive ids, as on
+// SQLite and MariaDB) and with ids read back (MySQL 8's interleaved ids).
 func TestCombinedCreatesAsIfOneByOne(t *testing.T) {
+	for _, readBack := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read back ids %v", readBack), func(t *testing.T) {
+			readBackIDs = readBack
+			defer func() { readBackIDs = false }()
+			testCombinedCreatesAsIfOneByOne(t)
+		})
+	}
+}
+
+func testCombinedCreatesAsIfOneByOne(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f, reqs := batchCase(t, d)
 		got := f.createBatch(reqs)
