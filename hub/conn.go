@@ -49,7 +49,10 @@ type pending struct {
 	frame []byte
 }
 
-// push queues the event frame seq unless it was already sent.
+// push queues the event frame seq unless it was already sent. It does not
+// wake the socket's writer: fanout wakes every writer once it has queued
+// the frame on every socket (Hub.wakeWriters), so each writer takes its
+// whole share in one round instead of a few sockets at a time.
 func (c *conn) push(seq int64, frame []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -65,7 +68,7 @@ func (c *conn) push(seq int64, frame []byte) {
 		return
 	}
 	c.last = seq
-	c.enqueueLocked(frame)
+	c.enqueueQuietLocked(frame)
 }
 
 // send queues a frame that carries no seq (pong, replies).
@@ -78,19 +81,37 @@ func (c *conn) send(frame []byte) {
 }
 
 func (c *conn) enqueueLocked(frame []byte) {
+	if c.enqueueQuietLocked(frame) {
+		c.h.shardOf(c).signal()
+	}
+}
+
+// enqueueQuietLocked queues frame and puts the socket on its writer's list;
+// it reports whether the writer must be woken for it.
+func (c *conn) enqueueQuietLocked(frame []byte) bool {
 	if len(c.queue) >= c.h.opts.QueueSize {
 		c.evictLocked()
-		return
+		return false
 	}
 	c.queue = append(c.queue, frame)
-	c.startFlushLocked()
+	return c.scheduleLocked()
 }
 
 func (c *conn) startFlushLocked() {
-	if !c.scheduled {
-		c.scheduled = true
-		c.h.shardOf(c).add(c)
+	if c.scheduleLocked() {
+		c.h.shardOf(c).signal()
 	}
+}
+
+// scheduleLocked puts the socket on its writer's ready list unless it is
+// there (or being written) already.
+func (c *conn) scheduleLocked() bool {
+	if c.scheduled {
+		return false
+	}
+	c.scheduled = true
+	c.h.shardOf(c).add(c)
+	return true
 }
 
 // evictLocked closes a client that does not keep up (1008). It drops what

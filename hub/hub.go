@@ -337,7 +337,16 @@ func (h *Hub) fanout(e outbox.Event) {
 	}
 	h.head.Store(e.Seq)
 	h.mu.RUnlock()
+	h.wakeWriters()
 	h.control(e)
+}
+
+// wakeWriters wakes every shard writer (those with nothing to write go
+// back to sleep).
+func (h *Hub) wakeWriters() {
+	for _, s := range h.shards {
+		s.signal()
+	}
 }
 
 // visible reports whether c may see e (used for replay; fanout uses the

@@ -29,11 +29,15 @@ func newShards(n int) []*shard {
 
 func (h *Hub) shardOf(c *conn) *shard { return h.shards[c.id%uint64(len(h.shards))] }
 
-// add puts c on the ready list (c.mu is held by the caller).
+// add puts c on the ready list (c.mu is held by the caller); signal wakes
+// the writer.
 func (s *shard) add(c *conn) {
 	s.mu.Lock()
 	s.ready = append(s.ready, c)
 	s.mu.Unlock()
+}
+
+func (s *shard) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
