@@ -9,17 +9,19 @@ import (
 	"net/http"
 )
 
-// SocketBufferSize is the read and the write buffer of an upgraded socket.
-// net/http hands a hijacked connection a 4 KiB reader and a 4 KiB writer,
-// which are most of what an idle socket costs. Client messages are at most
-// ReadLimit and event frames are a few hundred bytes, so 1 KiB each is
-// plenty; a larger frame goes straight to the connection (bufio writes
-// through when its buffer is too small).
-const SocketBufferSize = 1 << 10
+// Buffers of an upgraded socket. net/http hands a hijacked connection a
+// 4 KiB reader and a 4 KiB writer, which would be most of what an idle
+// socket costs. Client messages are small (pings, bakery counts; at most
+// ReadLimit) and event frames a few hundred bytes, so less is plenty: a
+// larger frame or message goes through in more than one read or write.
+const (
+	SocketReadBufferSize  = 512
+	SocketWriteBufferSize = 1 << 10
+)
 
 // SmallBuffers wraps the ResponseWriter a socket is accepted on (pass the
 // result to websocket.Accept) so that the hijacked connection gets
-// SocketBufferSize buffers instead of net/http's. Bytes the server had
+// small buffers instead of net/http's. Bytes the server had
 // already read past the request are kept.
 func SmallBuffers(w http.ResponseWriter) http.ResponseWriter { return smallBuffers{w} }
 
@@ -45,17 +47,17 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	br := bufio.NewReaderSize(conn, SocketBufferSize)
+	br := bufio.NewReaderSize(conn, SocketReadBufferSize)
 	if n := brw.Reader.Buffered(); n > 0 {
 		// Bytes the client sent right behind the request. They must end up
 		// inside the new reader's buffer: websocket.Accept keeps what is
 		// buffered and resets the reader onto the bare connection.
 		early, _ := brw.Reader.Peek(n)
-		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(n, SocketBufferSize))
+		br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn), max(n, SocketReadBufferSize))
 		if _, err := br.Peek(n); err != nil {
 			conn.Close()
 			return nil, nil, err
 		}
 	}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, SocketBufferSize)), nil
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, SocketWriteBufferSize)), nil
 }

@@ -128,7 +128,10 @@ func (c *conn) goLive(lastSent int64) {
 // ReadLimit close it with 1009 (the library does that).
 func (h *Hub) read(c *conn) {
 	for {
-		_, b, err := c.ws.Read(h.ctx)
+		// No deadline: a reader waits for its client indefinitely (the
+		// keepalive drops dead peers, Run's end closes every socket), and
+		// a context without Done spares a timer registration per socket.
+		_, b, err := c.ws.Read(context.Background())
 		if err != nil {
 			return
 		}

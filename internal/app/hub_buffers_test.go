@@ -32,26 +32,34 @@ func TestWSSmallBuffersLoseNothing(t *testing.T) {
 		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: " + testOrigin + "\r\n" +
 		"Authorization: Bearer " + f.Employee + "\r\n\r\n"
-	// The request and a first frame in one write.
+	// The request and a first frame in one write, then a message larger
+	// than the read buffer (still under ReadLimit).
 	if _, err := conn.Write(append([]byte(req), maskedText(`{"type":"ping"}`)...)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := conn.Write(maskedText(`{"type":"ping","pad":"` + strings.Repeat("p", 3*hub.SocketReadBufferSize) + `"}`)); err != nil {
+		t.Fatal(err)
+	}
+	pongs := 0
 	br := bufio.NewReader(conn)
 	res, err := http.ReadResponse(br, nil)
 	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("handshake: %v %v", res, err)
 	}
 	want := map[string]bool{`{"type":"pong"}`: false, `"type":"ready"`: false}
-	big := strings.Repeat("x", 3*hub.SocketBufferSize)
+	big := strings.Repeat("x", 3*hub.SocketWriteBufferSize)
 	sent := false
 	for {
 		msg := readServerText(t, br)
+		if msg == `{"type":"pong"}` {
+			pongs++
+		}
 		for k := range want {
 			if strings.Contains(msg, k) {
 				want[k] = true
 			}
 		}
-		if want[`{"type":"pong"}`] && want[`"type":"ready"`] && !sent {
+		if pongs == 2 && want[`"type":"ready"`] && !sent {
 			sent = true
 			if err := n.App.Writer.Do(context.Background(), func(tx *outbox.Tx) error {
 				tx.Emit(outbox.UserTopic(f.EmployeeID), "test.big", map[string]string{"pad": big})
@@ -73,6 +81,9 @@ func TestWSSmallBuffersLoseNothing(t *testing.T) {
 func maskedText(s string) []byte {
 	key := []byte{1, 2, 3, 4}
 	b := []byte{0x81, 0x80 | byte(len(s))}
+	if len(s) >= 126 {
+		b = []byte{0x81, 0x80 | 126, byte(len(s) >> 8), byte(len(s))}
+	}
 	b = append(b, key...)
 	for i := range len(s) {
 		b = append(b, s[i]^key[i%4])
