@@ -336,6 +336,21 @@ func (s *Service) UpdateEmployee(ctx context.Context, p auth.Principal, id int64
 				return err
 			}
 		}
+		if s.Leaving != nil && cur.Active {
+			var left []int64 // nil: deactivated, gone everywhere
+			if next.Active {
+				for _, d := range cur.DepartmentIDs {
+					if !slices.Contains(next.DepartmentIDs, d) {
+						left = append(left, d)
+					}
+				}
+			}
+			if !next.Active || len(left) > 0 {
+				if err := s.Leaving(ctx, tx, p, id, left); err != nil {
+					return err
+				}
+			}
+		}
 		action := "employee.update"
 		if cur.Active && !next.Active {
 			action = "employee.deactivate"

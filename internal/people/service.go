@@ -4,6 +4,7 @@
 package people
 
 import (
+	"context"
 	"database/sql"
 	"encoding/base64"
 	"strconv"
@@ -19,6 +20,11 @@ type Service struct {
 	W        *outbox.Writer
 	Sessions *auth.Sessions
 	Limiter  *auth.LoginLimiter
+	// Leaving, when set, runs inside the transaction that deactivates a
+	// person (depts nil: everywhere) or takes them out of departments
+	// (depts: the ones they left), so that other domains let go of what
+	// they hold for the person there: the roster opens their future shifts.
+	Leaving func(ctx context.Context, tx *outbox.Tx, actor auth.Principal, employeeID int64, depts []int64) error
 
 	storeCache storeCache
 }

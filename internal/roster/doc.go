@@ -68,6 +68,9 @@ const (
 	ReasonCancelled = "cancelled"
 	ReasonClaimed   = "claimed"
 	ReasonSwapped   = "swapped"
+	// ReasonReleased: the person left the store or the department, and the
+	// shift became an open shift of its department (ReleaseShifts).
+	ReasonReleased = "released"
 )
 
 // PersonalShifts is the payload of shift.assigned|changed|cancelled on

@@ -435,6 +435,45 @@ func tellReassigned(tx *outbox.Tx, cur, next Shift, reason string) {
 	tellEmployee(tx, EventShiftAssigned, reason, next)
 }
 
+// ReleaseShifts opens the shifts of employee emp that have not started yet,
+// in depts (nil: every department), inside tx: the transaction that
+// deactivates the person or takes them out of those departments
+// (people.Service.Leaving), which holds the person's row lock like every
+// roster writer. Each shift becomes an open shift of its department, with
+// an audit row; the department hears shift.updated (managers only for
+// drafts) and the person shift.cancelled for published ones. Shifts that
+// already started stay in the history as they were.
+func (s *Service) ReleaseShifts(ctx context.Context, tx *outbox.Tx, actor auth.Principal, emp int64, depts []int64) error {
+	q, args := "SELECT "+shiftColumns+" FROM shifts WHERE employee_id = ? AND starts_at > ?", []any{emp, tx.Now()}
+	if depts != nil {
+		if len(depts) == 0 {
+			return nil
+		}
+		q += " AND department_id IN (" + placeholders(len(depts)) + ")"
+		for _, d := range depts {
+			args = append(args, d)
+		}
+	}
+	shifts, err := queryShifts(ctx, tx, q+" ORDER BY starts_at, id"+tx.DB.ForUpdate(), args...)
+	if err != nil {
+		return err
+	}
+	for _, cur := range shifts {
+		next := cur
+		next.EmployeeID = nil
+		next.Version = cur.Version + 1
+		if _, err := tx.ExecContext(ctx, "UPDATE shifts SET employee_id = NULL, version = ?, updated_at = ? WHERE id = ?", next.Version, tx.Now(), cur.ID); err != nil {
+			return fmt.Errorf("roster: release shift: %w", err)
+		}
+		tx.Audit(outbox.Audit{ActorID: actor.UserID, Action: "shift.release", Entity: "shift", EntityID: cur.ID, Detail: map[string]any{"before": cur, "after": next}})
+		emitShift(tx, EventShiftUpdated, next)
+		if cur.Status == StatusPublished {
+			tellEmployee(tx, EventShiftCancelled, ReasonReleased, cur)
+		}
+	}
+	return nil
+}
+
 // DeleteShift removes (cancels) a shift; the employee of a published shift
 // is told.
 func (s *Service) DeleteShift(ctx context.Context, p auth.Principal, id int64, ifMatch *int64) error {
