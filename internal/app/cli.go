@@ -187,11 +187,19 @@ func (a *App) seedDemo(ctx context.Context, stdout io.Writer, explicit bool) err
 	if err := demo.SeedShifts(ctx, a.Roster, res, a.Clock()); err != nil {
 		return err
 	}
+	if err := demo.SeedPINs(ctx, a.Attendance, res); err != nil {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Demo sign-ins (password for all: %s):\n", res.Password)
 	for _, l := range res.Logins {
-		fmt.Fprintf(&b, "  %-9s %-40s %s\n", l.Role, l.Email, l.Department)
+		line := fmt.Sprintf("  %-9s %-40s %-10s", l.Role, l.Email, l.Department)
+		if l.PIN != "" {
+			line += " PIN " + l.PIN
+		}
+		fmt.Fprintln(&b, strings.TrimRight(line, " "))
 	}
+	fmt.Fprintln(&b, "  (the kiosk sign-in clocks people in with the PINs shown)")
 	fmt.Fprint(stdout, b.String())
 	if err := os.MkdirAll(a.Cfg.DataDir, 0o750); err == nil {
 		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

@@ -10,13 +10,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/people"
 )
 
-// Login is one demo sign-in to print.
+// Login is one demo sign-in to print; PIN is the person's kiosk PIN
+// (SeedPINs), if any.
 type Login struct {
-	Role, Email, Department string
+	Role, Email, Department, PIN string
+	ID                           int64
 }
 
 // Result is what Seed created.
@@ -85,12 +88,16 @@ func Seed(ctx context.Context, svc *people.Service, password string) (*Result, e
 			return fmt.Errorf("demo: person %s: %w", email, err)
 		}
 		res.Employees = append(res.Employees, e)
-		if role != auth.RoleEmployee || len(res.Logins) < 6 {
-			res.Logins = append(res.Logins, Login{Role: string(role), Email: email, Department: dept})
+		if role != auth.RoleEmployee || len(res.Logins) < 7 {
+			res.Logins = append(res.Logins, Login{Role: string(role), Email: email, Department: dept, ID: e.ID})
 		}
 		return nil
 	}
 	if err := add("Alex", "Admin", auth.RoleAdmin, nil, ""); err != nil {
+		return nil, err
+	}
+	// The shared clock-in device at the staff entrance (attendance kiosk).
+	if err := add("Staff", "Entrance", auth.RoleKiosk, nil, ""); err != nil {
 		return nil, err
 	}
 	n := 0
@@ -109,4 +116,32 @@ func Seed(ctx context.Context, svc *people.Service, password string) (*Result, e
 		}
 	}
 	return res, nil
+}
+
+// SeedPINs gives every listed demo manager and employee a random kiosk PIN
+// (printed with the sign-ins), so that the kiosk can be tried at once.
+func SeedPINs(ctx context.Context, att *attendance.Service, res *Result) error {
+	for i, l := range res.Logins {
+		if l.Role != string(auth.RoleEmployee) && l.Role != string(auth.RoleManager) {
+			continue
+		}
+		pin := newPIN()
+		if err := att.SetPIN(ctx, auth.System, l.ID, attendance.PINInput{PIN: pin}); err != nil {
+			return fmt.Errorf("demo: pin of %s: %w", l.Email, err)
+		}
+		res.Logins[i].PIN = pin
+	}
+	return nil
+}
+
+// newPIN is a random 4-digit PIN that attendance.ValidatePIN accepts.
+func newPIN() string {
+	for {
+		var b [2]byte
+		rand.Read(b[:])
+		pin := fmt.Sprintf("%04d", (int(b[0])<<8|int(b[1]))%10000)
+		if attendance.ValidatePIN(pin) == "" {
+			return pin
+		}
+	}
 }
