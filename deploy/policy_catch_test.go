@@ -106,6 +106,19 @@ Resources:
 			want: "StorageEncrypted is not true",
 		},
 		{
+			desc:  "RDS that accepts plaintext connections",
+			check: checkDatabaseEncrypted,
+			yaml: `
+Resources:
+  Params:
+    Type: AWS::RDS::DBParameterGroup
+    Properties: { Family: mysql8.4, Description: x, Parameters: { require_secure_transport: "OFF" } }
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties: { Engine: mysql, StorageEncrypted: true, DBParameterGroupName: !Ref Params }`,
+			want: "require_secure_transport",
+		},
+		{
 			desc:  "RDS encrypted only in prod",
 			check: checkDatabaseEncrypted,
 			yaml: `

@@ -21,7 +21,7 @@ var policyChecks = []policyCheck{
 	{"no SSH, MySQL or Redis port open to the internet", checkAdminPortsClosed},
 	{"only 80 and 443 open to the internet", checkInternetIngressIsWeb},
 	{"no SSH ingress at all (Session Manager instead)", checkNoSSH},
-	{"databases encrypted", checkDatabaseEncrypted},
+	{"databases encrypted, private and TLS-only", checkDatabaseEncrypted},
 	{"redis encrypted at rest and in transit", checkCacheEncrypted},
 	{"buckets encrypted, private and TLS-only", checkBucketsLocked},
 	{"launch templates require IMDSv2 and encrypt volumes", checkLaunchTemplates},
@@ -169,9 +169,30 @@ func checkDatabaseEncrypted(t *cfnTemplate) []string {
 			if alwaysTrue(r.props["PubliclyAccessible"]) {
 				out = append(out, r.name+": PubliclyAccessible")
 			}
+			if r.typ == "AWS::RDS::DBInstance" && !requiresTLS(t, r.props["DBParameterGroupName"]) {
+				out = append(out, r.name+": its parameter group does not set require_secure_transport ON (connections may skip TLS)")
+			}
 		}
 	}
 	return out
+}
+
+// requiresTLS reports whether v references a DB parameter group of this
+// template that turns require_secure_transport on.
+func requiresTLS(t *cfnTemplate, v any) bool {
+	ref, _ := v.(map[string]any)
+	name, _ := ref["Ref"].(string)
+	for _, g := range t.resourcesOfType("AWS::RDS::DBParameterGroup") {
+		if g.name != name {
+			continue
+		}
+		params, _ := g.props["Parameters"].(map[string]any)
+		switch strings.ToUpper(fmt.Sprint(params["require_secure_transport"])) {
+		case "ON", "1", "TRUE":
+			return true
+		}
+	}
+	return false
 }
 
 func checkCacheEncrypted(t *cfnTemplate) []string {

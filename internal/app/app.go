@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -95,7 +96,12 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("app: database secret: %w", err)
 	}
-	d, err := db.Open(ctx, dbURL, db.Options{Credentials: creds})
+	if f := a.Cfg.DatabaseCAFile; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("app: CRUMB_DATABASE_CA_FILE: %w", err)
+		}
+	}
+	d, err := db.Open(ctx, dbURL, db.Options{Credentials: creds, CAFile: a.Cfg.DatabaseCAFile})
 	if err != nil {
 		return fmt.Errorf("app: database: %w", err)
 	}

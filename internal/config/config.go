@@ -42,6 +42,7 @@ type Config struct {
 	DataDir         string        // CRUMB_DATA_DIR
 	DatabaseURL     string        // CRUMB_DATABASE_URL: empty means SQLite under DataDir
 	DBSecretID      string        // CRUMB_DB_SECRET_ID
+	DatabaseCAFile  string        // CRUMB_DATABASE_CA_FILE: verify MySQL's TLS certificate against this PEM bundle
 	RedisURL        string        // CRUMB_REDIS_URL: empty means in-process Redis
 	RedisSecretID   string        // CRUMB_REDIS_AUTH_SECRET_ID
 	BaseURL         *url.URL      // CRUMB_BASE_URL
@@ -94,6 +95,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DataDir:         p.str("CRUMB_DATA_DIR", DefaultDataDir),
 		DatabaseURL:     p.str("CRUMB_DATABASE_URL", ""),
 		DBSecretID:      p.str("CRUMB_DB_SECRET_ID", ""),
+		DatabaseCAFile:  p.str("CRUMB_DATABASE_CA_FILE", ""),
 		RedisURL:        p.str("CRUMB_REDIS_URL", ""),
 		RedisSecretID:   p.str("CRUMB_REDIS_AUTH_SECRET_ID", ""),
 		BaseURL:         p.url("CRUMB_BASE_URL", DefaultBaseURL),
@@ -210,6 +212,11 @@ func (c *Config) Validate() error {
 	}
 	if c.DBSecretID != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
 		bad("CRUMB_DB_SECRET_ID", "needs CRUMB_DATABASE_URL=mysql://host:3306/db")
+	}
+	// The file itself is read when the database opens (it may be fetched
+	// after the configuration is written, as the instances' boot does).
+	if c.DatabaseCAFile != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
+		bad("CRUMB_DATABASE_CA_FILE", "needs CRUMB_DATABASE_URL=mysql://host:3306/db")
 	}
 	if (c.VAPIDPublicKey == "") != (c.VAPIDPrivateKey == "") {
 		bad("CRUMB_VAPID_PUBLIC_KEY", "CRUMB_VAPID_PUBLIC_KEY and CRUMB_VAPID_PRIVATE_KEY must be set together")

@@ -41,6 +41,7 @@ func TestValidateNamesTheVariable(t *testing.T) {
 		{desc: "bad proxies", env: map[string]string{"CRUMB_TRUSTED_PROXIES": "10.0.0.0/99"}, want: "CRUMB_TRUSTED_PROXIES"},
 		{desc: "bad bool", env: map[string]string{"CRUMB_CLOUDWATCH": "yes please"}, want: "CRUMB_CLOUDWATCH"},
 		{desc: "bad int", env: map[string]string{"CRUMB_WORKER_CONCURRENCY": "many"}, want: "CRUMB_WORKER_CONCURRENCY"},
+		{desc: "CA file without mysql", env: map[string]string{"CRUMB_DATABASE_CA_FILE": "/etc/hosts"}, want: "CRUMB_DATABASE_CA_FILE"},
 	}
 	for _, tc := range tests {
 		_, err := Load(env(tc.env))
