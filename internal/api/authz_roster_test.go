@@ -28,10 +28,20 @@ func (f *fixture) member(sc scope) apptest.Person {
 // shift creates a shift in the scope's department as admin: assigned to a
 // new member unless open, draft or published.
 func (f *fixture) shift(sc scope, status string, open bool) int64 {
+	var emp int64
+	if !open {
+		emp = f.person(sc)
+	}
+	return f.shiftOf(sc, status, emp)
+}
+
+// shiftOf creates a shift in the scope's department as admin, assigned to
+// emp (open when 0).
+func (f *fixture) shiftOf(sc scope, status string, emp int64) int64 {
 	start, end := f.shiftTimes()
 	body := map[string]any{"department_id": f.dept(sc), "starts_at": start, "ends_at": end, "status": status, "position": "Counter"}
-	if !open {
-		body["employee_id"] = f.person(sc)
+	if emp != 0 {
+		body["employee_id"] = emp
 	}
 	var out struct {
 		ID int64 `json:"id"`
@@ -147,10 +157,17 @@ func init() {
 			want: managed(204),
 		},
 		"GET /api/v1/shifts/:id/candidates": {
+			// own: a published shift the matrix's employee works (they see
+			// whom to swap it with, names only); other: a published shift of
+			// someone in the other department.
 			path: func(f *fixture, sc scope) string {
-				return fmt.Sprintf("/api/v1/shifts/%d/candidates", f.shift(sc, "draft", true))
+				emp := f.person(sc)
+				if sc == own {
+					emp = f.caller("employee")
+				}
+				return fmt.Sprintf("/api/v1/shifts/%d/candidates", f.shiftOf(sc, "published", emp))
 			},
-			want: managed(200),
+			want: map[string][2]int{"admin": same(200), "manager": {200, 404}, "employee": {200, 404}},
 		},
 		"POST /api/v1/shifts/:id/claim": {
 			path: func(f *fixture, sc scope) string {

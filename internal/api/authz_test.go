@@ -30,6 +30,7 @@ type fixture struct {
 	admin          string
 	deptOwn, deptX int64
 	tokens         map[string]string // role → token
+	ids            map[string]int64  // role → the user id behind tokens[role]
 	people         map[scope]int64
 	fresh          bool
 }
@@ -188,7 +189,7 @@ func nextN() int { counter++; return counter }
 func TestAuthorizationMatrix(t *testing.T) {
 	s := apptest.Start(t, db.SQLite, apptest.Options{})
 	admin := s.AdminToken()
-	f := &fixture{s: s, admin: admin, tokens: map[string]string{}, people: map[scope]int64{}}
+	f := &fixture{s: s, admin: admin, tokens: map[string]string{}, ids: map[string]int64{}, people: map[scope]int64{}}
 	f.deptOwn = s.CreateDepartment(admin, "Own")
 	f.deptX = s.CreateDepartment(admin, "Other")
 	s.CreatePerson(admin, "employee", f.deptX) // the other department is in use too
@@ -236,20 +237,33 @@ func (f *fixture) token(role string) string {
 	if t, ok := f.tokens[role]; ok && !f.fresh {
 		return t
 	}
-	t := f.newToken(role)
+	t, id := f.newToken(role)
 	if !f.fresh {
-		f.tokens[role] = t
+		f.tokens[role], f.ids[role] = t, id
 	}
 	return t
 }
 
-func (f *fixture) newToken(role string) string {
+// caller returns the user id of the matrix's (non-fresh) caller of the role.
+func (f *fixture) caller(role string) int64 {
+	fresh := f.fresh
+	f.fresh = false
+	f.token(role)
+	f.fresh = fresh
+	return f.ids[role]
+}
+
+// newToken signs in a new person of the role (admin: the store's admin,
+// whose id is not needed).
+func (f *fixture) newToken(role string) (string, int64) {
 	switch role {
 	case "admin":
-		return f.s.AdminToken()
+		return f.s.AdminToken(), 0
 	case "manager":
-		return f.s.CreatePerson(f.admin, "manager", f.deptOwn).Token
+		p := f.s.CreatePerson(f.admin, "manager", f.deptOwn)
+		return p.Token, p.ID
 	default:
-		return f.s.CreatePerson(f.admin, "employee", f.deptOwn).Token
+		p := f.s.CreatePerson(f.admin, "employee", f.deptOwn)
+		return p.Token, p.ID
 	}
 }

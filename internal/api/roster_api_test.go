@@ -12,6 +12,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
 type shiftJSON struct {
@@ -48,8 +49,10 @@ type rosterWorld struct {
 	empBTok           string
 }
 
-func newRosterWorld(t *testing.T) *rosterWorld {
-	w := &rosterWorld{env: newEnv(t, db.SQLite)}
+func newRosterWorld(t *testing.T) *rosterWorld { return newRosterWorldOn(t, db.SQLite) }
+
+func newRosterWorldOn(t *testing.T, dialect db.Dialect) *rosterWorld {
+	w := &rosterWorld{env: newEnv(t, dialect)}
 	w.deptA, w.deptB = w.dept("A"), w.dept("B")
 	_, w.admin = w.person("admin")
 	_, w.mgrA = w.person("manager", w.deptA)
@@ -330,6 +333,60 @@ func TestClaimsSwapsCandidatesAPI(t *testing.T) {
 	}
 	if len(cands.Items) != 3 { // manager, e0, e2
 		t.Errorf("candidates %+v", cands.Items)
+	}
+}
+
+// The employee working a published shift lists whom they could swap it
+// with: the manager's candidates, as id and name only.
+func TestSwapCandidatesAPI(t *testing.T) {
+	for _, d := range testutil.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			w := newRosterWorldOn(t, d)
+			var mine, draft shiftJSON
+			expect(t, "e0's shift", w.call("POST", "/shifts", w.mgrA, w.shift(w.e[0], "2040-12-05 09:00", "2040-12-05 17:00", "status", "published"), &mine), 201)
+			expect(t, "e1 busy", w.call("POST", "/shifts", w.mgrA, w.shift(w.e[1], "2040-12-05 12:00", "2040-12-05 20:00", "status", "published"), nil), 201)
+			expect(t, "e0's draft", w.call("POST", "/shifts", w.mgrA, w.shift(w.e[0], "2040-12-07 09:00", "2040-12-07 17:00"), &draft), 201)
+			path := fmt.Sprintf("/shifts/%d/candidates", mine.ID)
+
+			var mgr, emp struct{ Items []map[string]any }
+			expect(t, "manager view", w.call("GET", path, w.mgrA, nil, &mgr), 200)
+			expect(t, "assignee view", w.call("GET", path, w.eTok[0], nil, &emp), 200)
+			// The manager and e2 are free; e0 works the shift, e1 another one.
+			if len(emp.Items) != 2 || len(mgr.Items) != 2 {
+				t.Fatalf("assignee %v, manager %v", emp.Items, mgr.Items)
+			}
+			for i, c := range emp.Items {
+				if len(c) != 3 || c["first_name"] == "" || c["last_name"] == "" || c["employee_id"] != mgr.Items[i]["employee_id"] {
+					t.Errorf("assignee item %v (manager: %v)", c, mgr.Items[i])
+				}
+				for _, k := range []string{"hours_this_week", "warnings", "pay_rate", "email", "phone"} {
+					if _, ok := c[k]; ok {
+						t.Errorf("assignee item has %s: %v", k, c)
+					}
+				}
+				if id := int64(c["employee_id"].(float64)); id == w.e[0] || id == w.e[1] {
+					t.Errorf("%d is listed: %v", id, emp.Items)
+				}
+			}
+			if _, ok := mgr.Items[0]["hours_this_week"]; !ok {
+				t.Errorf("manager item without hours: %v", mgr.Items[0])
+			}
+			expect(t, "colleague", w.call("GET", path, w.eTok[2], nil, nil), 403)
+			expect(t, "other department", w.call("GET", path, w.empBTok, nil, nil), 404)
+			expect(t, "other manager", w.call("GET", path, w.mgrB, nil, nil), 404)
+			expect(t, "own draft", w.call("GET", fmt.Sprintf("/shifts/%d/candidates", draft.ID), w.eTok[0], nil, nil), 404)
+
+			// The id picked from the list is what the swap request takes.
+			to := int64(emp.Items[0]["employee_id"].(float64))
+			var s struct {
+				ToEmployeeID int64 `json:"to_employee_id"`
+				Status       string
+			}
+			expect(t, "offer", w.call("POST", fmt.Sprintf("/shifts/%d/swap-requests", mine.ID), w.eTok[0], map[string]any{"to_employee_id": to}, &s), 201)
+			if s.ToEmployeeID != to || s.Status != "pending" {
+				t.Errorf("swap %+v", s)
+			}
+		})
 	}
 }
 

@@ -90,8 +90,8 @@ func (s *Server) shiftCandidates(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	items, err := s.Roster.Candidates(c.Request.Context(), principal(c), id)
-	s.render(c, http.StatusOK, gin.H{"items": items}, err)
+	list, err := s.Roster.Candidates(c.Request.Context(), principal(c), id)
+	s.render(c, http.StatusOK, list, err)
 }
 
 func (s *Server) claimShift(c *gin.Context) {

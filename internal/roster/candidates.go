@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -9,27 +10,80 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 )
 
-// Candidate is a person who could take a shift.
+// Colleague is who a candidate is: all the shift's own assignee learns of
+// the colleagues they could offer the shift to.
+type Colleague struct {
+	EmployeeID int64  `json:"employee_id"`
+	FirstName  string `json:"first_name"`
+	LastName   string `json:"last_name"`
+}
+
+// Candidate is a person who could take a shift, as a manager sees them.
 type Candidate struct {
-	EmployeeID    int64     `json:"employee_id"`
-	FirstName     string    `json:"first_name"`
-	LastName      string    `json:"last_name"`
+	Colleague
 	HoursThisWeek float64   `json:"hours_this_week"`
 	Warnings      []Warning `json:"warnings"`
+}
+
+// CandidateList answers GET /shifts/{id}/candidates in the caller's view:
+// Full for managers of the department, Names (id and name only) for the
+// shift's own assignee. Exactly one of them is set.
+type CandidateList struct {
+	Full  []Candidate
+	Names []Colleague
+}
+
+// MarshalJSON writes {"items": [...]} of the view that is set.
+func (l CandidateList) MarshalJSON() ([]byte, error) {
+	if l.Full != nil {
+		return json.Marshal(struct {
+			Items []Candidate `json:"items"`
+		}{l.Full})
+	}
+	names := l.Names
+	if names == nil {
+		names = []Colleague{}
+	}
+	return json.Marshal(struct {
+		Items []Colleague `json:"items"`
+	}{names})
 }
 
 // Candidates lists the active people of the shift's department who could
 // take it: no overlap, no approved time off, inside their availability.
 // Soft findings (rest, weekly hours) are listed as warnings. Ranked by
 // fewest hours in the shift's week, then by id.
-func (s *Service) Candidates(ctx context.Context, p auth.Principal, shiftID int64) ([]Candidate, error) {
+//
+// Managers of the department get the full view of any shift they may see.
+// The employee working a published shift gets the same people, ranked the
+// same, as names only: whom they can offer a swap to. Anyone else who may
+// see the shift is refused (403); the rest do not know it (404).
+func (s *Service) Candidates(ctx context.Context, p auth.Principal, shiftID int64) (CandidateList, error) {
 	sh, err := s.GetShift(ctx, p, shiftID)
 	if err != nil {
-		return nil, err
+		return CandidateList{}, err
 	}
-	if err := auth.RequireManagerOf(p, sh.DepartmentID); err != nil {
-		return nil, err
+	if p.Manages(sh.DepartmentID) {
+		full, err := s.candidates(ctx, sh)
+		return CandidateList{Full: full}, err
 	}
+	if sh.Status != StatusPublished || sh.employee() != p.UserID {
+		return CandidateList{}, auth.ErrForbidden
+	}
+	full, err := s.candidates(ctx, sh)
+	if err != nil {
+		return CandidateList{}, err
+	}
+	names := make([]Colleague, len(full))
+	for i, c := range full {
+		names[i] = c.Colleague
+	}
+	return CandidateList{Names: names}, nil
+}
+
+// candidates computes the full candidate list of sh; the caller has
+// checked who may know it.
+func (s *Service) candidates(ctx context.Context, sh Shift) ([]Candidate, error) {
 	st, err := s.People.GetStore(ctx)
 	if err != nil {
 		return nil, err

@@ -197,7 +197,7 @@ func TestCandidatesRanked(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ids []int64
-		for _, c := range got {
+		for _, c := range got.Full {
 			ids = append(ids, c.EmployeeID)
 		}
 		// e4 and the manager have 0 h, then e2 (4 h), then e1 (8 h).
@@ -211,6 +211,46 @@ func TestCandidatesRanked(t *testing.T) {
 			}
 		}
 		_, err = f.svc.Candidates(ctx, f.emps[1], target.ID)
+		wantCode(t, err, apperr.NotFound)
+	})
+}
+
+// The employee working a published shift sees whom they could swap it with,
+// names only; nobody else who is no manager does.
+func TestCandidatesForAssignee(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		e := func(i int) *int64 { return &f.emps[i].UserID }
+		in := shiftIn(f.deptA, e(0), "2026-12-03 09:00", "2026-12-03 17:00")
+		in.Status = ptr(StatusPublished)
+		mine := f.mustCreate(f.mgrA, in)
+		f.mustCreate(f.mgrA, shiftIn(f.deptA, e(1), "2026-12-03 10:00", "2026-12-03 12:00")) // busy: excluded
+		draft := f.mustCreate(f.mgrA, shiftIn(f.deptA, e(0), "2026-12-05 09:00", "2026-12-05 17:00"))
+
+		got, err := f.svc.Candidates(ctx, f.emps[0], mine.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full, err := f.svc.Candidates(ctx, f.mgrA, mine.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Full != nil || len(got.Names) != len(full.Full) || len(full.Names) != 0 {
+			t.Fatalf("assignee view %+v, manager view %+v", got, full)
+		}
+		for i, c := range got.Names {
+			if c != full.Full[i].Colleague {
+				t.Fatalf("assignee view %+v, manager view %+v", got.Names, full.Full)
+			}
+			if c.EmployeeID == f.emps[0].UserID || c.EmployeeID == f.emps[1].UserID {
+				t.Fatalf("%d is listed: %+v", c.EmployeeID, got.Names)
+			}
+		}
+		_, err = f.svc.Candidates(ctx, f.emps[2], mine.ID) // a colleague: sees the shift, may not ask
+		wantCode(t, err, apperr.Forbidden)
+		_, err = f.svc.Candidates(ctx, f.empB, mine.ID)
+		wantCode(t, err, apperr.NotFound)
+		_, err = f.svc.Candidates(ctx, f.emps[0], draft.ID)
 		wantCode(t, err, apperr.NotFound)
 	})
 }

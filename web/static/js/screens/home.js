@@ -90,18 +90,25 @@ export async function render(main, ctx) {
     }
   }
 
+  // offerSwap lists whom the shift can go to (GET /shifts/{id}/candidates:
+  // colleagues of the department who are free, available and without a
+  // conflict then, names only for employees) and sends the chosen one's id.
   async function offerSwap(s) {
-    let people = [];
-    try { people = (await api.get("/employees" + api.qs({ department_id: s.department_id }))).items || []; } catch (_) { /* employees may only see themselves */ }
     const dlg = h("dialog", { "aria-labelledby": "swap-title" });
-    const to = people.filter((p) => p.id !== me.id).length
-      ? field("Swap with", { name: "to" }, "select", people.filter((p) => p.id !== me.id).map((p) => [p.id, `${p.first_name} ${p.last_name}`]))
-      : field("Colleague's employee number", { name: "to", type: "number", inputmode: "numeric", required: true });
-    const msg = h("div");
-    const form = h("form.stack", { method: "dialog" }, h("h2", { id: "swap-title" }, `Swap ${fmtDay(s.starts_at)} ${fmtTime(s.starts_at)}`), msg, to,
-      h("div.row", h("button.primary", { type: "submit" }, "Send request"), h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
+    const msg = h("div", { "aria-live": "polite" });
+    let people = null;
+    try { people = (await api.get(`/shifts/${s.id}/candidates`)).items || []; }
+    catch (err) { mount(msg, alertBox("error", err.missing ? "Swaps are not available on this server yet." : err.message)); }
+    const to = people && people.length
+      ? field("Swap with", { name: "to", required: true }, "select", people.map((p) => [p.employee_id, `${p.first_name} ${p.last_name}`]))
+      : null;
+    const send = h("button.primary", { type: "submit", disabled: !to }, "Send request");
+    const form = h("form.stack", { method: "dialog" }, h("h2", { id: "swap-title" }, `Swap ${fmtDay(s.starts_at)} ${fmtTime(s.starts_at)}`), msg,
+      to || (people ? h("p.empty", "Nobody in your department is free then.") : null),
+      h("div.row", send, h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
+      if (!to) return;
       try { await api.post(`/shifts/${s.id}/swap-requests`, { to_employee_id: Number(to.input.value) }); dlg.close(); toast("Swap request sent."); loadSwaps(); }
       catch (err) { mount(msg, alertBox("error", err.missing ? "Swaps are not available on this server yet." : err.message)); }
     });
