@@ -168,6 +168,11 @@ func (a *App) openRedis(ctx context.Context) error {
 		if s != nil {
 			// The dialer sends AUTH; go-redis then starts on an
 			// authenticated connection and needs no password of its own.
+			// NewDialer reads DialTimeout now (its TLS dial ignores ctx),
+			// before go-redis would fill in the default.
+			if opt.DialTimeout == 0 {
+				opt.DialTimeout = redisDialTimeout
+			}
 			opt.Dialer = secrets.RedisDialer(s, opt.Username, secrets.DialFunc(redis.NewDialer(opt)))
 			opt.Username, opt.Password = "", ""
 		}
@@ -185,6 +190,9 @@ func (a *App) openRedis(ctx context.Context) error {
 	}
 	return nil
 }
+
+// redisDialTimeout is go-redis's default dial timeout.
+const redisDialTimeout = 5 * time.Second
 
 // redisConnOpt gives asynq (client, server, inspector) clients built from
 // the app's Redis options, so they authenticate like the app's own client.
