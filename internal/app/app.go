@@ -25,6 +25,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/audit"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/bakery"
+	"github.com/crumbcommander/crumb/internal/cloud/secrets"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/idem"
@@ -45,6 +46,7 @@ type App struct {
 	DB        *db.DB
 	Redis     redis.UniversalClient
 	RedisOpt  asynq.RedisConnOpt
+	redisDB   int
 	miniredis *miniredis.Miniredis
 	Metrics   *prometheus.Registry
 
@@ -136,7 +138,7 @@ func (a *App) open(ctx context.Context) error {
 		rb := hub.NewRedisBroker(a.Redis, a.Log)
 		// Pub/sub ignores the logical database; scope the channel to it so
 		// that stores sharing one Redis do not hear each other.
-		rb.Channel = fmt.Sprintf("%s:%d", hub.DefaultRedisChannel, a.RedisOpt.(asynq.RedisClientOpt).DB)
+		rb.Channel = fmt.Sprintf("%s:%d", hub.DefaultRedisChannel, a.redisDB)
 		a.Broker = rb
 	}
 	a.tasks = asynq.NewClient(a.RedisOpt)
@@ -147,7 +149,9 @@ func (a *App) open(ctx context.Context) error {
 
 // openRedis connects to CRUMB_REDIS_URL, or starts an in-process Redis
 // (miniredis, with TTLs that follow the clock) that the real go-redis and
-// asynq code talks to over TCP.
+// asynq code talks to over TCP. With CRUMB_REDIS_AUTH_SECRET_ID every new
+// connection (the app's client, pub/sub, asynq) authenticates with the
+// cached token and fetches it again when Redis refuses it (rotation).
 func (a *App) openRedis(ctx context.Context) error {
 	var opt *redis.Options
 	if a.Cfg.RedisURL == "" {
@@ -163,21 +167,45 @@ func (a *App) openRedis(ctx context.Context) error {
 		if opt, err = redis.ParseURL(a.Cfg.RedisURL); err != nil {
 			return fmt.Errorf("app: CRUMB_REDIS_URL: %w", err)
 		}
-		if pw, err := a.redisPassword(ctx); err != nil {
-			return fmt.Errorf("app: redis secret: %w", err)
-		} else if pw != "" {
-			opt.Password = pw
+		s, err := a.redisSecret(ctx)
+		if err != nil {
+			return fmt.Errorf("app: CRUMB_REDIS_AUTH_SECRET_ID: %w", err)
+		}
+		if s != nil {
+			// The dialer sends AUTH; go-redis then starts on an
+			// authenticated connection and needs no password of its own.
+			// NewDialer reads DialTimeout now (its TLS dial ignores ctx),
+			// before go-redis would fill in the default.
+			if opt.DialTimeout == 0 {
+				opt.DialTimeout = redisDialTimeout
+			}
+			opt.Dialer = secrets.RedisDialer(s, opt.Username, secrets.DialFunc(redis.NewDialer(opt)))
+			opt.Username, opt.Password = "", ""
 		}
 	}
 	a.Redis = redis.NewClient(opt)
-	a.RedisOpt = asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB, TLSConfig: opt.TLSConfig}
+	a.RedisOpt = redisConnOpt{opt}
+	a.redisDB = opt.DB
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := a.Redis.Ping(pingCtx).Err(); err != nil {
+		if _, ok := errors.AsType[*secrets.RedisAuthError](err); ok {
+			return fmt.Errorf("app: redis refused the token in CRUMB_REDIS_AUTH_SECRET_ID, also after fetching it again: %w", err)
+		}
 		return fmt.Errorf("app: redis: %w", err)
 	}
 	return nil
 }
+
+// redisDialTimeout is go-redis's default dial timeout.
+const redisDialTimeout = 5 * time.Second
+
+// redisConnOpt gives asynq (client, server, inspector) clients built from
+// the app's Redis options, so they authenticate like the app's own client.
+type redisConnOpt struct{ opt *redis.Options }
+
+// MakeRedisClient implements asynq.RedisConnOpt.
+func (o redisConnOpt) MakeRedisClient() any { return redis.NewClient(o.opt) }
 
 // Ready reports whether the database and Redis answer.
 func (a *App) Ready(ctx context.Context) error {

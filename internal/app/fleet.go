@@ -90,17 +90,21 @@ func (a *App) dbCredentials(ctx context.Context) (db.CredentialsFunc, error) {
 	return creds, nil
 }
 
-// redisPassword reads the ElastiCache AUTH token, or "" without
-// CRUMB_REDIS_AUTH_SECRET_ID.
-func (a *App) redisPassword(ctx context.Context) (string, error) {
+// redisSecret returns the cached ElastiCache AUTH token secret, or nil
+// without CRUMB_REDIS_AUTH_SECRET_ID. It is fetched here to fail fast.
+func (a *App) redisSecret(ctx context.Context) (*secrets.Secret, error) {
 	if a.Cfg.RedisSecretID == "" {
-		return "", nil
+		return nil, nil
 	}
 	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return secrets.Password(ctx, &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.RedisSecretID})
+	s := &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.RedisSecretID}
+	if _, err := secrets.Password(ctx, s); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // openFleet builds the worker-side adapters from the configuration.

@@ -99,14 +99,7 @@ func TestWSTwoNodesOnRedis(t *testing.T) {
 // client of node B misses nothing that node A committed meanwhile.
 func TestWSRedisRestart(t *testing.T) {
 	port := freePort(t)
-	start := func() *exec.Cmd {
-		cmd := exec.Command("redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-		if err := cmd.Start(); err != nil {
-			t.Skipf("redis-server: %v", err)
-		}
-		waitPort(t, port)
-		return cmd
-	}
+	start := func() *exec.Cmd { return redisServer(t, port) }
 	srv := start()
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 	redisURL := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
@@ -135,6 +128,18 @@ func TestWSRedisRestart(t *testing.T) {
 	if want := wantSeqs(t, b, first.Seq, []string{topic, outbox.DeptTopic(f.DeptID)}); !slices.Equal(seqs, want) {
 		t.Fatalf("seqs = %v, want %v", seqs, want)
 	}
+}
+
+// redisServer starts a throwaway redis-server on port (args add settings
+// such as "--requirepass", "tok"); the caller stops it.
+func redisServer(t *testing.T, port int, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("redis-server", append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Skipf("redis-server: %v", err)
+	}
+	waitPort(t, port)
+	return cmd
 }
 
 func freePort(t *testing.T) int {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,28 +39,21 @@ type nodeOpts struct {
 	DataDir     string
 	RedisURL    string // "" = in-process Redis and the memory broker
 	Hub         hub.Options
-	WeekMaxAge  time.Duration // the week cache's MaxAge; 0 = the default
+	WeekMaxAge  time.Duration     // the week cache's MaxAge; 0 = the default
+	Env         map[string]string // more CRUMB_* settings
+	Log         io.Writer         // the app's log; nil = discarded
 }
 
 // startNode builds an App like "crumb serve" does and serves it on a free
 // loopback port until the test ends (or stop is called).
 func startNode(t *testing.T, o nodeOpts) *node {
 	t.Helper()
-	if o.DataDir == "" {
-		o.DataDir = t.TempDir()
-	}
-	env := map[string]string{
-		"CRUMB_ADDR": "127.0.0.1:0", "CRUMB_DATA_DIR": o.DataDir, "CRUMB_DATABASE_URL": o.DatabaseURL,
-		"CRUMB_REDIS_URL": o.RedisURL, "CRUMB_BASE_URL": testOrigin, "CRUMB_DEMO": "off",
-		"CRUMB_ADMIN_EMAIL": testAdminEmail, "CRUMB_ADMIN_PASSWORD": testAdminPassword,
-		"CRUMB_SHUTDOWN_TIMEOUT": "5s", "CRUMB_LOG_LEVEL": "error",
-	}
-	cfg, err := config.Load(func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
+	cfg := nodeConfig(t, o)
+	if o.Log == nil {
+		o.Log = io.Discard
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(o.Log, nil)))
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -97,6 +91,26 @@ func startNode(t *testing.T, o nodeOpts) *node {
 	}
 	t.Cleanup(n.stop)
 	return n
+}
+
+// nodeConfig is the configuration startNode serves with.
+func nodeConfig(t *testing.T, o nodeOpts) *config.Config {
+	t.Helper()
+	if o.DataDir == "" {
+		o.DataDir = t.TempDir()
+	}
+	env := map[string]string{
+		"CRUMB_ADDR": "127.0.0.1:0", "CRUMB_DATA_DIR": o.DataDir, "CRUMB_DATABASE_URL": o.DatabaseURL,
+		"CRUMB_REDIS_URL": o.RedisURL, "CRUMB_BASE_URL": testOrigin, "CRUMB_DEMO": "off",
+		"CRUMB_ADMIN_EMAIL": testAdminEmail, "CRUMB_ADMIN_PASSWORD": testAdminPassword,
+		"CRUMB_SHUTDOWN_TIMEOUT": "5s", "CRUMB_LOG_LEVEL": "error",
+	}
+	maps.Copy(env, o.Env)
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // do sends a JSON request with a Bearer token and decodes the answer.

@@ -104,6 +104,36 @@ func TestSecretsDBCredentialsRefresh(t *testing.T) {
 	}
 }
 
+// TestSecretsRefreshOnce: after a rotation many connections are refused
+// with the same stale value; one fetch serves them all, and a value that a
+// refresh just fetched is not fetched again at once.
+func TestSecretsRefreshOnce(t *testing.T) {
+	var rec recorder
+	values := []string{"tok-1", "tok-2"}
+	srv := rec.server(t, func(w http.ResponseWriter, req recorded) {
+		json.NewEncoder(w).Encode(map[string]any{"SecretString": values[min(len(rec.all())-1, len(values)-1)]})
+	})
+	s := &secrets.Secret{API: secretsmanager.NewFromConfig(awsConfig(srv.URL)), ID: "redis"}
+	ctx := context.Background()
+	tests := []struct {
+		desc, stale, want string
+		wantReqs          int
+	}{
+		{"refused stale value fetches", "tok-1", "tok-2", 2},
+		{"another refusal of the same stale value uses the new one", "tok-1", "tok-2", 2},
+		{"the refreshed value refused at once is not fetched again", "tok-2", "tok-2", 2},
+	}
+	if v, err := s.Value(ctx, false); err != nil || v != "tok-1" {
+		t.Fatalf("first value %q, %v", v, err)
+	}
+	for _, tc := range tests {
+		got, err := s.Refresh(ctx, tc.stale)
+		if err != nil || got != tc.want || len(rec.all()) != tc.wantReqs {
+			t.Errorf("%s: got %q, %v after %d requests, want %q after %d", tc.desc, got, err, len(rec.all()), tc.want, tc.wantReqs)
+		}
+	}
+}
+
 func TestSecretsPasswordFormats(t *testing.T) {
 	tests := []struct{ desc, secret, want string }{
 		{"plain string", "tok-123", "tok-123"},

@@ -218,6 +218,9 @@ func (c *Config) Validate() error {
 	if c.DatabaseCAFile != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
 		bad("CRUMB_DATABASE_CA_FILE", "needs CRUMB_DATABASE_URL=mysql://host:3306/db")
 	}
+	if c.RedisSecretID != "" && c.RedisURL == "" {
+		bad("CRUMB_REDIS_AUTH_SECRET_ID", "needs CRUMB_REDIS_URL=redis://host:6379/0 (the in-process Redis has no password)")
+	}
 	if (c.VAPIDPublicKey == "") != (c.VAPIDPrivateKey == "") {
 		bad("CRUMB_VAPID_PUBLIC_KEY", "CRUMB_VAPID_PUBLIC_KEY and CRUMB_VAPID_PRIVATE_KEY must be set together")
 	}

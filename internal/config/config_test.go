@@ -38,6 +38,7 @@ func TestValidateNamesTheVariable(t *testing.T) {
 		{desc: "bad demo", env: map[string]string{"CRUMB_DEMO": "maybe"}, want: "CRUMB_DEMO"},
 		{desc: "smtp without url", env: map[string]string{"CRUMB_MAIL_DRIVER": "smtp"}, want: "CRUMB_SMTP_URL"},
 		{desc: "s3 without region", env: map[string]string{"CRUMB_S3_BUCKET": "b"}, want: "CRUMB_AWS_REGION"},
+		{desc: "redis secret without redis url", env: map[string]string{"CRUMB_REDIS_AUTH_SECRET_ID": "crumb/redis", "CRUMB_AWS_REGION": "eu-west-1"}, want: "CRUMB_REDIS_AUTH_SECRET_ID"},
 		{desc: "bad proxies", env: map[string]string{"CRUMB_TRUSTED_PROXIES": "10.0.0.0/99"}, want: "CRUMB_TRUSTED_PROXIES"},
 		{desc: "bad bool", env: map[string]string{"CRUMB_CLOUDWATCH": "yes please"}, want: "CRUMB_CLOUDWATCH"},
 		{desc: "bad int", env: map[string]string{"CRUMB_WORKER_CONCURRENCY": "many"}, want: "CRUMB_WORKER_CONCURRENCY"},

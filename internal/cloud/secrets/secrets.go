@@ -1,6 +1,6 @@
 // Package secrets reads credentials from AWS Secrets Manager. Values are
 // cached in memory and never logged; a refresh re-reads the secret after
-// rotation (the database reports an authentication failure).
+// rotation (the database or Redis reports an authentication failure).
 package secrets
 
 import (
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -27,9 +28,10 @@ type Secret struct {
 	API API
 	ID  string
 
-	mu     sync.Mutex
-	value  string
-	loaded bool
+	mu        sync.Mutex
+	value     string
+	loaded    bool
+	refreshed time.Time // when Refresh last fetched
 }
 
 // Value returns the secret string, fetching it on first use or when refresh
@@ -40,6 +42,34 @@ func (s *Secret) Value(ctx context.Context, refresh bool) (string, error) {
 	if s.loaded && !refresh {
 		return s.value, nil
 	}
+	return s.fetch(ctx)
+}
+
+// refetchGap is how long a value that was fetched and then refused anyway
+// stays without another fetch: a wrong secret costs one fetch per gap, not
+// one per connection attempt (go-redis retries failed dials itself).
+const refetchGap = 10 * time.Second
+
+// Refresh fetches the secret again after stale (a value read earlier) was
+// refused, unless another caller has already replaced it: after a rotation
+// many connections are refused at once and one fetch serves them all. A
+// value that an earlier Refresh fetched less than refetchGap ago is not
+// fetched again.
+func (s *Secret) Refresh(ctx context.Context, stale string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loaded && (s.value != stale || time.Since(s.refreshed) < refetchGap) {
+		return s.value, nil
+	}
+	v, err := s.fetch(ctx)
+	if err == nil {
+		s.refreshed = time.Now()
+	}
+	return v, err
+}
+
+// fetch reads the secret; s.mu is held.
+func (s *Secret) fetch(ctx context.Context) (string, error) {
 	out, err := s.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.ID)})
 	if err != nil {
 		// The error names the secret id only, never a value.
@@ -81,6 +111,12 @@ func Password(ctx context.Context, s *Secret) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return parsePassword(v)
+}
+
+// parsePassword takes the token out of a Redis secret's value. Its errors
+// never quote the value.
+func parsePassword(v string) (string, error) {
 	if strings.HasPrefix(strings.TrimSpace(v), "{") {
 		var m map[string]string
 		if err := json.Unmarshal([]byte(v), &m); err != nil {
@@ -92,6 +128,9 @@ func Password(ctx context.Context, s *Secret) (string, error) {
 			}
 		}
 		return "", errors.New("secrets: redis secret has no password field")
+	}
+	if v == "" {
+		return "", errors.New("secrets: redis secret is empty")
 	}
 	return v, nil
 }
