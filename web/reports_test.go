@@ -24,6 +24,11 @@ func TestReportExportDownloads(t *testing.T) {
 	monday := nextWeek().AddDate(0, 0, -7) // this week, published in the demo schedule
 	e.do(ctx, "reports screen", chromedp.Navigate(e.base+"/reports"),
 		chromedp.WaitVisible(chromedp.CSS(`select[name=kind]`)))
+	// A manager reports on a department they manage (the server requires
+	// one), so the screen offers no "all departments" choice.
+	if opts := eval[[]string](e, ctx, `[...document.querySelectorAll("select[name=department_id] option")].map((o) => o.value)`); len(opts) == 0 || opts[0] == "" {
+		t.Errorf("a manager's department choices are %q; want only their departments", opts)
+	}
 	e.do(ctx, "ask for a schedule CSV",
 		chromedp.SetValue(chromedp.CSS(`select[name=kind]`), "schedule"),
 		chromedp.SetValue(chromedp.CSS(`select[name=format]`), "csv"),
