@@ -2,7 +2,7 @@
 // last schedule the employee saw (network-first, cached with its age), plus
 // Web Push notifications.
 const SHELL = "crumb-shell-v1";
-const DATA = "crumb-data-v1";
+const DATA = "crumb-data-v2";
 const FILES = ["/", "/app.css", "/icon.svg", "/manifest.webmanifest", "/js/main.js", "/js/api.js", "/js/ui.js",
   "/js/live.js", "/js/push.js", "/js/screens/login.js", "/js/screens/home.js", "/js/screens/dashboard.js",
   "/js/screens/week.js", "/js/screens/bakery.js", "/js/screens/admin.js", "/js/screens/reports.js"];
@@ -20,6 +20,18 @@ function cacheable(url) {
   return url.pathname === "/api/v1/me" || url.pathname === "/api/v1/shifts" || url.pathname === "/api/v1/store";
 }
 
+// dataKey is where a read is kept. The employee's own schedule is asked for
+// from "now" on, so its from/to change on every visit: it is kept without
+// them (one entry, the last one seen; the page drops past shifts itself),
+// or a later offline visit would never find it. Other reads keep their URL.
+function dataKey(url) {
+  if (url.pathname !== "/api/v1/shifts" || !url.searchParams.has("employee_id")) return url.href;
+  const k = new URL(url.href);
+  k.searchParams.delete("from");
+  k.searchParams.delete("to");
+  return k.href;
+}
+
 self.addEventListener("fetch", (e) => {
   const req = e.request;
   if (req.method !== "GET") return;
@@ -33,11 +45,11 @@ self.addEventListener("fetch", (e) => {
         const headers = new Headers(res.headers);
         headers.set("X-Crumb-Cached-At", new Date().toISOString());
         const c = await caches.open(DATA);
-        await c.put(req, new Response(body, { status: 200, headers }));
+        await c.put(dataKey(url), new Response(body, { status: 200, headers }));
       }
       return res;
     }).catch(async () => {
-      const hit = await caches.match(req, { cacheName: DATA });
+      const hit = await caches.match(dataKey(url), { cacheName: DATA });
       return hit || new Response(JSON.stringify({ error: { code: "unavailable", message: "You are offline." } }),
         { status: 503, headers: { "Content-Type": "application/json" } });
     }));

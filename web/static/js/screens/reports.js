@@ -6,7 +6,10 @@ export function render(main, ctx) {
   const kind = field("Report", { name: "kind" }, "select", [["hours", "Hours worked"], ["attendance", "Attendance"], ["schedule", "Schedule"]]);
   const from = field("From", { type: "date", name: "from", value: ymd(addDays(new Date(), -7)), required: true });
   const to = field("To", { type: "date", name: "to", value: ymd(new Date()), required: true });
-  const dept = field("Department", { name: "department_id" }, "select", [["", "All my departments"], ...ctx.departments.map((d) => [d.id, d.name])]);
+  // Managers report on one of their departments (the server requires it); admins may take all.
+  const admin = ctx.me.role === "admin";
+  const mine = ctx.departments.filter((d) => admin || ctx.me.department_ids.includes(d.id));
+  const dept = field("Department", { name: "department_id" }, "select", [...(admin ? [["", "All departments"]] : []), ...mine.map((d) => [d.id, d.name])]);
   const format = field("Format", { name: "format" }, "select", [["csv", "CSV"], ["xlsx", "Excel (XLSX)"], ["pdf", "PDF"]]);
   const msg = h("div", { "aria-live": "assertive" });
   const jobs = h("ul.list", { id: "report-jobs", "aria-live": "polite" });
@@ -27,7 +30,7 @@ export function render(main, ctx) {
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    [from, to].forEach((f) => f.setError(""));
+    [from, to, dept].forEach((f) => f.setError(""));
     mount(msg);
     try {
       const body = { kind: kind.input.value, from: from.input.value, to: to.input.value, format: format.input.value };
@@ -36,7 +39,7 @@ export function render(main, ctx) {
       show({ ...body, ...r });
       poll(r.id, 0);
     } catch (err) {
-      if (err.fields) { from.setError(err.fields.from); to.setError(err.fields.to); }
+      if (err.fields) { from.setError(err.fields.from); to.setError(err.fields.to); dept.setError(err.fields.department_id); }
       mount(msg, alertBox("error", err.missing ? "Reports are not available on this server yet." : err.message));
     }
   });

@@ -1,0 +1,97 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// offline cuts the tab and the app's service worker off the network (the
+// worker fetches on its own, so emulating the page alone is not enough).
+func (e *env) offline(ctx context.Context) {
+	e.t.Helper()
+	targets := []context.Context{ctx}
+	infos, err := chromedp.Targets(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, ti := range infos {
+		if ti.Type == "service_worker" && strings.HasPrefix(ti.URL, e.base+"/") {
+			sw, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(ti.TargetID))
+			e.t.Cleanup(cancel)
+			targets = append(targets, sw)
+		}
+	}
+	if len(targets) == 1 {
+		e.t.Fatal("no service worker of the app is running")
+	}
+	off := true
+	for _, c := range targets {
+		if _, err := chromedp.Call(c, network.Enable, network.EnableParams{}); err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := chromedp.Call(c, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			EmulateOfflineServiceWorker: &off, MatchedNetworkConditions: []*network.Conditions{{Offline: true}}}); err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := chromedp.Call(c, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// TestEmployeeHomeOffline: after an online visit (the service worker keeps
+// the app's files and the last schedule), the employee's home reloads with
+// the network cut: the shell, the last schedule with its age and an
+// offline indication.
+func TestEmployeeHomeOffline(t *testing.T) {
+	e := newEnv(t)
+	emp := e.login("employee", "Bakery")
+	empID, _ := e.person(emp)
+	monday := nextWeek()
+	res := e.apiCall(e.login("manager", "Bakery"), "POST", "/api/v1/shifts", map[string]any{"department_id": e.deptID("Bakery"), "employee_id": empID,
+		"status": "published", "position": "Ovens",
+		"starts_at": monday.Add(9 * time.Hour).Format(time.RFC3339), "ends_at": monday.Add(17 * time.Hour).Format(time.RFC3339)})
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("publish a shift: %d", res.StatusCode)
+	}
+	ctx := e.page(360, 780)
+	e.signIn(ctx, emp, e.seed.Password)
+	e.do(ctx, "the service worker takes the page", waitFor(`!!navigator.serviceWorker.controller`))
+	// The first load ran before the worker controlled the page; a second
+	// online visit goes through it and leaves the schedule in its cache.
+	e.do(ctx, "online visit", chromedp.Reload(),
+		waitFor(`!!navigator.serviceWorker.controller && document.querySelector("#next-shifts li[data-shift-id]") !== null`))
+	online := eval[[]string](e, ctx, `[...document.querySelectorAll("#next-shifts li[data-shift-id]")].map((li) => li.dataset.shiftId)`)
+	if eval[bool](e, ctx, `document.querySelector("#next-shifts .alert") !== null`) {
+		t.Fatalf("online, the schedule says %q", eval[string](e, ctx, `document.querySelector("#next-shifts .alert").textContent`))
+	}
+
+	e.offline(ctx)
+	// The worker answers the navigation with the cached shell and the API
+	// reads with the last copies (the schedule's from/to differ from the
+	// online visit's: they are taken from the clock on every load).
+	e.do(ctx, "offline reload", chromedp.Reload(),
+		waitFor(`document.getElementById("appbar").hidden === false && !!document.getElementById("next-shifts") && !document.getElementById("next-shifts").textContent.includes("Loading")`),
+		waitFor(`document.getElementById("conn").dataset.state === "offline"`))
+	e.shot(ctx, "employee-home-offline-360")
+	if got := eval[string](e, ctx, `(document.querySelector("#next-shifts .alert.warn") || {}).textContent || document.getElementById("next-shifts").textContent`); !strings.HasPrefix(got, "Offline — schedule from ") {
+		t.Errorf("offline, the schedule says %q; want its age (Offline — schedule from …)", got)
+	}
+	offline := eval[[]string](e, ctx, `[...document.querySelectorAll("#next-shifts li[data-shift-id]")].map((li) => li.dataset.shiftId)`)
+	if len(online) == 0 || strings.Join(offline, ",") != strings.Join(online, ",") {
+		t.Errorf("offline the home lists shifts %v, online it listed %v", offline, online)
+	}
+	if !eval[bool](e, ctx, `document.getElementById("next-shifts").textContent.includes("Ovens")`) {
+		t.Error("the offline schedule lacks the shift's position")
+	}
+	if !eval[bool](e, ctx, noOverflow) {
+		t.Error("the offline home overflows at 360 px")
+	}
+}
