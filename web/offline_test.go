@@ -95,3 +95,27 @@ func TestEmployeeHomeOffline(t *testing.T) {
 		t.Error("the offline home overflows at 360 px")
 	}
 }
+
+// Signing out forgets the offline copies: the next person on a shared
+// phone must not find the previous one's schedule or profile.
+func TestSignOutForgetsOfflineCopies(t *testing.T) {
+	e := newEnv(t)
+	ctx := e.page(360, 780)
+	e.signIn(ctx, e.login("employee", "Bakery"), e.seed.Password)
+	e.do(ctx, "the service worker takes the page", waitFor(`!!navigator.serviceWorker.controller`))
+	keys := func() string {
+		t.Helper()
+		eval[bool](e, ctx, `(() => { window.__keys = undefined; caches.keys().then((k) => { window.__keys = k.join(","); }); return true })()`)
+		e.do(ctx, "read the caches", waitFor(`window.__keys !== undefined`))
+		return eval[string](e, ctx, `window.__keys`)
+	}
+	e.do(ctx, "online visit through the worker", chromedp.Reload(), waitFor(`!!navigator.serviceWorker.controller && document.getElementById("appbar").hidden === false`))
+	e.do(ctx, "the profile is kept", waitFor(`(() => { caches.open("crumb-data-v2").then((c) => c.keys()).then((r) => { window.__n = r.length; }); return window.__n > 0 })()`))
+	if k := keys(); !strings.Contains(k, "crumb-data") {
+		t.Fatalf("nothing kept for offline use before signing out: %q", k)
+	}
+	e.do(ctx, "sign out", chromedp.Click(chromedp.CSS(`#signout`)), waitFor(`location.pathname === "/login"`))
+	if k := keys(); strings.Contains(k, "crumb-data") {
+		t.Errorf("after signing out the offline copies remain: %q", k)
+	}
+}

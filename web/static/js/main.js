@@ -124,6 +124,11 @@ async function boot() {
     ctx.me = null;
     ctx.live.stop();
     sessionStorage.removeItem("crumb.seq");
+    // The offline copies (who I am, my schedule) go with the session: the
+    // next person on a shared phone must not see them (sw.js keeps them).
+    if (window.caches) {
+      try { await Promise.all((await caches.keys()).filter((k) => k.startsWith("crumb-data")).map((k) => caches.delete(k))); } catch (_) { /* nothing kept */ }
+    }
     navigate("/login", true);
   });
 
