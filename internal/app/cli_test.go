@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,6 @@ import (
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a polling reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -105,7 +86,7 @@ func TestEmbeddedDefaults(t *testing.T) {
 	dir := t.TempDir()
 	env := envOf(map[string]string{"CRUMB_ADDR": "127.0.0.1:0", "CRUMB_DATA_DIR": filepath.Join(dir, "crumb-data"), "CRUMB_LOG_LEVEL": "error"})
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- app.Run(ctx, nil, out, out, env) }()
 

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,24 +65,6 @@ func (f *fakeSecrets) env() map[string]string {
 	return map[string]string{"CRUMB_REDIS_AUTH_SECRET_ID": "crumb/redis", "CRUMB_AWS_REGION": "us-east-1", "CRUMB_AWS_ENDPOINT_URL": f.URL}
 }
 
-// syncBuffer is a log sink written by many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRedisAuthRotation: the ElastiCache AUTH token rotates (the secret and
 // the server's requirepass change, existing connections are killed); the
 // app's client, an asynq enqueue and inspection, and the broker's publish
@@ -96,7 +76,7 @@ func TestRedisAuthRotation(t *testing.T) {
 	srv := redisServer(t, port, "--requirepass", oldToken)
 	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
 	sm := newFakeSecrets(t, `{"password":"`+oldToken+`"}`)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	n := startNode(t, nodeOpts{DatabaseURL: testutil.NewDBURL(t, db.MySQL), RedisURL: fmt.Sprintf("redis://127.0.0.1:%d/0", port),
 		Env: sm.env(), Log: &logs})
 	a := n.App
@@ -218,7 +198,7 @@ func TestRedisAuthBadSecret(t *testing.T) {
 	}
 	for _, tc := range tests {
 		sm := newFakeSecrets(t, tc.secret)
-		var logs syncBuffer
+		var logs testutil.SyncBuffer
 		cfg := nodeConfig(t, nodeOpts{RedisURL: fmt.Sprintf("redis://127.0.0.1:%d/0", port), Env: sm.env()})
 		a, err := New(context.Background(), cfg, slogTo(&logs))
 		if err == nil {

@@ -16,8 +16,9 @@ import (
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
-func TestSeedShifts(t *testing.T) {
-	d := testutil.NewDB(t, db.SQLite)
+// seeded is the demo people on d, with the writer and the people service.
+func seeded(t *testing.T, d *db.DB) (*outbox.Writer, *people.Service, *Result) {
+	t.Helper()
 	ctx := context.Background()
 	w := outbox.NewWriter(d, nil)
 	ppl := &people.Service{W: w}
@@ -28,6 +29,13 @@ func TestSeedShifts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return w, ppl, res
+}
+
+func TestSeedShifts(t *testing.T) {
+	d := testutil.NewDB(t, db.SQLite)
+	ctx := context.Background()
+	w, ppl, res := seeded(t, d)
 	// A week with a DST change in it must seed cleanly too.
 	if err := SeedShifts(ctx, &roster.Service{W: w, People: ppl}, res, time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
@@ -45,15 +53,7 @@ func TestSeedShifts(t *testing.T) {
 func TestSeedKioskAndPINs(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		w := outbox.NewWriter(d, nil)
-		ppl := &people.Service{W: w}
-		if err := ppl.EnsureStore(ctx, "Demo", "America/Halifax"); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Seed(ctx, ppl, NewPassword())
-		if err != nil {
-			t.Fatal(err)
-		}
+		w, ppl, res := seeded(t, d)
 		_, rdb := testutil.Redis(t)
 		att := attendance.New(w, ppl, attendance.SQLShifts{}, redis.NewClient(&redis.Options{Addr: testutil.RedisAddr(), DB: rdb}))
 		if err := SeedPINs(ctx, att, res); err != nil {
