@@ -19,7 +19,7 @@ func (s *Server) mountAttendance(r *gin.RouterGroup) {
 	r.POST("/attendance/break/start", s.clockAction(attendance.ActBreakStart))
 	r.POST("/attendance/break/end", s.clockAction(attendance.ActBreakEnd))
 	r.POST("/attendance/kiosk/:action", s.kioskAction)
-	r.PATCH("/attendance/:id", s.correctAttendance)
+	r.PATCH("/attendance/:id", patched(s, s.Attendance.Correct))
 	r.PUT("/me/pin", s.putMyPIN)
 	r.PUT("/employees/:id/pin", s.putEmployeePIN)
 }
@@ -86,16 +86,6 @@ func (s *Server) kioskAction(c *gin.Context) {
 		return
 	}
 	rec, err := s.Attendance.Kiosk(c.Request.Context(), principal(c), attendance.Action(c.Param("action")), in)
-	s.render(c, http.StatusOK, rec, err)
-}
-
-func (s *Server) correctAttendance(c *gin.Context) {
-	id, in, v, err := patchRequest[attendance.Correction](c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	rec, err := s.Attendance.Correct(c.Request.Context(), principal(c), id, in, v)
 	s.render(c, http.StatusOK, rec, err)
 }
 

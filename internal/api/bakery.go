@@ -20,8 +20,8 @@ func (s *Server) mountBakery(r *gin.RouterGroup) {
 	r.GET("/bakery/settings", s.getBakerySettings)
 	r.PUT("/bakery/settings", s.putBakerySettings)
 	r.GET("/bakery/items", s.listBakeryItems)
-	r.POST("/bakery/items", s.createBakeryItem)
-	r.PATCH("/bakery/items/:id", s.patchBakeryItem)
+	r.POST("/bakery/items", created(s, s.Bakery.CreateItem))
+	r.PATCH("/bakery/items/:id", patched(s, s.Bakery.UpdateItem))
 	r.GET("/bakery/sheets", s.bakeryHistory)
 	r.GET("/bakery/sheets/:date/:kind", s.getBakerySheet)
 	r.PUT("/bakery/sheets/:date/:kind", s.putBakerySheet)
@@ -59,26 +59,6 @@ func (s *Server) listBakeryItems(c *gin.Context) {
 	f := bakery.ItemFilter{Kind: c.Query("kind"), All: all != nil && *all}
 	items, err := s.Bakery.ListItems(c.Request.Context(), principal(c), f)
 	s.render(c, http.StatusOK, gin.H{"items": items}, err)
-}
-
-func (s *Server) createBakeryItem(c *gin.Context) {
-	var in bakery.ItemInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	it, err := s.Bakery.CreateItem(c.Request.Context(), principal(c), in)
-	s.render(c, http.StatusCreated, it, err)
-}
-
-func (s *Server) patchBakeryItem(c *gin.Context) {
-	id, in, v, err := patchRequest[bakery.ItemInput](c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	it, err := s.Bakery.UpdateItem(c.Request.Context(), principal(c), id, in, v)
-	s.render(c, http.StatusOK, it, err)
 }
 
 func (s *Server) bakeryHistory(c *gin.Context) {

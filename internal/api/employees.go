@@ -12,10 +12,10 @@ import (
 
 func (s *Server) mountEmployees(r *gin.RouterGroup) {
 	r.GET("/employees", s.listEmployees)
-	r.POST("/employees", s.createEmployee)
-	r.GET("/employees/:id", s.getEmployee)
-	r.PATCH("/employees/:id", s.patchEmployee)
-	r.DELETE("/employees/:id", s.deleteEmployee)
+	r.POST("/employees", created(s, s.People.CreateEmployee))
+	r.GET("/employees/:id", byID(s, s.People.GetEmployee))
+	r.PATCH("/employees/:id", patched(s, s.People.UpdateEmployee))
+	r.DELETE("/employees/:id", deleted(s, s.People.DeactivateEmployee))
 }
 
 func (s *Server) listEmployees(c *gin.Context) {
@@ -42,48 +42,4 @@ func (s *Server) listEmployees(c *gin.Context) {
 	}
 	page, err := s.People.ListEmployees(c.Request.Context(), principal(c), f, lp)
 	s.render(c, http.StatusOK, page, err)
-}
-
-func (s *Server) getEmployee(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	e, err := s.People.GetEmployee(c.Request.Context(), principal(c), id)
-	s.render(c, http.StatusOK, e, err)
-}
-
-func (s *Server) createEmployee(c *gin.Context) {
-	var in people.EmployeeInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	e, err := s.People.CreateEmployee(c.Request.Context(), principal(c), in)
-	s.render(c, http.StatusCreated, e, err)
-}
-
-func (s *Server) patchEmployee(c *gin.Context) {
-	id, in, v, err := patchRequest[people.EmployeeInput](c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	e, err := s.People.UpdateEmployee(c.Request.Context(), principal(c), id, in, v)
-	s.render(c, http.StatusOK, e, err)
-}
-
-func (s *Server) deleteEmployee(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.noContent(c, s.People.DeactivateEmployee(c.Request.Context(), principal(c), id, v))
 }

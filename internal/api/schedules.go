@@ -10,7 +10,7 @@ import (
 
 func (s *Server) mountSchedules(r *gin.RouterGroup) {
 	r.POST("/schedules/publish", s.publishWeek)
-	r.POST("/schedules/copy", s.copyWeek)
+	r.POST("/schedules/copy", created(s, s.Roster.CopyWeek))
 }
 
 func (s *Server) publishWeek(c *gin.Context) {
@@ -21,14 +21,4 @@ func (s *Server) publishWeek(c *gin.Context) {
 	}
 	out, err := s.Roster.PublishWeek(c.Request.Context(), principal(c), in)
 	s.render(c, http.StatusOK, out, err)
-}
-
-func (s *Server) copyWeek(c *gin.Context) {
-	var in roster.CopyInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	out, err := s.Roster.CopyWeek(c.Request.Context(), principal(c), in)
-	s.render(c, http.StatusCreated, out, err)
 }

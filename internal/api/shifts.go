@@ -10,11 +10,11 @@ import (
 
 func (s *Server) mountShifts(r *gin.RouterGroup) {
 	r.GET("/shifts", s.listShifts)
-	r.POST("/shifts", s.createShift)
-	r.GET("/shifts/:id", s.getShift)
-	r.PATCH("/shifts/:id", s.patchShift)
-	r.DELETE("/shifts/:id", s.deleteShift)
-	r.GET("/shifts/:id/candidates", s.shiftCandidates)
+	r.POST("/shifts", created(s, s.Roster.CreateShift))
+	r.GET("/shifts/:id", byID(s, s.Roster.GetShift))
+	r.PATCH("/shifts/:id", patched(s, s.Roster.UpdateShift))
+	r.DELETE("/shifts/:id", deleted(s, s.Roster.DeleteShift))
+	r.GET("/shifts/:id/candidates", byID(s, s.Roster.Candidates))
 	r.POST("/shifts/:id/claim", s.claimShift)
 	r.GET("/shifts/:id/claims", s.listClaims)
 	r.POST("/shifts/:id/claims/:claim_id/approve", s.decideClaim(true))
@@ -38,60 +38,6 @@ func (s *Server) listShifts(c *gin.Context) {
 	}
 	body, err := s.Roster.ListShiftsJSON(c.Request.Context(), principal(c), f, lp)
 	s.renderEncoded(c, http.StatusOK, body, err)
-}
-
-func (s *Server) getShift(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sh, err := s.Roster.GetShift(c.Request.Context(), principal(c), id)
-	s.render(c, http.StatusOK, sh, err)
-}
-
-func (s *Server) createShift(c *gin.Context) {
-	var in roster.ShiftInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	sh, err := s.Roster.CreateShift(c.Request.Context(), principal(c), in)
-	s.render(c, http.StatusCreated, sh, err)
-}
-
-func (s *Server) patchShift(c *gin.Context) {
-	id, in, v, err := patchRequest[roster.ShiftInput](c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sh, err := s.Roster.UpdateShift(c.Request.Context(), principal(c), id, in, v)
-	s.render(c, http.StatusOK, sh, err)
-}
-
-func (s *Server) deleteShift(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.noContent(c, s.Roster.DeleteShift(c.Request.Context(), principal(c), id, v))
-}
-
-func (s *Server) shiftCandidates(c *gin.Context) {
-	id, err := idParam(c, "id")
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	list, err := s.Roster.Candidates(c.Request.Context(), principal(c), id)
-	s.render(c, http.StatusOK, list, err)
 }
 
 func (s *Server) claimShift(c *gin.Context) {

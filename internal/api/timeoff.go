@@ -10,7 +10,7 @@ import (
 
 func (s *Server) mountTimeOff(r *gin.RouterGroup) {
 	r.GET("/time-off", s.listTimeOff)
-	r.POST("/time-off", s.requestTimeOff)
+	r.POST("/time-off", created(s, s.Roster.RequestTimeOff))
 	r.POST("/time-off/:id/approve", s.decideTimeOff(true))
 	r.POST("/time-off/:id/deny", s.decideTimeOff(false))
 }
@@ -28,16 +28,6 @@ func (s *Server) listTimeOff(c *gin.Context) {
 	}
 	page, err := s.Roster.ListTimeOff(c.Request.Context(), principal(c), f, lp)
 	s.render(c, http.StatusOK, page, err)
-}
-
-func (s *Server) requestTimeOff(c *gin.Context) {
-	var in roster.TimeOffInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	t, err := s.Roster.RequestTimeOff(c.Request.Context(), principal(c), in)
-	s.render(c, http.StatusCreated, t, err)
 }
 
 func (s *Server) decideTimeOff(approve bool) gin.HandlerFunc {
