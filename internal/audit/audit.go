@@ -90,7 +90,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter, lp peopl
 	return page, nil
 }
 
-func scanEntry(r interface{ Scan(...any) error }) (Entry, error) {
+func scanEntry(r db.Scanner) (Entry, error) {
 	var e Entry
 	var actor, entity sql.NullInt64
 	var detail string

@@ -43,7 +43,7 @@ type ItemFilter struct {
 
 const itemColumns = "id, kind, name, upper_limit, sort_order, active, version"
 
-func scanItem(r interface{ Scan(...any) error }) (Item, error) {
+func scanItem(r db.Scanner) (Item, error) {
 	var it Item
 	err := r.Scan(&it.ID, &it.Kind, &it.Name, &it.UpperLimit, &it.SortOrder, &it.Active, &it.Version)
 	return it, err
@@ -69,16 +69,11 @@ func (s *Service) ListItems(ctx context.Context, p auth.Principal, f ItemFilter)
 	if err != nil {
 		return nil, fmt.Errorf("bakery: list items: %w", err)
 	}
-	defer rows.Close()
-	out := []Item{}
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("bakery: list items: %w", err)
-		}
-		out = append(out, it)
+	out, err := db.Collect(rows, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("bakery: list items: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func applyItem(it *Item, in ItemInput) {

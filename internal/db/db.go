@@ -354,3 +354,24 @@ func (d *DB) inTxOnce(ctx context.Context, opts *sql.TxOptions, fn func(tx *sql.
 	}
 	return nil
 }
+
+// Scanner is a row (*sql.Row or *sql.Rows) to scan.
+type Scanner = interface{ Scan(...any) error }
+
+// Collect scans every row with scan and closes rows. The result is never
+// nil (an empty list renders as []).
+func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -36,7 +36,7 @@ const DefaultDeptColor = "#4f46e5"
 
 const deptColumns = "id, name, color, version"
 
-func scanDept(r rowScanner) (Department, error) {
+func scanDept(r db.Scanner) (Department, error) {
 	var d Department
 	err := r.Scan(&d.ID, &d.Name, &d.Color, &d.Version)
 	return d, err

@@ -68,7 +68,7 @@ type EmployeeFilter struct {
 const userColumns = `u.id, u.first_name, u.last_name, u.email, u.phone, u.role, u.hired_on, u.active,
 	u.max_hours_per_week, u.pay_rate_cents, u.version`
 
-func scanEmployee(r rowScanner) (Employee, error) {
+func scanEmployee(r db.Scanner) (Employee, error) {
 	var e Employee
 	var hired sql.NullTime
 	var role string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 )
 
@@ -99,19 +100,12 @@ const dateLayout = time.DateOnly
 
 // ReadPage scans rows, queried ordered by id with LIMIT limit+1, into a page
 // whose cursor is the id of its last item. It closes rows.
-func ReadPage[T any](rows *sql.Rows, limit int, scan func(interface{ Scan(...any) error }) (T, error), id func(T) int64) (Page[T], error) {
-	defer rows.Close()
-	out := Page[T]{Items: []T{}}
-	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return Page[T]{}, err
-		}
-		out.Items = append(out.Items, item)
-	}
-	if err := rows.Err(); err != nil {
+func ReadPage[T any](rows *sql.Rows, limit int, scan func(db.Scanner) (T, error), id func(T) int64) (Page[T], error) {
+	items, err := db.Collect(rows, scan)
+	if err != nil {
 		return Page[T]{}, err
 	}
+	out := Page[T]{Items: items}
 	if len(out.Items) > limit {
 		out.Items = out.Items[:limit]
 		out.NextCursor = EncodeCursor(id(out.Items[limit-1]))

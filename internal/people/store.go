@@ -10,6 +10,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 )
 
@@ -62,9 +63,7 @@ type StorePatch struct {
 const storeColumns = `name, timezone, week_starts_on, min_rest_hours, reminder_hours, late_grace_minutes,
 	clock_in_early_minutes, claims_need_approval, event_retention_days, version`
 
-type rowScanner = interface{ Scan(...any) error }
-
-func scanStore(r rowScanner) (Store, error) {
+func scanStore(r db.Scanner) (Store, error) {
 	var s Store
 	err := r.Scan(&s.Name, &s.Timezone, &s.WeekStartsOn, &s.MinRestHours, &s.ReminderHours, &s.LateGraceMinutes,
 		&s.ClockInEarlyMinutes, &s.ClaimsNeedApproval, &s.EventRetentionDays, &s.Version)

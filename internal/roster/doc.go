@@ -129,8 +129,6 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-type rowScanner = interface{ Scan(...any) error }
-
 // encodeShiftCursor makes the opaque keyset cursor of a shift list ordered
 // by (starts_at, id).
 func encodeShiftCursor(at time.Time, id int64) string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -38,7 +39,7 @@ type Claim struct {
 
 const claimColumns = "id, shift_id, employee_id, status, decided_by"
 
-func scanClaim(r rowScanner) (Claim, error) {
+func scanClaim(r db.Scanner) (Claim, error) {
 	var c Claim
 	var by sql.NullInt64
 	err := r.Scan(&c.ID, &c.ShiftID, &c.EmployeeID, &c.Status, &by)
@@ -143,16 +144,11 @@ func (s *Service) ListClaims(ctx context.Context, p auth.Principal, shiftID int6
 	if err != nil {
 		return nil, fmt.Errorf("roster: list claims: %w", err)
 	}
-	defer rows.Close()
-	out := []Claim{}
-	for rows.Next() {
-		c, err := scanClaim(rows)
-		if err != nil {
-			return nil, fmt.Errorf("roster: list claims: %w", err)
-		}
-		out = append(out, c)
+	out, err := db.Collect(rows, scanClaim)
+	if err != nil {
+		return nil, fmt.Errorf("roster: list claims: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DecideClaim approves (assigns the shift, re-checking conflicts now) or

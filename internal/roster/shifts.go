@@ -13,6 +13,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -101,7 +102,7 @@ type ShiftFilter struct {
 
 const shiftColumns = "id, department_id, employee_id, starts_at, ends_at, position, notes, status, version"
 
-func scanShift(r rowScanner) (Shift, error) {
+func scanShift(r db.Scanner) (Shift, error) {
 	var s Shift
 	var emp sql.NullInt64
 	err := r.Scan(&s.ID, &s.DepartmentID, &emp, &s.StartsAt, &s.EndsAt, &s.Position, &s.Notes, &s.Status, &s.Version)
@@ -134,16 +135,11 @@ func queryShifts(ctx context.Context, q querier, query string, args ...any) ([]S
 	if err != nil {
 		return nil, fmt.Errorf("roster: query shifts: %w", err)
 	}
-	defer rows.Close()
-	out := []Shift{}
-	for rows.Next() {
-		sh, err := scanShift(rows)
-		if err != nil {
-			return nil, fmt.Errorf("roster: scan shift: %w", err)
-		}
-		out = append(out, sh)
+	out, err := db.Collect(rows, scanShift)
+	if err != nil {
+		return nil, fmt.Errorf("roster: scan shift: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // canSee: admins and managers of the department see every shift; people of

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -45,7 +46,7 @@ type SwapInput struct {
 
 const swapColumns = "id, shift_id, from_employee_id, to_employee_id, status, decided_by, version"
 
-func scanSwap(r rowScanner) (Swap, error) {
+func scanSwap(r db.Scanner) (Swap, error) {
 	var w Swap
 	var by sql.NullInt64
 	err := r.Scan(&w.ID, &w.ShiftID, &w.FromEmployeeID, &w.ToEmployeeID, &w.Status, &by, &w.Version)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -61,7 +62,7 @@ type TimeOffFilter struct {
 
 const timeOffColumns = "id, employee_id, starts_on, ends_on, status, reason, decided_by, version"
 
-func scanTimeOff(r rowScanner) (TimeOff, error) {
+func scanTimeOff(r db.Scanner) (TimeOff, error) {
 	var t TimeOff
 	var by sql.NullInt64
 	err := r.Scan(&t.ID, &t.EmployeeID, &t.StartsOn, &t.EndsOn, &t.Status, &t.Reason, &by, &t.Version)
