@@ -1,14 +1,18 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +34,7 @@ func BenchmarkRosterHTTP(b *testing.B) {
 	_, admin := e.personTB(b, "admin")
 	base := e.srv.URL + "/api/v1"
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}}
-	const conc = 16
+	conc := envInt(b, "CRUMB_BENCH_CONNS", 16)
 	loc, _ := time.LoadLocation("America/Halifax")
 	day0 := time.Date(2027, 1, 4, 0, 0, 0, 0, loc) // after the seeded range
 
@@ -40,7 +44,7 @@ func BenchmarkRosterHTTP(b *testing.B) {
 	report(b, "baseline GET /store", 10000, lat)
 
 	// 1. Creates: each worker owns people and books them one shift per day.
-	const creates = 4000
+	creates := envInt(b, "CRUMB_BENCH_CREATES", 4000)
 	var next atomic.Int64
 	lat = run(b, conc, creates, func(w, i int) int {
 		n := int(next.Add(1)) - 1
@@ -138,6 +142,52 @@ func benchSeed(b *testing.B, e *env, depts, perDept, days int) ([]int64, []bench
 	return deptIDs, people
 }
 
+// envInt reads a positive whole number from the environment, or def.
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("%s=%q: want a positive whole number", name, v)
+	}
+	return n
+}
+
+// cpuTimes is the CPU time used so far by this process (server and load
+// generator together) and by the local MariaDB server, when it can be
+// found in /proc (zero otherwise).
+type cpuTimes struct{ self, db time.Duration }
+
+func cpuNow() cpuTimes {
+	var c cpuTimes
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		c.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, f := range comms {
+		name, _ := os.ReadFile(f)
+		if n := strings.TrimSpace(string(name)); n != "mariadbd" && n != "mysqld" {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(filepath.Dir(f), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the parenthesised command: utime and stime are the
+		// 12th and 13th, in clock ticks (100 per second on Linux).
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 12 {
+			u, _ := strconv.ParseInt(fields[11], 10, 64)
+			s, _ := strconv.ParseInt(fields[12], 10, 64)
+			c.db += time.Duration(u+s) * 10 * time.Millisecond
+		}
+	}
+	return c
+}
+
 // run sends total requests from conc workers and returns each latency; any
 // status other than want fails.
 func run(b *testing.B, conc, total int, do func(worker, i int) int, want int) []time.Duration {
@@ -145,6 +195,7 @@ func run(b *testing.B, conc, total int, do func(worker, i int) int, want int) []
 	var lat []time.Duration
 	var wg sync.WaitGroup
 	var next atomic.Int64
+	cpu0 := cpuNow()
 	start := time.Now()
 	for w := 0; w < conc; w++ {
 		wg.Add(1)
@@ -169,7 +220,12 @@ func run(b *testing.B, conc, total int, do func(worker, i int) int, want int) []
 		}(w)
 	}
 	wg.Wait()
-	lat = append(lat, time.Since(start)) // last element: wall time
+	wall := time.Since(start)
+	cpu1 := cpuNow()
+	b.Logf("  cpu over %d requests: this process %s/request, database %s/request (%.2f of 2 cores busy)", total,
+		(cpu1.self-cpu0.self)/time.Duration(total), (cpu1.db-cpu0.db)/time.Duration(total),
+		float64(cpu1.self-cpu0.self+cpu1.db-cpu0.db)/float64(wall))
+	lat = append(lat, wall) // last element: wall time
 	return lat
 }
 

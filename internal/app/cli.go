@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,6 +229,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs := newFlags("crumb bench hub", "Starts crumb serve and a bare broadcaster as child processes on loopback, "+
 			"opens sockets, publishes through the REST API and prints a table.", stderr)
 		quick := fs.Bool("quick", false, "a small run (hundreds of sockets) to check the setup")
+		mem := fs.String("sockets", "", "comma-separated socket counts at which server RSS is read (default 1000,5000,15000)")
+		lat := fs.String("latency", "", "comma-separated subscriber counts for the latency phase (default 1000,10000)")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -238,6 +241,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		o := bench.DefaultOptions(exe)
 		if *quick {
 			o.MemSteps, o.LatencyNs, o.ThroughputN, o.Publishes, o.Duration = []int{100, 200, 400}, []int{100, 300}, 100, 20, 2*time.Second
+		}
+		for _, f := range []struct {
+			name, v string
+			to      *[]int
+		}{{"--sockets", *mem, &o.MemSteps}, {"--latency", *lat, &o.LatencyNs}} {
+			if f.v == "" {
+				continue
+			}
+			var ns []int
+			for _, part := range strings.Split(f.v, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(part))
+				if err != nil || n < 1 || n > 20000 {
+					return fmt.Errorf("crumb bench hub: %s %q: want socket counts from 1 to 20000, comma-separated", f.name, f.v)
+				}
+				ns = append(ns, n)
+			}
+			*f.to = ns
 		}
 		return bench.RunHub(ctx, stdout, o)
 	case "bare-server":

@@ -63,7 +63,7 @@ func RunHub(ctx context.Context, out io.Writer, o Options) error {
 		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 		fmt.Fprintf(out, "RLIMIT_NOFILE %d (server and clients are separate processes)\n", lim.Cur)
 	}
-	ours, err := newOurs(ctx, o.Exe, slices.Max(o.MemSteps)+1)
+	ours, err := newOurs(ctx, o.Exe, max(slices.Max(o.MemSteps), slices.Max(o.LatencyNs), o.ThroughputN)+1)
 	if err != nil {
 		return err
 	}
@@ -100,6 +100,8 @@ type state struct {
 	t0        []atomic.Int64 // k → publish instant (unix ns)
 	delivered []atomic.Int32
 	want      []atomic.Int32
+	first     []atomic.Int64 // k → earliest delivery latency (ns)
+	last      []atomic.Int64 // k → latest delivery latency (ns)
 	done      []atomic.Pointer[chan struct{}]
 	record    atomic.Bool
 	total     atomic.Int64
@@ -147,9 +149,14 @@ func (s *state) read(c *client) {
 		s.total.Add(1)
 		if s.record.Load() {
 			if t0 := s.t0[k].Load(); t0 > 0 {
+				d := now - t0
 				c.mu.Lock()
-				c.lats = append(c.lats, now-t0)
+				c.lats = append(c.lats, d)
 				c.mu.Unlock()
+				for f := s.first[k].Load(); (f == 0 || d < f) && !s.first[k].CompareAndSwap(f, d); f = s.first[k].Load() {
+				}
+				for l := s.last[k].Load(); d > l && !s.last[k].CompareAndSwap(l, d); l = s.last[k].Load() {
+				}
 			}
 		}
 		if n := s.delivered[k].Add(1); n == s.want[k].Load() {
@@ -162,7 +169,7 @@ func (s *state) read(c *client) {
 
 func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, error) {
 	s := &state{t0: make([]atomic.Int64, maxMsgs), delivered: make([]atomic.Int32, maxMsgs),
-		want: make([]atomic.Int32, maxMsgs), done: make([]atomic.Pointer[chan struct{}], maxMsgs)}
+		want: make([]atomic.Int32, maxMsgs), first: make([]atomic.Int64, maxMsgs), last: make([]atomic.Int64, maxMsgs), done: make([]atomic.Pointer[chan struct{}], maxMsgs)}
 	r := &result{rss: map[int]int64{}, lat: map[int][3]time.Duration{}, lost: map[int]int{}}
 	var clients []*client
 	open := func(n int) error {
@@ -286,6 +293,20 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 		r.lat[n] = [3]time.Duration{pct(0.50), pct(0.99), time.Duration(all[len(all)-1])}
 		fmt.Fprintf(out, "  N=%d: %d deliveries, p50 %v p99 %v max %v, missing %d (publish request alone: p50 %v, max %v)\n", n, len(all),
 			r.lat[n][0], r.lat[n][1], r.lat[n][2], lost, calls[len(calls)/2].Round(time.Microsecond), calls[len(calls)-1].Round(time.Microsecond))
+		// Per publish: when its first and its last subscriber had it; the
+		// spread between them is the fan-out itself.
+		var firsts, lasts []time.Duration
+		for j := first; j <= k; j++ {
+			firsts = append(firsts, time.Duration(s.first[j].Load()))
+			lasts = append(lasts, time.Duration(s.last[j].Load()))
+		}
+		slices.Sort(firsts)
+		slices.Sort(lasts)
+		q := func(d []time.Duration, p float64) time.Duration {
+			return d[min(len(d)-1, int(p*float64(len(d))))].Round(10 * time.Microsecond)
+		}
+		fmt.Fprintf(out, "         per publish: first delivery p50 %v p90 %v max %v; last delivery p50 %v p90 %v max %v\n",
+			q(firsts, 0.5), q(firsts, 0.9), q(firsts, 1), q(lasts, 0.5), q(lasts, 0.9), q(lasts, 1))
 	}
 	// 3. Throughput: closed-loop publishers, each waits until its message
 	// reached every subscriber (or 2 s) before the next.
@@ -297,6 +318,7 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 	var next atomic.Int64
 	next.Store(int64(k))
 	startTotal := s.total.Load()
+	srv0, self0 := procCPU(tg.pid()), procCPU(os.Getpid())
 	start := time.Now()
 	deadline := start.Add(o.Duration)
 	var wg sync.WaitGroup
@@ -324,14 +346,37 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	r.rate = float64(s.total.Load()-startTotal) / elapsed.Seconds()
+	delivered := s.total.Load() - startTotal
+	r.rate = float64(delivered) / elapsed.Seconds()
 	r.evicted = s.evicted.Load()
 	fmt.Fprintf(out, "  throughput at N=%d: %.0f delivered/s over %v (%d publishes), %d clients evicted (1008)\n",
 		o.ThroughputN, r.rate, elapsed.Round(time.Millisecond), next.Load()-int64(k), r.evicted)
+	if delivered > 0 {
+		per := func(d time.Duration) time.Duration { return (d / time.Duration(delivered)).Round(10 * time.Nanosecond) }
+		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v\n",
+			per(procCPU(tg.pid())-srv0), per(procCPU(os.Getpid())-self0))
+	}
 	for _, c := range clients {
 		c.ws.CloseNow()
 	}
 	return r, nil
+}
+
+// procCPU is the user and system CPU time pid has used (0 if unknown).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// After the parenthesised command, utime and stime are the 12th and
+	// 13th fields, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 func vmRSS(pid int) (int64, error) {

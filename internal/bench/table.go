@@ -25,10 +25,11 @@ func printTable(out io.Writer, o Options, ours, bare *result) {
 		sb := float64(bare.rss[b]-bare.rss[a]) / float64(b-a) / 1024
 		row(fmt.Sprintf("server RSS per idle socket, %d→%d (KB)", a, b), fmt.Sprintf("%.1f", so), fmt.Sprintf("%.1f", sb), ratio(so, sb))
 	}
-	first, last := steps[0], steps[len(steps)-1]
-	so := float64(ours.rss[last]-ours.rss[first]) / float64(last-first) / 1024
-	sb := float64(bare.rss[last]-bare.rss[first]) / float64(last-first) / 1024
-	row(fmt.Sprintf("server RSS per idle socket, %d→%d (KB)", first, last), fmt.Sprintf("%.1f", so), fmt.Sprintf("%.1f", sb), ratio(so, sb))
+	if first, last := steps[0], steps[len(steps)-1]; last > first {
+		so := float64(ours.rss[last]-ours.rss[first]) / float64(last-first) / 1024
+		sb := float64(bare.rss[last]-bare.rss[first]) / float64(last-first) / 1024
+		row(fmt.Sprintf("server RSS per idle socket, %d→%d (KB)", first, last), fmt.Sprintf("%.1f", so), fmt.Sprintf("%.1f", sb), ratio(so, sb))
+	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 	for _, n := range o.LatencyNs {
 		names := []string{"p50", "p99", "max"}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -173,5 +174,73 @@ func TestSplitStatements(t *testing.T) {
 		if got := len(db.SplitStatements(tc.in)); got != tc.want {
 			t.Errorf("%s: got %d statements, want %d", tc.desc, got, tc.want)
 		}
+	}
+}
+
+// TestSQLiteWritersTakeTurns: this process's SQLite writers (transactions
+// and plain statements) queue for their turn instead of meeting SQLITE_BUSY
+// and its sleeping busy handler; all of them land, and a writer whose
+// context ends while it waits gets the context's error.
+func TestSQLiteWritersTakeTurns(t *testing.T) {
+	d := testutil.NewDB(t, db.SQLite)
+	ctx := context.Background()
+	insert := "INSERT INTO departments (name, color, created_at, updated_at) VALUES (?, '#000000', ?, ?)"
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 8 {
+				name := fmt.Sprintf("D%d-%d", g, i)
+				now := time.Now().UTC()
+				var err error
+				if i%2 == 0 {
+					_, err = d.ExecContext(ctx, insert, name, now, now)
+				} else {
+					err = d.InTx(ctx, func(tx *sql.Tx) error {
+						_, err := tx.ExecContext(ctx, insert, name, now, now)
+						return err
+					})
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var n int
+	d.QueryRowContext(ctx, "SELECT COUNT(*) FROM departments").Scan(&n)
+	if n != 64 {
+		t.Fatalf("%d departments, want 64", n)
+	}
+
+	// While a transaction holds the turn, a writer with a short deadline
+	// gives up with its context's error and writes nothing.
+	holding, release := make(chan struct{}), make(chan struct{})
+	go d.InTx(ctx, func(tx *sql.Tx) error {
+		close(holding)
+		<-release
+		return nil
+	})
+	<-holding
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	now := time.Now().UTC()
+	if _, err := d.ExecContext(short, insert, "late", now, now); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting writer: %v, want the deadline", err)
+	}
+	close(release)
+	if _, err := d.ExecContext(ctx, insert, "after", now, now); err != nil {
+		t.Fatal(err)
+	}
+	d.QueryRowContext(ctx, "SELECT COUNT(*) FROM departments").Scan(&n)
+	if n != 65 {
+		t.Fatalf("%d departments, want 65", n)
 	}
 }

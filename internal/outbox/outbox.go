@@ -2,13 +2,18 @@
 // reads events back by sequence. It is the transactional outbox of DESIGN.md:
 // an event exists if and only if the write that caused it committed.
 //
-// Events are inserted unsequenced inside the writing transaction and
-// numbered right after it commits by the sequencer (sequence.go): one short
-// transaction numbers every event committed so far, under the counter row's
-// lock, so seq order is the order in which events became visible and a
-// reader that has seen seq N never later finds a smaller seq appearing:
+// On MySQL, events are inserted unsequenced inside the writing transaction
+// and numbered right after it commits by the sequencer (sequence.go): one
+// short transaction numbers every event committed so far, under the counter
+// row's lock, so seq order is the order in which events became visible and
+// a reader that has seen seq N never later finds a smaller seq appearing:
 // resume by "since" has no gaps. Writers never hold the counter row while
 // their own commit is flushed, so commits of unrelated writes overlap.
+//
+// On SQLite every write transaction holds the database's single write lock
+// from BEGIN IMMEDIATE to COMMIT, so commits are already one at a time in
+// seq order: there a writer numbers its events itself, inside its own
+// transaction, and a second numbering transaction would only add work.
 package outbox
 
 import (
@@ -156,7 +161,7 @@ func (w *Writer) SetNotifier(n Notifier) { w.seq.notifier = n }
 
 // SetCommitHook installs fn, which hears the events of each transaction of
 // this Writer right after its COMMIT and before Do returns, unnumbered (Seq
-// 0). Unlike the notifier, which hears only the events this process's
+// 0) on MySQL. Unlike the notifier, which hears only the events this process's
 // sequencer numbers, it hears every write of this process whichever process
 // numbers it, and also when numbering fails: a cache that must forget
 // before the writer answers (read-your-writes) listens here. A commit that
@@ -186,7 +191,8 @@ func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
 // transaction) first. numbered is a no-op when there were no events.
 func (w *Writer) DoThen(ctx context.Context, fn func(tx *Tx) error) (numbered func(), err error) {
 	wrote := false
-	var committing []Event // the events of the attempt that reached COMMIT
+	inTx := !w.DB.IsMySQL() // see the package doc
+	var committing []Event  // the events of the attempt that reached COMMIT
 	err = w.DB.InTx(ctx, func(stx *sql.Tx) error {
 		tx := &Tx{Tx: stx, DB: w.DB, now: w.Clock().UTC().Truncate(time.Microsecond)}
 		if err := fn(tx); err != nil {
@@ -195,7 +201,7 @@ func (w *Writer) DoThen(ctx context.Context, fn func(tx *Tx) error) (numbered fu
 		if err := writeAudits(ctx, tx, OriginFrom(ctx)); err != nil {
 			return err
 		}
-		if err := writeEvents(ctx, tx); err != nil {
+		if err := writeEvents(ctx, tx, inTx); err != nil {
 			return err
 		}
 		wrote = len(tx.events) > 0
@@ -209,6 +215,14 @@ func (w *Writer) DoThen(ctx context.Context, fn func(tx *Tx) error) (numbered fu
 		return nil, err
 	}
 	if !wrote {
+		return func() {}, nil
+	}
+	if inTx {
+		// Numbered and committed: the relay may publish them now. Two
+		// writers may hand theirs over in either order; hubs reorder by seq.
+		if w.seq.notifier != nil {
+			w.seq.notifier.Committed(committing)
+		}
 		return func() {}, nil
 	}
 	return func() {
@@ -265,20 +279,39 @@ func writeAudits(ctx context.Context, tx *Tx, o Origin) error {
 	return nil
 }
 
-// writeEvents inserts the transaction's events, unnumbered, in one
-// statement; the sequencer numbers them after commit.
-func writeEvents(ctx context.Context, tx *Tx) error {
+// writeEvents inserts the transaction's events in one statement:
+// unnumbered, for the sequencer to number after commit, or, with number,
+// numbered here from the counter row (which the caller's transaction must
+// hold until COMMIT; SQLite's write lock does).
+func writeEvents(ctx context.Context, tx *Tx, number bool) error {
 	if len(tx.events) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 4*len(tx.events))
-	for _, e := range tx.events {
-		args = append(args, e.Topic, storedType(e), string(e.Data), e.At)
+	var last int64
+	if number {
+		if err := tx.QueryRowContext(ctx, "SELECT seq FROM outbox_seq WHERE id = 1").Scan(&last); err != nil {
+			return fmt.Errorf("outbox: read seq: %w", err)
+		}
 	}
-	q := "INSERT INTO events (topic, type, payload, created_at) VALUES (?, ?, ?, ?)" +
-		strings.Repeat(", (?, ?, ?, ?)", len(tx.events)-1)
+	args := make([]any, 0, 5*len(tx.events))
+	for i := range tx.events {
+		e := &tx.events[i]
+		var seq sql.NullInt64
+		if number {
+			e.Seq = last + int64(i) + 1
+			seq = sql.NullInt64{Int64: e.Seq, Valid: true}
+		}
+		args = append(args, seq, e.Topic, storedType(*e), string(e.Data), e.At)
+	}
+	q := "INSERT INTO events (seq, topic, type, payload, created_at) VALUES (?, ?, ?, ?, ?)" +
+		strings.Repeat(", (?, ?, ?, ?, ?)", len(tx.events)-1)
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("outbox: write events: %w", err)
+	}
+	if number {
+		if _, err := tx.ExecContext(ctx, "UPDATE outbox_seq SET seq = ? WHERE id = 1", last+int64(len(tx.events))); err != nil {
+			return fmt.Errorf("outbox: advance seq: %w", err)
+		}
 	}
 	return nil
 }

@@ -55,6 +55,12 @@ func TestEventsCommitWithTheWrite(t *testing.T) {
 		if len(rec.got) != 3 || rec.got[0].Seq != 1 || rec.got[2].Seq != 3 {
 			t.Fatalf("notified %+v", rec.got)
 		}
+		// Do returns once its events are numbered: on MySQL by the
+		// sequencer, on SQLite inside the transaction itself.
+		var unnumbered int
+		if err := d.QueryRowContext(ctx, "SELECT COUNT(*) FROM events WHERE seq IS NULL").Scan(&unnumbered); err != nil || unnumbered != 0 {
+			t.Fatalf("%d unnumbered events after Do (%v)", unnumbered, err)
+		}
 		evs, err := outbox.Reader{DB: d}.After(ctx, 0, []string{"dept:3"}, 10)
 		if err != nil {
 			t.Fatal(err)
