@@ -13,7 +13,12 @@
 // On SQLite every write transaction holds the database's single write lock
 // from BEGIN IMMEDIATE to COMMIT, so commits are already one at a time in
 // seq order: there a writer numbers its events itself, inside its own
-// transaction, and a second numbering transaction would only add work.
+// transaction, and a second numbering transaction would only add work. A
+// MySQL transaction that stands for many writers at once (the roster's
+// combined shift creates) may do the same (Tx.NumberHere): it advances the
+// counter row as its last statement before the events' INSERT and holds
+// that row until COMMIT, so seqs still become visible in order, and the
+// sequencer's round trips are saved for all its writers.
 package outbox
 
 import (
@@ -105,7 +110,16 @@ type Tx struct {
 	now    time.Time
 	events []Event
 	audits []Audit
+	here   bool // number the events in this transaction (NumberHere)
 }
+
+// NumberHere makes the transaction number its own events just before it
+// commits, holding the event counter's row from then until COMMIT, instead
+// of leaving them to the sequencer (see the package doc). Every other
+// writer that numbers waits for that row meanwhile, so it suits one
+// transaction that carries many writers' changes, not every write. It is
+// what SQLite transactions always do.
+func (t *Tx) NumberHere() { t.here = true }
 
 // Now is the single instant of this transaction (UTC).
 func (t *Tx) Now() time.Time { return t.now }
@@ -161,7 +175,7 @@ func (w *Writer) SetNotifier(n Notifier) { w.seq.notifier = n }
 
 // SetCommitHook installs fn, which hears the events of each transaction of
 // this Writer right after its COMMIT and before Do returns, unnumbered (Seq
-// 0) on MySQL. Unlike the notifier, which hears only the events this process's
+// 0) unless numbered in the transaction (NumberHere). Unlike the notifier, which hears only the events this process's
 // sequencer numbers, it hears every write of this process whichever process
 // numbers it, and also when numbering fails: a cache that must forget
 // before the writer answers (read-your-writes) listens here. A commit that
@@ -172,64 +186,50 @@ func (w *Writer) SetCommitHook(fn func(events []Event)) { w.commitHook = fn }
 
 // Do runs fn in a transaction, retrying on deadlock. When fn succeeds the
 // queued audit rows and events are written and the transaction commits;
-// then the commit hook hears the events and Do waits for the sequencer to
-// number them (the notifier hears them with their sequence numbers). A
-// failure to number them does not undo the write: it is logged and the
-// relay's sweep numbers them later.
+// then the commit hook hears the events, and Do returns once they are
+// numbered: by the transaction itself (SQLite, Tx.NumberHere; the notifier
+// hears them at once) or by the sequencer, which Do waits for (the
+// notifier hears them with their sequence numbers). A failure to number
+// them does not undo the write: it is logged and the relay's sweep numbers
+// them later.
 func (w *Writer) Do(ctx context.Context, fn func(tx *Tx) error) error {
-	numbered, err := w.DoThen(ctx, fn)
-	if err != nil {
-		return err
-	}
-	numbered()
-	return nil
-}
-
-// DoThen is Do that returns as soon as the transaction has committed, with
-// the wait for its events to be numbered: a caller must call numbered
-// before it tells anyone of the write, and may start other work (its next
-// transaction) first. numbered is a no-op when there were no events.
-func (w *Writer) DoThen(ctx context.Context, fn func(tx *Tx) error) (numbered func(), err error) {
-	wrote := false
-	inTx := !w.DB.IsMySQL() // see the package doc
-	var committing []Event  // the events of the attempt that reached COMMIT
-	err = w.DB.InTx(ctx, func(stx *sql.Tx) error {
-		tx := &Tx{Tx: stx, DB: w.DB, now: w.Clock().UTC().Truncate(time.Microsecond)}
+	wrote, numbered := false, false
+	var committing []Event // the events of the attempt that reached COMMIT
+	err := w.DB.InTx(ctx, func(stx *sql.Tx) error {
+		tx := &Tx{Tx: stx, DB: w.DB, now: w.Clock().UTC().Truncate(time.Microsecond), here: !w.DB.IsMySQL()}
 		if err := fn(tx); err != nil {
 			return err
 		}
 		if err := writeAudits(ctx, tx, OriginFrom(ctx)); err != nil {
 			return err
 		}
-		if err := writeEvents(ctx, tx, inTx); err != nil {
+		if err := writeEvents(ctx, tx); err != nil {
 			return err
 		}
-		wrote = len(tx.events) > 0
+		wrote, numbered = len(tx.events) > 0, tx.here
 		committing = tx.events
 		return nil
 	})
 	if len(committing) > 0 && w.commitHook != nil {
 		w.commitHook(committing)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if !wrote {
-		return func() {}, nil
-	}
-	if inTx {
+	switch {
+	case err != nil:
+		return err
+	case !wrote:
+	case numbered:
 		// Numbered and committed: the relay may publish them now. Two
-		// writers may hand theirs over in either order; hubs reorder by seq.
+		// writers may hand theirs over in either order; hubs reorder by
+		// seq.
 		if w.seq.notifier != nil {
 			w.seq.notifier.Committed(committing)
 		}
-		return func() {}, nil
-	}
-	return func() {
+	default:
 		if err := w.seq.wait(); err != nil {
 			slog.Warn("outbox: numbering committed events failed; the sweep will retry", "err", err)
 		}
-	}, nil
+	}
+	return nil
 }
 
 // Sequence numbers every committed but unnumbered event (the sweep's first
@@ -280,24 +280,25 @@ func writeAudits(ctx context.Context, tx *Tx, o Origin) error {
 }
 
 // writeEvents inserts the transaction's events in one statement:
-// unnumbered, for the sequencer to number after commit, or, with number,
-// numbered here from the counter row (which the caller's transaction must
-// hold until COMMIT; SQLite's write lock does).
-func writeEvents(ctx context.Context, tx *Tx, number bool) error {
+// unnumbered, for the sequencer to number after commit, or (Tx.here)
+// numbered from the counter row, which the transaction then holds until
+// COMMIT.
+func writeEvents(ctx context.Context, tx *Tx) error {
 	if len(tx.events) == 0 {
 		return nil
 	}
 	var last int64
-	if number {
-		if err := tx.QueryRowContext(ctx, "SELECT seq FROM outbox_seq WHERE id = 1").Scan(&last); err != nil {
-			return fmt.Errorf("outbox: read seq: %w", err)
+	if tx.here {
+		var err error
+		if last, err = advanceSeq(ctx, tx, len(tx.events)); err != nil {
+			return err
 		}
 	}
 	args := make([]any, 0, 5*len(tx.events))
 	for i := range tx.events {
 		e := &tx.events[i]
 		var seq sql.NullInt64
-		if number {
+		if tx.here {
 			e.Seq = last + int64(i) + 1
 			seq = sql.NullInt64{Int64: e.Seq, Valid: true}
 		}
@@ -308,12 +309,27 @@ func writeEvents(ctx context.Context, tx *Tx, number bool) error {
 	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("outbox: write events: %w", err)
 	}
-	if number {
-		if _, err := tx.ExecContext(ctx, "UPDATE outbox_seq SET seq = ? WHERE id = 1", last+int64(len(tx.events))); err != nil {
-			return fmt.Errorf("outbox: advance seq: %w", err)
-		}
-	}
 	return nil
+}
+
+// advanceSeq moves the event counter on by n in one statement, which locks
+// its row until COMMIT, and returns the seq before it: the caller's events
+// are that plus 1 to n. MySQL has no UPDATE ... RETURNING; there the new
+// value comes back as LAST_INSERT_ID(expr), in the statement's own reply.
+func advanceSeq(ctx context.Context, tx *Tx, n int) (int64, error) {
+	var top int64
+	if tx.DB.IsMySQL() {
+		res, err := tx.ExecContext(ctx, "UPDATE outbox_seq SET seq = LAST_INSERT_ID(seq + ?) WHERE id = 1", n)
+		if err == nil {
+			top, err = res.LastInsertId()
+		}
+		if err != nil {
+			return 0, fmt.Errorf("outbox: advance seq: %w", err)
+		}
+	} else if err := tx.QueryRowContext(ctx, "UPDATE outbox_seq SET seq = seq + ? WHERE id = 1 RETURNING seq", n).Scan(&top); err != nil {
+		return 0, fmt.Errorf("outbox: advance seq: %w", err)
+	}
+	return top - int64(n), nil
 }
 
 // managersPrefix marks, in the stored type column, events that only the

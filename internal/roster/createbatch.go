@@ -135,18 +135,11 @@ func (s *Service) runCreates(batch []*createCall) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), createBatchTimeout)
 	defer cancel()
-	numbered, err := s.W.DoThen(ctx, func(tx *outbox.Tx) error { return s.writeCreates(ctx, tx, live) })
+	// The batch numbers its own events (writeCreates), so Do returns right
+	// after COMMIT.
+	err := s.W.Do(ctx, func(tx *outbox.Tx) error { return s.writeCreates(ctx, tx, live) })
 	switch {
 	case err == nil:
-		// The next batch may start while this one's events are numbered;
-		// its creates are answered once they are.
-		go func() {
-			numbered()
-			for _, c := range live {
-				close(c.done)
-			}
-		}()
-		return
 	case db.IsConnLost(err):
 		// The connection may have broken after COMMIT reached the server:
 		// running the creates again could write them twice, so they fail
@@ -182,6 +175,9 @@ func (s *Service) writeCreates(ctx context.Context, tx *outbox.Tx, calls []*crea
 	}
 	slices.Sort(depts)
 	depts = slices.Compact(depts)
+	// The batch stands for many writers: its events are numbered in it,
+	// which saves each of them the sequencer's round (outbox.Tx.NumberHere).
+	tx.NumberHere()
 	// The people's locks come first, before any plain read (see lockPeople).
 	who, err := lockPersons(ctx, tx, emps)
 	if err != nil {
