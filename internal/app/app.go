@@ -124,6 +124,7 @@ func (a *App) open(ctx context.Context) error {
 	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
 	a.Roster = &roster.Service{W: a.Writer, People: a.People, Weeks: roster.NewWeekCache()}
 	a.People.Leaving = a.Roster.ReleaseShifts
+	a.People.Rezone = a.Roster.RezoneTimeOff
 	// This node's writes reach the week cache before they answer; other
 	// nodes' through the hub (StartRealtime).
 	a.Writer.SetCommitHook(a.Roster.Weeks.Committed)

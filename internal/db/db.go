@@ -94,6 +94,15 @@ func (d *DB) ForUpdate() string {
 	return ""
 }
 
+// ForShare is ForUpdate's shared twin: the rows read stay as read until
+// COMMIT, and other readers may take them too.
+func (d *DB) ForShare() string {
+	if d.IsMySQL() {
+		return " LOCK IN SHARE MODE"
+	}
+	return ""
+}
+
 // CredentialsFunc supplies MySQL credentials before each new connection
 // (Secrets Manager rotation). It may return cached values.
 type CredentialsFunc func(ctx context.Context, refresh bool) (user, password string, err error)

@@ -26,6 +26,10 @@ type Service struct {
 	// (depts: the ones they left), so that other domains let go of what
 	// they hold for the person there: the roster opens their future shifts.
 	Leaving func(ctx context.Context, tx *outbox.Tx, actor auth.Principal, employeeID int64, depts []int64) error
+	// Rezone, when set, runs inside the transaction that changes the
+	// store's time zone to loc, so that what other domains keep as local
+	// calendar days follows the new zone: the roster's time off.
+	Rezone func(ctx context.Context, tx *outbox.Tx, loc *time.Location) error
 
 	storeCache storeCache
 }

@@ -157,6 +157,11 @@ func (s *Service) UpdateStore(ctx context.Context, p auth.Principal, patch Store
 			return err
 		}
 		next.Version = cur.Version + 1
+		if next.Timezone != cur.Timezone && s.Rezone != nil {
+			if err := s.Rezone(ctx, tx, next.Location()); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE store SET name = ?, timezone = ?, week_starts_on = ?, min_rest_hours = ?,
 			reminder_hours = ?, late_grace_minutes = ?, clock_in_early_minutes = ?, claims_need_approval = ?,
 			event_retention_days = ?, version = ?, updated_at = ? WHERE id = 1`,

@@ -301,3 +301,56 @@ func TestICalFeed(t *testing.T) {
 func mustParse(s string) time.Time { return at(s) }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestZoneChangeMovesTimeOff: time off is for calendar days, so when the
+// store moves to another zone its requests cover the same days there, and
+// the conflict rules judge shifts against the new span.
+func TestZoneChangeMovesTimeOff(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		f.svc.People.Rezone = f.svc.RezoneTimeOff
+		e0 := f.emps[0].UserID
+		req, err := f.svc.RequestTimeOff(ctx, f.emps[0], TimeOffInput{StartsOn: "2027-03-10", EndsOn: "2027-03-11"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.DecideTimeOff(ctx, f.mgrA, req.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		span := func() (time.Time, time.Time) {
+			var from, to time.Time
+			if err := d.QueryRowContext(ctx, "SELECT starts_at, ends_at FROM time_off WHERE id = ?", req.ID).Scan(&from, &to); err != nil {
+				t.Fatal(err)
+			}
+			return from.UTC(), to.UTC()
+		}
+		if from, to := span(); !from.Equal(at("2027-03-10T04:00:00Z")) || !to.Equal(at("2027-03-12T04:00:00Z")) {
+			t.Fatalf("Halifax span %s..%s", from, to)
+		}
+		if _, err := f.svc.People.UpdateStore(ctx, f.admin, people.StorePatch{Timezone: ptr("Europe/Paris")}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if from, to := span(); !from.Equal(at("2027-03-09T23:00:00Z")) || !to.Equal(at("2027-03-11T23:00:00Z")) {
+			t.Fatalf("Paris span %s..%s, want the same days from Paris midnight", from, to)
+		}
+		// Early on the 10th in Paris is inside the days off now...
+		_, err = f.svc.CreateShift(ctx, f.mgrA, ShiftInput{DepartmentID: &f.deptA, EmployeeID: NullableID{Set: true, Value: &e0},
+			StartsAt: ptr("2027-03-10T02:00:00+01:00"), EndsAt: ptr("2027-03-10T05:00:00+01:00")})
+		if e := wantCode(t, err, apperr.Conflict); e.Conflicts[0].Kind != KindTimeOff {
+			t.Errorf("conflicts = %+v", e.Conflicts)
+		}
+		// ...and early on the 12th, which Halifax's span still covered, is not.
+		f.mustCreate(f.mgrA, ShiftInput{DepartmentID: &f.deptA, EmployeeID: NullableID{Set: true, Value: &e0},
+			StartsAt: ptr("2027-03-12T02:00:00+01:00"), EndsAt: ptr("2027-03-12T05:00:00+01:00")})
+		// A request made after the move is in the new zone too.
+		later, err := f.svc.RequestTimeOff(ctx, f.emps[1], TimeOffInput{StartsOn: "2027-04-01", EndsOn: "2027-04-01"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var from time.Time
+		d.QueryRowContext(ctx, "SELECT starts_at FROM time_off WHERE id = ?", later.ID).Scan(&from)
+		if !from.UTC().Equal(at("2027-03-31T22:00:00Z")) {
+			t.Fatalf("new request starts %s, want Paris midnight", from.UTC())
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
@@ -111,12 +112,20 @@ func (s *Service) RequestTimeOff(ctx context.Context, p auth.Principal, in TimeO
 	if e.ID != p.UserID && !auth.CanManagePerson(p, e.Person()) {
 		return TimeOff{}, auth.ErrForbidden
 	}
-	y, m, d := end.Date()
 	t := TimeOff{EmployeeID: e.ID, StartsOn: start.Format(dateLayout), EndsOn: end.Format(dateLayout), Status: TimeOffPending,
 		Reason: strings.TrimSpace(in.Reason), Version: 1}
 	err = s.W.Do(ctx, func(tx *outbox.Tx) error {
+		// The days become instants in the zone the store has at COMMIT: the
+		// shared lock on its row waits for a zone change under way (which
+		// rezones every stored request, RezoneTimeOff) and holds off the
+		// next one until this request is stored.
+		var zone string
+		if err := tx.QueryRowContext(ctx, "SELECT timezone FROM store WHERE id = 1"+tx.DB.ForShare()).Scan(&zone); err != nil {
+			return fmt.Errorf("roster: request time off: %w", err)
+		}
+		from, to := timeOffSpan(t.StartsOn, t.EndsOn, people.Store{Timezone: zone}.Location())
 		res, err := tx.ExecContext(ctx, `INSERT INTO time_off (employee_id, starts_on, ends_on, starts_at, ends_at, reason, status, version, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'pending', 1, ?)`, t.EmployeeID, t.StartsOn, t.EndsOn, start.UTC(), dayStart(y, m, d+1, loc).UTC(), t.Reason, tx.Now())
+			VALUES (?, ?, ?, ?, ?, ?, 'pending', 1, ?)`, t.EmployeeID, t.StartsOn, t.EndsOn, from, to, t.Reason, tx.Now())
 		if err != nil {
 			return fmt.Errorf("roster: request time off: %w", err)
 		}
@@ -233,4 +242,57 @@ func (s *Service) DecideTimeOff(ctx context.Context, p auth.Principal, id int64,
 		return nil
 	})
 	return out, err
+}
+
+// timeOffSpan is the stretch of time the days first..last (dates, both
+// included) cover in loc: from the first one's local midnight to the one
+// after the last, in UTC. Dates stored by this package always parse.
+func timeOffSpan(first, last string, loc *time.Location) (from, to time.Time) {
+	start, _ := parseDate(first, loc)
+	end, _ := parseDate(last, loc)
+	y, m, d := end.Date()
+	return start.UTC(), dayStart(y, m, d+1, loc).UTC()
+}
+
+// RezoneTimeOff moves every time-off request to the store's new zone loc,
+// inside tx: the transaction that changes the zone (people.Service.Rezone).
+// A request is for calendar days, which begin at local midnight, so its
+// instants follow the zone; shifts are instants and stay where they are.
+func (s *Service) RezoneTimeOff(ctx context.Context, tx *outbox.Tx, loc *time.Location) error {
+	type days struct {
+		id          int64
+		first, last string
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT id, starts_on, ends_on FROM time_off ORDER BY id"+tx.DB.ForUpdate())
+	if err != nil {
+		return fmt.Errorf("roster: rezone time off: %w", err)
+	}
+	all, err := db.Collect(rows, func(r db.Scanner) (days, error) {
+		var d days
+		return d, r.Scan(&d.id, &d.first, &d.last)
+	})
+	if err != nil {
+		return fmt.Errorf("roster: rezone time off: %w", err)
+	}
+	// In chunks of one statement each (5 parameters a request).
+	const chunk = 500
+	for len(all) > 0 {
+		part := all[:min(len(all), chunk)]
+		all = all[len(part):]
+		var starts, ends []any
+		ids := make([]any, len(part))
+		for i, d := range part {
+			from, to := timeOffSpan(d.first, d.last, loc)
+			starts = append(starts, d.id, from)
+			ends = append(ends, d.id, to)
+			ids[i] = d.id
+		}
+		when := strings.Repeat(" WHEN ? THEN ?", len(part))
+		args := append(append(starts, ends...), ids...)
+		if _, err := tx.ExecContext(ctx, "UPDATE time_off SET starts_at = CASE id"+when+" END, ends_at = CASE id"+when+
+			" END WHERE id IN ("+placeholders(len(part))+")", args...); err != nil {
+			return fmt.Errorf("roster: rezone time off: %w", err)
+		}
+	}
+	return nil
 }
