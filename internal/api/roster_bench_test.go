@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -12,10 +11,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/crumbcommander/crumb/internal/bench"
 	"github.com/crumbcommander/crumb/internal/db"
 )
 
@@ -161,28 +160,14 @@ func envInt(b *testing.B, name string, def int) int {
 type cpuTimes struct{ self, db time.Duration }
 
 func cpuNow() cpuTimes {
-	var c cpuTimes
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		c.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	c := cpuTimes{self: bench.ProcCPU(os.Getpid())}
 	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
 	for _, f := range comms {
 		name, _ := os.ReadFile(f)
-		if n := strings.TrimSpace(string(name)); n != "mariadbd" && n != "mysqld" {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join(filepath.Dir(f), "stat"))
-		if err != nil {
-			continue
-		}
-		// Fields after the parenthesised command: utime and stime are the
-		// 12th and 13th, in clock ticks (100 per second on Linux).
-		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		if len(fields) > 12 {
-			u, _ := strconv.ParseInt(fields[11], 10, 64)
-			s, _ := strconv.ParseInt(fields[12], 10, 64)
-			c.db += time.Duration(u+s) * 10 * time.Millisecond
+		if n := strings.TrimSpace(string(name)); n == "mariadbd" || n == "mysqld" {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+				c.db += bench.ProcCPU(pid)
+			}
 		}
 	}
 	return c

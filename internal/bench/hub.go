@@ -318,7 +318,7 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 	var next atomic.Int64
 	next.Store(int64(k))
 	startTotal := s.total.Load()
-	srv0, self0 := procCPU(tg.pid()), procCPU(os.Getpid())
+	srv0, self0 := ProcCPU(tg.pid()), ProcCPU(os.Getpid())
 	start := time.Now()
 	deadline := start.Add(o.Duration)
 	var wg sync.WaitGroup
@@ -354,7 +354,7 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 	if delivered > 0 {
 		per := func(d time.Duration) time.Duration { return (d / time.Duration(delivered)).Round(10 * time.Nanosecond) }
 		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v\n",
-			per(procCPU(tg.pid())-srv0), per(procCPU(os.Getpid())-self0))
+			per(ProcCPU(tg.pid())-srv0), per(ProcCPU(os.Getpid())-self0))
 	}
 	for _, c := range clients {
 		c.ws.CloseNow()
@@ -362,8 +362,9 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 	return r, nil
 }
 
-// procCPU is the user and system CPU time pid has used (0 if unknown).
-func procCPU(pid int) time.Duration {
+// ProcCPU is the user and system CPU time process pid has used, from
+// /proc (0 if unknown); the benchmarks print CPU per request with it.
+func ProcCPU(pid int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
