@@ -122,7 +122,7 @@ func (c *conn) evictLocked() {
 	c.queue, c.live = nil, nil
 	c.h.evicted.Add(1)
 	// The shard stops writing to it at once; the close frame waits for
-	// any write in progress (bounded by WriteTimeout).
+	// any write in progress (bounded by WriteTimeout, see watchWrites).
 	go c.ws.Close(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
 }
 

@@ -28,9 +28,10 @@
 // busy hub has a few runnable writers rather than one per socket. A full
 // queue closes the client with 1008 (it reconnects with since and loses
 // nothing); fan-out never waits on a socket. Every write has a deadline
-// (WriteTimeout): a peer that stops reading can hold up the other sockets
-// of its shard for at most that long, then its queue overflows and it is
-// evicted. A keepalive pings each socket once per PingInterval and drops a
+// (WriteTimeout), kept by one watchdog that looks four times per timeout
+// rather than by a timer per write: a peer that stops reading can hold up
+// the other sockets of its shard for at most that long and a quarter, then
+// its socket is closed (or, if its queue overflows first, it is evicted). A keepalive pings each socket once per PingInterval and drops a
 // peer that does not answer within the next one. Client messages over 4 KiB
 // close the socket with 1009. Drain sends {"type":"reconnect","after_ms":N}
 // and closes with 1012.

@@ -52,7 +52,8 @@ type Options struct {
 	// PingInterval is the keepalive period; a peer that does not answer a
 	// ping within it is dropped, so a dead peer goes within two intervals.
 	PingInterval time.Duration
-	// WriteTimeout bounds every write to a socket.
+	// WriteTimeout bounds every write to a socket: a write still going on
+	// after it closes the socket (checked four times per WriteTimeout).
 	WriteTimeout time.Duration
 	// QueueSize is how many frames may wait for one socket; one more evicts
 	// the client with 1008.
@@ -103,8 +104,9 @@ type Hub struct {
 
 	shards []*shard
 
-	evicted atomic.Int64
-	sent    atomic.Int64
+	evicted  atomic.Int64
+	timedOut atomic.Int64
+	sent     atomic.Int64
 }
 
 // New returns a hub; Run starts it.
@@ -155,10 +157,11 @@ func (h *Hub) Handle(msgType string, fn MessageHandler) {
 
 // Stats are the hub's counters.
 type Stats struct {
-	Conns   int   // open sockets
-	Evicted int64 // slow clients closed with 1008
-	Sent    int64 // frames written
-	Head    int64 // highest seq fanned out
+	Conns    int   // open sockets
+	Evicted  int64 // slow clients closed with 1008
+	TimedOut int64 // sockets closed because a write outlasted WriteTimeout
+	Sent     int64 // frames written
+	Head     int64 // highest seq fanned out
 }
 
 // Stats returns the current counters.
@@ -166,7 +169,7 @@ func (h *Hub) Stats() Stats {
 	h.mu.RLock()
 	n := len(h.conns)
 	h.mu.RUnlock()
-	return Stats{Conns: n, Evicted: h.evicted.Load(), Sent: h.sent.Load(), Head: h.head.Load()}
+	return Stats{Conns: n, Evicted: h.evicted.Load(), TimedOut: h.timedOut.Load(), Sent: h.sent.Load(), Head: h.head.Load()}
 }
 
 // Started is closed once Run accepts sockets.
@@ -191,9 +194,14 @@ func (h *Hub) Run(ctx context.Context) error {
 		ww.Add(1)
 		go func() {
 			defer ww.Done()
-			s.run(writers, h.ctx, h.opts.WriteTimeout)
+			s.run(writers)
 		}()
 	}
+	ww.Add(1)
+	go func() {
+		defer ww.Done()
+		h.watchWrites(writers, h.opts.WriteTimeout)
+	}()
 	defer func() { stopWriters(); ww.Wait() }()
 	wg.Add(2)
 	go func() {

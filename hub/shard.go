@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,12 +12,17 @@ import (
 // writers instead of one per socket (which starves the request handlers,
 // the relay and the dispatcher of CPU), and an idle socket costs no
 // goroutine besides its reader. A write that stalls (a peer that stopped
-// reading) holds up its shard for at most WriteTimeout; the stalled
-// client's queue then overflows and it is closed with 1008.
+// reading) holds up its shard until the write watchdog cuts it, at most
+// WriteTimeout and a quarter; the stalled client's socket is closed.
 type shard struct {
 	mu    sync.Mutex
 	ready []*conn
 	wake  chan struct{}
+
+	// The socket being written to and since when (unix ns), for the
+	// watchdog; nil between writes.
+	writing atomic.Pointer[conn]
+	since   atomic.Int64
 }
 
 func newShards(n int) []*shard {
@@ -46,13 +52,11 @@ func (s *shard) signal() {
 
 // run writes for ready sockets until ctx ends. A socket with more frames
 // after its turn goes to the back of the list: every ready socket gets a
-// turn per round. Writes share one deadline context, renewed whenever less
-// than half of timeout is left: every write still has a deadline between
-// timeout/2 and timeout, without a timer per write.
-func (s *shard) run(ctx, parent context.Context, timeout time.Duration) {
+// turn per round. The writes themselves carry no context deadline, which
+// would cost a timer registration per write (a fifth of the writer's CPU
+// on a busy hub); the watchdog bounds them instead.
+func (s *shard) run(ctx context.Context) {
 	var batch []*conn
-	d := writeDeadline{parent: parent, timeout: timeout}
-	defer d.stop()
 	for {
 		s.mu.Lock()
 		batch, s.ready = s.ready, batch[:0]
@@ -66,7 +70,11 @@ func (s *shard) run(ctx, parent context.Context, timeout time.Duration) {
 			}
 		}
 		for i, c := range batch {
-			if c.flushOnce(d.ctx()) {
+			s.since.Store(time.Now().UnixNano())
+			s.writing.Store(c)
+			more := c.flushOnce(context.Background())
+			s.writing.Store(nil)
+			if more {
 				s.mu.Lock()
 				s.ready = append(s.ready, c)
 				s.mu.Unlock()
@@ -76,27 +84,26 @@ func (s *shard) run(ctx, parent context.Context, timeout time.Duration) {
 	}
 }
 
-// writeDeadline is a shard's shared write deadline.
-type writeDeadline struct {
-	parent  context.Context
-	timeout time.Duration
-	cur     context.Context
-	cancel  context.CancelFunc
-	until   time.Time
-}
-
-// ctx returns a context with between timeout/2 and timeout left.
-func (d *writeDeadline) ctx() context.Context {
-	if now := time.Now(); d.cur == nil || d.until.Sub(now) < d.timeout/2 {
-		d.stop()
-		d.cur, d.cancel = context.WithTimeout(d.parent, d.timeout)
-		d.until = now.Add(d.timeout)
-	}
-	return d.cur
-}
-
-func (d *writeDeadline) stop() {
-	if d.cancel != nil {
-		d.cancel()
+// watchWrites is the deadline of every shard write: four times per timeout
+// it closes the socket of any write that has been going on for longer than
+// timeout, which makes that write fail at once (and the shard go on).
+func (h *Hub) watchWrites(ctx context.Context, timeout time.Duration) {
+	t := time.NewTicker(timeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, s := range h.shards {
+				// since is stored before writing, so a fresh write is
+				// never mistaken for the stalled one it replaced.
+				c := s.writing.Load()
+				if c != nil && now.UnixNano()-s.since.Load() > int64(timeout) && s.writing.Load() == c {
+					h.timedOut.Add(1)
+					c.ws.CloseNow()
+				}
+			}
+		}
 	}
 }

@@ -276,12 +276,14 @@ var (
 	descWSSent    = prometheus.NewDesc("crumb_ws_frames_sent_total", "Frames written to WebSocket clients by this node.", nil, nil)
 	descWSEvicted = prometheus.NewDesc("crumb_ws_evicted_total", "Slow WebSocket clients closed with 1008 by this node.", nil, nil)
 	descWSHead    = prometheus.NewDesc("crumb_ws_head_seq", "Highest event seq this node has fanned out.", nil, nil)
+	descWSTimeout = prometheus.NewDesc("crumb_ws_write_timeouts_total", "WebSocket clients closed by this node because a write outlasted the write timeout.", nil, nil)
 )
 
 func (c hubCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descWSSockets
 	ch <- descWSSent
 	ch <- descWSEvicted
+	ch <- descWSTimeout
 	ch <- descWSHead
 }
 
@@ -293,5 +295,6 @@ func (c hubCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descWSSockets, prometheus.GaugeValue, float64(st.Conns))
 	ch <- prometheus.MustNewConstMetric(descWSSent, prometheus.CounterValue, float64(st.Sent))
 	ch <- prometheus.MustNewConstMetric(descWSEvicted, prometheus.CounterValue, float64(st.Evicted))
+	ch <- prometheus.MustNewConstMetric(descWSTimeout, prometheus.CounterValue, float64(st.TimedOut))
 	ch <- prometheus.MustNewConstMetric(descWSHead, prometheus.GaugeValue, float64(st.Head))
 }

@@ -178,6 +178,69 @@ func TestWSSlowConsumerEvicted(t *testing.T) {
 	}
 }
 
+// TestWSStalledWriteIsCut: a peer that stops reading stalls the write to
+// it once the kernel's buffers are full; the write deadline (the hub's
+// watchdog) closes that socket, and the other socket of the same writer
+// shard gets every event after a pause of about the write timeout. The
+// queue is large enough that eviction cannot come first.
+func TestWSStalledWriteIsCut(t *testing.T) {
+	n := startNode(t, nodeOpts{Hub: hub.Options{QueueSize: 1000, WriteTimeout: 400 * time.Millisecond, Writers: 1}})
+	f := n.fixture()
+	stalled := n.dial(f.Employee, "")
+	fast := n.dial(f.Employee, "")
+	stalled.until("ready", nil)
+	fast.until("ready", nil)
+	pad := strings.Repeat("x", 64<<10)
+	const total = 400
+	got := make(chan []int64, 1)
+	progress := make(chan struct{}, total)
+	go func() {
+		var seqs []int64
+		defer close(progress)
+		for len(seqs) < total {
+			fr, err := fast.next(30 * time.Second)
+			if err != nil {
+				t.Logf("fast client: %v", err)
+				break
+			}
+			seqs = append(seqs, fr.Seq)
+			progress <- struct{}{}
+		}
+		got <- seqs
+	}()
+	for i := range total {
+		if i >= 8 {
+			<-progress
+		}
+		n.emit(outbox.UserTopic(f.EmployeeID), "test.big", map[string]any{"i": i, "pad": pad})
+	}
+	seqs := <-got
+	if len(seqs) != total || !slices.IsSorted(seqs) {
+		t.Fatalf("fast client got %d events (sorted %v), want %d", len(seqs), slices.IsSorted(seqs), total)
+	}
+	st := n.App.Hub.Stats()
+	for deadline := time.Now().Add(5 * time.Second); st.Conns != 1 && time.Now().Before(deadline); st = n.App.Hub.Stats() {
+		time.Sleep(10 * time.Millisecond) // the cut socket's reader unregisters it
+	}
+	if st.TimedOut != 1 || st.Evicted != 0 || st.Conns != 1 {
+		t.Fatalf("stats %+v: want one socket cut by the write deadline, none evicted, one left", st)
+	}
+	// The stalled client finds its connection gone (no close handshake: the
+	// write it stalled was cut).
+	if code := stalled.closeStatus(30 * time.Second); code == websocket.StatusPolicyViolation {
+		t.Errorf("stalled client was evicted (1008), want its socket cut")
+	}
+	res, err := http.Get(n.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "crumb_ws_write_timeouts_total 1\n") {
+		t.Error("/metrics lacks crumb_ws_write_timeouts_total 1")
+	}
+}
+
 func TestWSLogoutAndRoleChangeCloseSockets(t *testing.T) {
 	n := startNode(t, nodeOpts{})
 	f := n.fixture()
