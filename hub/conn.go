@@ -38,6 +38,7 @@ type conn struct {
 	closeCode   websocket.StatusCode
 	closeReason string
 	evicted     atomic.Bool // the flusher stops writing at once
+	cut         atomic.Bool // the write watchdog closed it
 	spare       [][]byte    // an empty array for the next queue
 }
 

@@ -99,7 +99,7 @@ func (h *Hub) watchWrites(ctx context.Context, timeout time.Duration) {
 				// since is stored before writing, so a fresh write is
 				// never mistaken for the stalled one it replaced.
 				c := s.writing.Load()
-				if c != nil && now.UnixNano()-s.since.Load() > int64(timeout) && s.writing.Load() == c {
+				if c != nil && now.UnixNano()-s.since.Load() > int64(timeout) && s.writing.Load() == c && c.cut.CompareAndSwap(false, true) {
 					h.timedOut.Add(1)
 					c.ws.CloseNow()
 				}
