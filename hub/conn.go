@@ -51,9 +51,9 @@ type pending struct {
 }
 
 // push queues the event frame seq unless it was already sent. It does not
-// wake the socket's writer: fanout wakes every writer once per wakeEvery
-// sockets queued and once at the end (Hub.wakeWriters), so each writer
-// takes its share in a few rounds instead of one socket at a time.
+// wake the socket's writer: fanout wakes every writer once it has queued
+// the frame on every socket (Hub.wakeWriters), so each writer takes its
+// whole share in one round instead of a few sockets at a time.
 func (c *conn) push(seq int64, frame []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

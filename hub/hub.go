@@ -333,15 +333,9 @@ func (h *Hub) fanout(e outbox.Event) {
 	}
 	shared := e.Topic == outbox.TopicStore || strings.HasPrefix(e.Topic, "dept:")
 	h.mu.RLock()
-	queued := 0
 	for c := range h.topics[e.Topic] {
 		if mgrDept == 0 || c.p.Manages(mgrDept) {
 			c.push(e.Seq, frame)
-			// Writers start on the first sockets while the rest are
-			// queued (on another core), not after all of them.
-			if queued++; queued%wakeEvery == 0 {
-				h.wakeWriters()
-			}
 		}
 	}
 	if shared {
@@ -354,10 +348,6 @@ func (h *Hub) fanout(e outbox.Event) {
 	h.wakeWriters()
 	h.control(e)
 }
-
-// wakeEvery is how many sockets fanout queues between wake-ups of the
-// writers.
-const wakeEvery = 128
 
 // wakeWriters wakes every shard writer (those with nothing to write go
 // back to sleep).
