@@ -366,11 +366,17 @@ func (d *DB) writeTurn(ctx context.Context) (done func()) {
 	if d.writeGate == nil {
 		return func() {}
 	}
+	release := func() { <-d.writeGate }
+	select {
+	case d.writeGate <- struct{}{}: // free: no timer needed
+		return release
+	default:
+	}
 	t := time.NewTimer(sqliteBusyMillis * time.Millisecond)
 	defer t.Stop()
 	select {
 	case d.writeGate <- struct{}{}:
-		return func() { <-d.writeGate }
+		return release
 	case <-ctx.Done():
 	case <-t.C:
 	}

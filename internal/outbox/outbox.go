@@ -175,13 +175,13 @@ func (w *Writer) SetNotifier(n Notifier) { w.seq.notifier = n }
 
 // SetCommitHook installs fn, which hears the events of each transaction of
 // this Writer right after its COMMIT and before Do returns, unnumbered (Seq
-// 0) unless numbered in the transaction (NumberHere). Unlike the notifier, which hears only the events this process's
-// sequencer numbers, it hears every write of this process whichever process
-// numbers it, and also when numbering fails: a cache that must forget
-// before the writer answers (read-your-writes) listens here. A commit that
-// returned an error is reported too (its outcome may be unknown; forgetting
-// too much is harmless). fn must be quick and must not block. Call it
-// before serving.
+// 0) unless the transaction numbered them itself (NumberHere). Unlike the
+// notifier, which hears only the events this process numbers, it hears
+// every write of this process whichever process numbers it, and also when
+// numbering fails: a cache that must forget before the writer answers
+// (read-your-writes) listens here. A commit that returned an error is
+// reported too (its outcome may be unknown; forgetting too much is
+// harmless). fn must be quick and must not block. Call it before serving.
 func (w *Writer) SetCommitHook(fn func(events []Event)) { w.commitHook = fn }
 
 // Do runs fn in a transaction, retrying on deadlock. When fn succeeds the
