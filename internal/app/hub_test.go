@@ -112,16 +112,14 @@ func TestWSLiveTopicsPingAndReadLimit(t *testing.T) {
 	}
 }
 
-func TestWSSlowConsumerEvicted(t *testing.T) {
-	n := startNode(t, nodeOpts{Hub: hub.Options{QueueSize: 32, WriteTimeout: 20 * time.Second}})
-	f := n.fixture()
-	slow := n.dial(f.Employee, "")
-	fast := n.dial(f.Employee, "")
-	slow.until("ready", nil)
-	fast.until("ready", nil)
-	// Big events fill the kernel buffers of the socket that is not read.
+// bigEventsToReader emits total 64-KiB events on user's topic while fast
+// reads them, keeping the emitter at most 8 events ahead of the reader
+// (well within any queue here): enough to fill the kernel buffers of a
+// socket of the same person that does not read. It fails the test unless
+// fast got all of them, in order.
+func bigEventsToReader(t *testing.T, n *node, user int64, fast *client, total int) {
+	t.Helper()
 	pad := strings.Repeat("x", 64<<10)
-	const total = 400
 	got := make(chan []int64, 1)
 	progress := make(chan struct{}, total)
 	go func() {
@@ -138,6 +136,25 @@ func TestWSSlowConsumerEvicted(t *testing.T) {
 		}
 		got <- seqs
 	}()
+	for i := range total {
+		if i >= 8 {
+			<-progress
+		}
+		n.emit(outbox.UserTopic(user), "test.big", map[string]any{"i": i, "pad": pad})
+	}
+	seqs := <-got
+	if len(seqs) != total || !slices.IsSorted(seqs) {
+		t.Fatalf("fast client got %d events (sorted %v), want %d", len(seqs), slices.IsSorted(seqs), total)
+	}
+}
+
+func TestWSSlowConsumerEvicted(t *testing.T) {
+	n := startNode(t, nodeOpts{Hub: hub.Options{QueueSize: 32, WriteTimeout: 20 * time.Second}})
+	f := n.fixture()
+	slow := n.dial(f.Employee, "")
+	fast := n.dial(f.Employee, "")
+	slow.until("ready", nil)
+	fast.until("ready", nil)
 	// Once evicted, the slow client reads what the kernel holds, then the 1008.
 	slowStatus := make(chan websocket.StatusCode, 1)
 	go func() {
@@ -146,18 +163,8 @@ func TestWSSlowConsumerEvicted(t *testing.T) {
 		}
 		slowStatus <- slow.closeStatus(30 * time.Second)
 	}()
-	// The fast client is at most 8 events behind (well within its queue);
-	// the slow one never reads.
-	for i := range total {
-		if i >= 8 {
-			<-progress
-		}
-		n.emit(outbox.UserTopic(f.EmployeeID), "test.big", map[string]any{"i": i, "pad": pad})
-	}
-	seqs := <-got
-	if len(seqs) != total || !slices.IsSorted(seqs) {
-		t.Fatalf("fast client got %d events (sorted %v), want %d", len(seqs), slices.IsSorted(seqs), total)
-	}
+	// Big events fill the kernel buffers of the slow socket, which never reads.
+	bigEventsToReader(t, n, f.EmployeeID, fast, 400)
 	if st := <-slowStatus; st != websocket.StatusPolicyViolation {
 		t.Errorf("slow client close status = %v, want 1008", st)
 	}
@@ -190,34 +197,7 @@ func TestWSStalledWriteIsCut(t *testing.T) {
 	fast := n.dial(f.Employee, "")
 	stalled.until("ready", nil)
 	fast.until("ready", nil)
-	pad := strings.Repeat("x", 64<<10)
-	const total = 400
-	got := make(chan []int64, 1)
-	progress := make(chan struct{}, total)
-	go func() {
-		var seqs []int64
-		defer close(progress)
-		for len(seqs) < total {
-			fr, err := fast.next(30 * time.Second)
-			if err != nil {
-				t.Logf("fast client: %v", err)
-				break
-			}
-			seqs = append(seqs, fr.Seq)
-			progress <- struct{}{}
-		}
-		got <- seqs
-	}()
-	for i := range total {
-		if i >= 8 {
-			<-progress
-		}
-		n.emit(outbox.UserTopic(f.EmployeeID), "test.big", map[string]any{"i": i, "pad": pad})
-	}
-	seqs := <-got
-	if len(seqs) != total || !slices.IsSorted(seqs) {
-		t.Fatalf("fast client got %d events (sorted %v), want %d", len(seqs), slices.IsSorted(seqs), total)
-	}
+	bigEventsToReader(t, n, f.EmployeeID, fast, 400)
 	st := n.App.Hub.Stats()
 	for deadline := time.Now().Add(5 * time.Second); st.Conns != 1 && time.Now().Before(deadline); st = n.App.Hub.Stats() {
 		time.Sleep(10 * time.Millisecond) // the cut socket's reader unregisters it
