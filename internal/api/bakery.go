@@ -18,7 +18,7 @@ func (s *Server) mountBakery(r *gin.RouterGroup) {
 		return
 	}
 	r.GET("/bakery/settings", s.getBakerySettings)
-	r.PUT("/bakery/settings", s.putBakerySettings)
+	r.PUT("/bakery/settings", updated(s, s.Bakery.PutSettings))
 	r.GET("/bakery/items", s.listBakeryItems)
 	r.POST("/bakery/items", created(s, s.Bakery.CreateItem))
 	r.PATCH("/bakery/items/:id", patched(s, s.Bakery.UpdateItem))
@@ -32,21 +32,6 @@ func (s *Server) mountBakery(r *gin.RouterGroup) {
 
 func (s *Server) getBakerySettings(c *gin.Context) {
 	st, err := s.Bakery.GetSettings(c.Request.Context())
-	s.render(c, http.StatusOK, st, err)
-}
-
-func (s *Server) putBakerySettings(c *gin.Context) {
-	var in bakery.SettingsInput
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	v, err := ifMatch(c)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	st, err := s.Bakery.PutSettings(c.Request.Context(), principal(c), in, v)
 	s.render(c, http.StatusOK, st, err)
 }
 

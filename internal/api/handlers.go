@@ -55,6 +55,25 @@ func patched[In, Out any](s *Server, call func(context.Context, auth.Principal, 
 	}
 }
 
+// updated serves a PATCH or PUT of a resource without an id (the store,
+// the bakery settings): the body, If-Match, the call, 200.
+func updated[In, Out any](s *Server, call func(context.Context, auth.Principal, In, *int64) (Out, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var in In
+		if err := bind(c, &in); err != nil {
+			s.fail(c, err)
+			return
+		}
+		v, err := ifMatch(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		out, err := call(c.Request.Context(), principal(c), in, v)
+		s.render(c, http.StatusOK, out, err)
+	}
+}
+
 // deleted serves a DELETE: the :id, If-Match, the call, 204.
 func deleted(s *Server, call func(context.Context, auth.Principal, int64, *int64) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
