@@ -77,18 +77,15 @@ func scanTimeOff(r db.Scanner) (TimeOff, error) {
 // RequestTimeOff files a pending request; the person's managers hear
 // timeoff.requested on their department topics.
 func (s *Service) RequestTimeOff(ctx context.Context, p auth.Principal, in TimeOffInput) (TimeOff, error) {
-	st, err := s.People.GetStore(ctx)
-	if err != nil {
-		return TimeOff{}, err
-	}
-	loc := st.Location()
 	emp := p.UserID
 	if in.EmployeeID != nil {
 		emp = *in.EmployeeID
 	}
+	// Calendar dates check the same in any zone; the store's zone turns
+	// them into instants in the transaction below.
 	f := apperr.Fields{}
-	start, ok1 := parseDate(in.StartsOn, loc)
-	end, ok2 := parseDate(in.EndsOn, loc)
+	start, ok1 := parseDate(in.StartsOn, time.UTC)
+	end, ok2 := parseDate(in.EndsOn, time.UTC)
 	switch {
 	case !ok1:
 		f.Add("starts_on", "must be a date like 2026-12-24")
