@@ -46,12 +46,7 @@ func nextWeek() time.Time {
 func TestPublishReachesEmployeeLive(t *testing.T) {
 	e := newEnv(t)
 	e.needEndpoints("/api/v1/shifts", "/api/v1/ws")
-	var deptID int64
-	for _, d := range e.seed.Departments {
-		if d.Name == "Bakery" {
-			deptID = d.ID
-		}
-	}
+	deptID := e.deptID("Bakery")
 	empEmail := e.login("employee", "Bakery")
 	_, empName := e.person(empEmail)
 

@@ -35,12 +35,7 @@ func ptr[T any](v T) *T { return &v }
 // When nobody is free the dialog says so and sends nothing.
 func TestSwapOfferPicksColleague(t *testing.T) {
 	e := newEnv(t)
-	var dept int64
-	for _, d := range e.seed.Departments {
-		if d.Name == "Bakery" {
-			dept = d.ID
-		}
-	}
+	dept := e.deptID("Bakery")
 	email := e.login("employee", "Bakery")
 	me, _ := e.person(email)
 	var others []people.Employee // the manager and the other employees of the bakery
