@@ -34,10 +34,10 @@ type conn struct {
 	last        int64     // highest seq queued or written: never send one again
 	replaying   bool
 	scheduled   bool // on its shard's ready list or being written
-	closed      bool // no more frames; the flusher closes with closeCode
+	closed      bool // no more frames; the writer closes with closeCode
 	closeCode   websocket.StatusCode
 	closeReason string
-	evicted     atomic.Bool // the flusher stops writing at once
+	evicted     atomic.Bool // the writer stops writing at once
 	cut         atomic.Bool // the write watchdog closed it
 	spare       [][]byte    // an empty array for the next queue
 }
@@ -146,12 +146,12 @@ func (c *conn) closeAfter(frame []byte, code websocket.StatusCode, reason string
 // more is queued; it closes the socket when closeAfter asked for it. The
 // close handshake runs on its own goroutine so that it never holds up the
 // shard.
-func (c *conn) flushOnce(ctx context.Context) (more bool) {
+func (c *conn) flushOnce() (more bool) {
 	c.mu.Lock()
 	q := c.queue
 	c.queue = c.spare[:0]
 	c.mu.Unlock()
-	ok := len(q) == 0 || c.writeAll(ctx, q)
+	ok := len(q) == 0 || c.writeAll(q)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// The written batch's array (emptied, so it pins no frames) is the
@@ -177,8 +177,11 @@ func (c *conn) flushOnce(ctx context.Context) (more bool) {
 	return false
 }
 
-// writeAll writes a batch of frames under ctx (the shard's deadline).
-func (c *conn) writeAll(ctx context.Context, q [][]byte) bool {
+// writeAll writes a batch of frames. The writes carry no context deadline
+// (a timer registration each); the hub's write watchdog bounds them
+// (watchWrites).
+func (c *conn) writeAll(q [][]byte) bool {
+	ctx := context.Background()
 	n := 0
 	defer func() { c.h.sent.Add(int64(n)) }()
 	for _, b := range q {

@@ -72,7 +72,7 @@ func (s *shard) run(ctx context.Context) {
 		for i, c := range batch {
 			s.since.Store(time.Now().UnixNano())
 			s.writing.Store(c)
-			more := c.flushOnce(context.Background())
+			more := c.flushOnce()
 			s.writing.Store(nil)
 			if more {
 				s.mu.Lock()
