@@ -12,30 +12,42 @@ import (
 // Buffers of an upgraded socket. net/http hands a hijacked connection a
 // 4 KiB reader and a 4 KiB writer, which would be most of what an idle
 // socket costs. Client messages are small (pings, bakery counts; at most
-// ReadLimit) and event frames a few hundred bytes, so less is plenty: a
-// larger frame or message goes through in more than one read or write.
+// ReadLimit), so 512 bytes is plenty for reading: a larger message goes
+// through in more than one read. The hub writes its data frames straight
+// to the connection (conn.writeAll); coder/websocket's writer only carries
+// control frames (close, ping, pong: at most 127 bytes on the wire), and
+// each must fit in the buffer so that it goes out in one write, whole,
+// between two data frames.
 const (
 	SocketReadBufferSize  = 512
-	SocketWriteBufferSize = 1 << 10
+	SocketWriteBufferSize = 256
 )
 
-// SmallBuffers wraps the ResponseWriter a socket is accepted on (pass the
-// result to websocket.Accept) so that the hijacked connection gets
-// small buffers instead of net/http's. Bytes the server had
-// already read past the request are kept.
-func SmallBuffers(w http.ResponseWriter) http.ResponseWriter { return smallBuffers{w} }
+// Upgrade wraps the ResponseWriter a socket is accepted on: pass it to
+// websocket.Accept, then its Conn to Hub.Serve. The hijacked connection
+// gets small buffers instead of net/http's (bytes the server had already
+// read past the request are kept), and Conn is that connection, which the
+// hub writes its prebuilt frames to.
+type Upgrade struct {
+	http.ResponseWriter
+	conn net.Conn
+}
 
-type smallBuffers struct{ http.ResponseWriter }
+// NewUpgrade wraps w for websocket.Accept.
+func NewUpgrade(w http.ResponseWriter) *Upgrade { return &Upgrade{ResponseWriter: w} }
+
+// Conn is the hijacked connection (nil before the upgrade).
+func (u *Upgrade) Conn() net.Conn { return u.conn }
 
 // WriteHeaderNow keeps Gin's writer behaviour that websocket.Accept relies on.
-func (w smallBuffers) WriteHeaderNow() {
-	if g, ok := w.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
+func (u *Upgrade) WriteHeaderNow() {
+	if g, ok := u.ResponseWriter.(interface{ WriteHeaderNow() }); ok {
 		g.WriteHeaderNow()
 	}
 }
 
-func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := w.ResponseWriter.(http.Hijacker)
+func (u *Upgrade) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := u.ResponseWriter.(http.Hijacker)
 	if !ok {
 		return nil, nil, errors.New("hub: the response writer cannot be hijacked")
 	}
@@ -59,5 +71,6 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
+	u.conn = conn
 	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, SocketWriteBufferSize)), nil
 }

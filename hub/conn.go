@@ -2,10 +2,10 @@ package hub
 
 import (
 	"context"
-	"time"
-
+	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -22,11 +22,23 @@ const (
 // conn is one socket. It is kept small: idle sockets are most of a hub's
 // memory. Its only goroutine is the reader (in Serve); frames are written by
 // the hub's shard writers (shard.go).
+//
+// Data frames (built whole by textFrame) are written straight to raw, the
+// upgraded connection, each in one write: the frames of an event are not
+// framed again per client, and a write takes none of coder/websocket's
+// locks and copies. The library still writes the control frames (pings,
+// pongs, close), each in one write too (SocketWriteBufferSize), so frames
+// never interleave. wmu orders the hub's writes before its close frame:
+// closeWith sets ended under it, and no data frame follows the close frame.
 type conn struct {
-	h  *Hub
-	ws *websocket.Conn
-	p  auth.Principal
-	id uint64
+	h   *Hub
+	ws  *websocket.Conn
+	raw net.Conn // nil: frames go through ws.Write
+	p   auth.Principal
+	id  uint64
+
+	wmu   sync.Mutex
+	ended bool // the close frame is (being) sent: write no more
 
 	mu          sync.Mutex
 	queue       [][]byte  // frames waiting to be written, at most QueueSize
@@ -124,7 +136,16 @@ func (c *conn) evictLocked() {
 	c.h.evicted.Add(1)
 	// The shard stops writing to it at once; the close frame waits for
 	// any write in progress (bounded by WriteTimeout, see watchWrites).
-	go c.ws.Close(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
+	go c.closeWith(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
+}
+
+// closeWith runs the close handshake once no data frame is being written,
+// and keeps any from being written after the close frame.
+func (c *conn) closeWith(code websocket.StatusCode, reason string) {
+	c.wmu.Lock()
+	c.ended = true
+	c.wmu.Unlock()
+	c.ws.Close(code, reason)
 }
 
 // closeAfter queues a last frame (may be nil) and closes with code once the
@@ -172,35 +193,67 @@ func (c *conn) flushOnce() (more bool) {
 	if c.closeCode != 0 {
 		code, reason := c.closeCode, c.closeReason
 		c.closeCode = 0
-		go c.ws.Close(code, reason)
+		go c.closeWith(code, reason)
 	}
 	return false
 }
 
-// writeAll writes a batch of frames. The writes carry no context deadline
-// (a timer registration each); the hub's write watchdog bounds them
-// (watchWrites).
+// writeAll writes a batch of frames, on a shard writer. The writes carry
+// no deadline of their own (a timer registration each); the hub's write
+// watchdog bounds them (watchWrites).
 func (c *conn) writeAll(q [][]byte) bool {
-	ctx := context.Background()
-	n := 0
-	defer func() { c.h.sent.Add(int64(n)) }()
-	for _, b := range q {
-		if c.evicted.Load() {
-			return true
-		}
-		if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
-			return false
-		}
-		n++
+	if c.evicted.Load() {
+		return true
 	}
+	if c.raw == nil {
+		for _, f := range q {
+			if c.evicted.Load() {
+				return true
+			}
+			if err := c.ws.Write(context.Background(), websocket.MessageText, payloadOf(f)); err != nil {
+				return false
+			}
+			c.h.sent.Add(1)
+		}
+		return true
+	}
+	if err := c.writeRaw(q); err != nil {
+		return false
+	}
+	c.h.sent.Add(int64(len(q)))
 	return true
 }
 
-// write sends one frame with a deadline.
-func (c *conn) write(b []byte) error {
-	ctx, cancel := context.WithTimeout(c.h.ctx, c.h.opts.WriteTimeout)
-	defer cancel()
-	err := c.ws.Write(ctx, websocket.MessageText, b)
+// writeRaw writes whole frames to the connection: one write, or one
+// writev for several on TCP (a TLS connection writes them one by one,
+// each whole).
+func (c *conn) writeRaw(q [][]byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.ended {
+		return net.ErrClosed
+	}
+	if len(q) == 1 {
+		_, err := c.raw.Write(q[0])
+		return err
+	}
+	bufs := net.Buffers(q) // WriteTo consumes q's elements; the caller clears q after
+	_, err := bufs.WriteTo(c.raw)
+	return err
+}
+
+// write sends one frame with a deadline; only the replay, before the
+// socket goes live, writes this way.
+func (c *conn) write(f []byte) error {
+	var err error
+	if c.raw == nil {
+		ctx, cancel := context.WithTimeout(c.h.ctx, c.h.opts.WriteTimeout)
+		err = c.ws.Write(ctx, websocket.MessageText, payloadOf(f))
+		cancel()
+	} else {
+		c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+		err = c.writeRaw([][]byte{f})
+	}
 	if err == nil {
 		c.h.sent.Add(1)
 	}

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -18,6 +19,41 @@ type eventFrame struct {
 	Data  json.RawMessage `json:"data"`
 }
 
+// Every frame the hub queues is a whole server-to-client WebSocket text
+// frame, header included (RFC 6455, 5.2: FIN, opcode 1, unmasked, 7-, 16-
+// or 64-bit length), built once per event and written to every subscriber's
+// connection as it is, in one write (conn.writeAll).
+func textFrame(payload []byte) []byte {
+	n := len(payload)
+	var f []byte
+	switch {
+	case n < 126:
+		f = make([]byte, 2, 2+n)
+		f[1] = byte(n)
+	case n <= 0xffff:
+		f = make([]byte, 4, 4+n)
+		f[1] = 126
+		binary.BigEndian.PutUint16(f[2:], uint16(n))
+	default:
+		f = make([]byte, 10, 10+n)
+		f[1] = 127
+		binary.BigEndian.PutUint64(f[2:], uint64(n))
+	}
+	f[0] = 0x81
+	return append(f, payload...)
+}
+
+// payloadOf is the payload of a frame built by textFrame.
+func payloadOf(f []byte) []byte {
+	switch f[1] {
+	case 126:
+		return f[4:]
+	case 127:
+		return f[10:]
+	}
+	return f[2:]
+}
+
 // encodeEvent is the API.md event frame. It runs once per event, not once
 // per client.
 func encodeEvent(e outbox.Event) []byte {
@@ -29,20 +65,20 @@ func encodeEvent(e outbox.Event) []byte {
 	if err != nil { // stored payloads are JSON; this is a bug
 		b, _ = json.Marshal(eventFrame{"event", e.Seq, e.Topic, e.Type, e.At.UTC(), json.RawMessage("null")})
 	}
-	return b
+	return textFrame(b)
 }
 
 func encodeReady(seq int64) []byte {
-	return []byte(`{"type":"ready","seq":` + strconv.FormatInt(seq, 10) + `}`)
+	return textFrame([]byte(`{"type":"ready","seq":` + strconv.FormatInt(seq, 10) + `}`))
 }
 
 func encodeReconnect(after time.Duration) []byte {
-	return []byte(`{"type":"reconnect","after_ms":` + strconv.FormatInt(after.Milliseconds(), 10) + `}`)
+	return textFrame([]byte(`{"type":"reconnect","after_ms":` + strconv.FormatInt(after.Milliseconds(), 10) + `}`))
 }
 
 var (
-	frameReset = []byte(`{"type":"reset"}`)
-	framePong  = []byte(`{"type":"pong"}`)
+	frameReset = textFrame([]byte(`{"type":"reset"}`))
+	framePong  = textFrame([]byte(`{"type":"pong"}`))
 )
 
 type errorFrame struct {
@@ -57,5 +93,14 @@ func encodeError(msgType string, err error) []byte {
 		e = apperr.New(apperr.Internal, "something went wrong on our side; it has been logged")
 	}
 	b, _ := json.Marshal(errorFrame{"error", msgType, e})
-	return b
+	return textFrame(b)
+}
+
+// encodeReply is a handler's reply; ok is false if it is not JSON.
+func encodeReply(v any) (frame []byte, ok bool) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, false
+	}
+	return textFrame(b), true
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -17,10 +19,12 @@ var ErrDraining = errors.New("hub: not accepting sockets")
 // Serve runs an upgraded socket of an authenticated principal until it
 // closes. With resume, the events after since on the principal's topics are
 // replayed from the database first; then {"type":"ready","seq":N}; then
-// live events. It blocks; its goroutine is the socket's reader.
-func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, p auth.Principal, since int64, resume bool) error {
+// live events. It blocks; its goroutine is the socket's reader. raw is the
+// upgraded connection (Upgrade.Conn), which the hub writes its data frames
+// to; with nil it writes them through ws.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, p auth.Principal, since int64, resume bool) error {
 	ws.SetReadLimit(ReadLimit)
-	c := &conn{h: h, ws: ws, p: p, id: h.nextID.Add(1), replaying: true}
+	c := &conn{h: h, ws: ws, raw: raw, p: p, id: h.nextID.Add(1), replaying: true}
 	head, ok := h.register(c)
 	if !ok {
 		ws.Close(StatusServiceRestart, "server draining")
@@ -41,18 +45,23 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, p auth.Principal, s
 	return nil
 }
 
-// replay writes the missed events directly (nothing else writes to the
-// socket yet: live events are held in c.live) and returns the last seq it
-// read. A since older than retention gets reset and a close.
+// replay writes the missed events directly (live events are held in
+// c.live meanwhile) and returns the last seq it read. A since older than
+// retention gets reset and a close.
 func (h *Hub) replay(ctx context.Context, c *conn, since int64) (int64, error) {
+	if c.raw != nil {
+		// c.write set a deadline on each write; live writes have the
+		// watchdog instead.
+		defer c.raw.SetWriteDeadline(time.Time{})
+	}
 	oldest, newest, err := h.opts.Store.Bounds(ctx)
 	if err != nil {
-		c.ws.Close(websocket.StatusInternalError, "try again")
+		c.closeWith(websocket.StatusInternalError, "try again")
 		return 0, err
 	}
 	if tooOld(since, oldest, newest) {
 		if err := c.write(frameReset); err == nil {
-			c.ws.Close(websocket.StatusNormalClosure, "reset")
+			c.closeWith(websocket.StatusNormalClosure, "reset")
 		}
 		return 0, errors.New("hub: since is past retention")
 	}
@@ -66,7 +75,7 @@ func (h *Hub) replay(ctx context.Context, c *conn, since int64) (int64, error) {
 			evs, err = h.opts.Store.After(ctx, last, topics, replayPage)
 		}
 		if err != nil {
-			c.ws.Close(websocket.StatusInternalError, "try again")
+			c.closeWith(websocket.StatusInternalError, "try again")
 			return 0, err
 		}
 		for _, e := range evs {
@@ -156,8 +165,8 @@ func (h *Hub) read(c *conn) {
 		case err != nil:
 			c.send(encodeError(m.Type, err))
 		case reply != nil:
-			if rb, err := json.Marshal(reply); err == nil {
-				c.send(rb)
+			if f, ok := encodeReply(reply); ok {
+				c.send(f)
 			}
 		}
 	}

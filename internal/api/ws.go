@@ -42,14 +42,15 @@ func (s *Server) websocket(c *gin.Context) {
 	}
 	// The origin was checked above against CRUMB_BASE_URL; clients without
 	// an Origin header (phones, integrations) use Bearer tokens.
-	ws, err := websocket.Accept(hub.SmallBuffers(c.Writer), c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	up := hub.NewUpgrade(c.Writer)
+	ws, err := websocket.Accept(up, c.Request, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept has answered the client
 	}
 	// The socket lives on in a fresh goroutine with a small stack; this
 	// one (grown deep by the middleware chain and the session query) ends
 	// and gives its stack back. That halves an idle socket's memory.
-	go s.Hub.Serve(context.WithoutCancel(c.Request.Context()), ws, p, since, resume)
+	go s.Hub.Serve(context.WithoutCancel(c.Request.Context()), ws, up.Conn(), p, since, resume)
 }
 
 // sameOrigin reports whether origin is the app's own (CRUMB_BASE_URL).
