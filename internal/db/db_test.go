@@ -1,10 +1,13 @@
 package db_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -242,5 +245,56 @@ func TestSQLiteWritersTakeTurns(t *testing.T) {
 	d.QueryRowContext(ctx, "SELECT COUNT(*) FROM departments").Scan(&n)
 	if n != 65 {
 		t.Fatalf("%d departments, want 65", n)
+	}
+}
+
+// SQLite's WAL is checkpointed in the background, not inside a writer's
+// COMMIT (wal_autocheckpoint is off on every connection): what is written
+// reaches the database file on its own within seconds, and the WAL file is
+// reused instead of growing with every write.
+func TestSQLiteCheckpointsInBackground(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "crumb.db")
+	d, err := db.Open(ctx, "sqlite://"+path, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var auto int
+	if err := d.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d (%v), want 0", auto, err)
+	}
+	if _, err := d.ExecContext(ctx, "CREATE TABLE pad (b BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	size := func(name string) int64 {
+		fi, err := os.Stat(name)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	blob := bytes.Repeat([]byte{7}, 64<<10)
+	var walMax int64
+	for round := range 4 {
+		for range 32 { // 2 MiB a round, more than SQLite's 1,000-page automatic threshold
+			if _, err := d.ExecContext(ctx, "INSERT INTO pad (b) VALUES (?)", blob); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := int64(round+1) * 32 * int64(len(blob))
+		deadline := time.Now().Add(15 * time.Second)
+		for size(path) < want {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: database file %d bytes, want at least %d: the WAL was not checkpointed", round, size(path), want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		walMax = max(walMax, size(path+"-wal"))
+	}
+	// Each round's 2 MiB fits in a reused WAL; without checkpoints it would
+	// hold all 8.
+	if walMax > 6<<20 {
+		t.Fatalf("WAL grew to %d bytes", walMax)
 	}
 }
