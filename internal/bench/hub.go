@@ -260,6 +260,7 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 		// 1k subscribers and does not become a backlog test at 10k.
 		interval := o.Interval * time.Duration(max(1, n/2500))
 		var calls []time.Duration // the publish request alone
+		srv0, self0, wall0 := ProcCPU(tg.pid()), ProcCPU(os.Getpid()), time.Now()
 		for range o.Publishes {
 			k++
 			s.want[k].Store(subs)
@@ -272,6 +273,7 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 			time.Sleep(interval)
 		}
 		slices.Sort(calls)
+		srvCPU, selfCPU, wall := ProcCPU(tg.pid())-srv0, ProcCPU(os.Getpid())-self0, time.Since(wall0)
 		time.Sleep(2 * time.Second)
 		s.record.Store(false)
 		var all []int64
@@ -307,6 +309,11 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 		}
 		fmt.Fprintf(out, "         per publish: first delivery p50 %v p90 %v max %v; last delivery p50 %v p90 %v max %v\n",
 			q(firsts, 0.5), q(firsts, 0.9), q(firsts, 1), q(lasts, 0.5), q(lasts, 0.9), q(lasts, 1))
+		// The CPU the publishes cost, beside the wall time they took: how
+		// busy the machine's cores were while the subscribers waited.
+		per := func(d time.Duration) time.Duration { return (d / time.Duration(len(all))).Round(10 * time.Nanosecond) }
+		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v (both: %.0f%% of one core over the phase)\n",
+			per(srvCPU), per(selfCPU), 100*float64(srvCPU+selfCPU)/float64(wall))
 	}
 	// 3. Throughput: closed-loop publishers, each waits until its message
 	// reached every subscriber (or 2 s) before the next.
