@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,8 +23,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Options size a run.
@@ -89,7 +88,8 @@ func RunHub(ctx context.Context, out io.Writer, o Options) error {
 
 // target is a server under test.
 type target interface {
-	dial(ctx context.Context, i int) (*websocket.Conn, error)
+	// socket is where subscriber i connects and the headers it sends.
+	socket(i int) (url string, h http.Header)
 	publish(ctx context.Context, k int) error
 	pid() int
 	stop()
@@ -111,67 +111,69 @@ type state struct {
 
 const maxMsgs = 1 << 20
 
-type client struct {
-	ws   *websocket.Conn
-	mu   sync.Mutex
-	lats []int64
-	dead atomic.Bool
+func newState() *state {
+	return &state{t0: make([]atomic.Int64, maxMsgs), delivered: make([]atomic.Int32, maxMsgs),
+		want: make([]atomic.Int32, maxMsgs), first: make([]atomic.Int64, maxMsgs), last: make([]atomic.Int64, maxMsgs), done: make([]atomic.Pointer[chan struct{}], maxMsgs)}
 }
 
 var marker = []byte(`"name":"B`)
 
-func (s *state) read(c *client) {
-	defer s.alive.Add(-1)
-	defer c.dead.Store(true)
-	for {
-		_, b, err := c.ws.Read(context.Background())
-		if err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
-				s.evicted.Add(1)
+// deliver records a message a subscriber received: publish k's marker, its
+// latency (while recording) and whether every subscriber now has it.
+func (s *state) deliver(c *client, b []byte) {
+	i := bytes.Index(b, marker)
+	if i < 0 {
+		return
+	}
+	k := 0
+	for _, ch := range b[i+len(marker):] {
+		if ch < '0' || ch > '9' {
+			break
+		}
+		k = k*10 + int(ch-'0')
+	}
+	if k <= 0 || k >= maxMsgs {
+		return
+	}
+	now := time.Now().UnixNano()
+	s.total.Add(1)
+	if s.record.Load() {
+		if t0 := s.t0[k].Load(); t0 > 0 {
+			d := now - t0
+			c.mu.Lock()
+			c.lats = append(c.lats, d)
+			c.mu.Unlock()
+			for f := s.first[k].Load(); (f == 0 || d < f) && !s.first[k].CompareAndSwap(f, d); f = s.first[k].Load() {
 			}
-			return
-		}
-		i := bytes.Index(b, marker)
-		if i < 0 {
-			continue
-		}
-		k := 0
-		for _, ch := range b[i+len(marker):] {
-			if ch < '0' || ch > '9' {
-				break
-			}
-			k = k*10 + int(ch-'0')
-		}
-		if k <= 0 || k >= maxMsgs {
-			continue
-		}
-		now := time.Now().UnixNano()
-		s.total.Add(1)
-		if s.record.Load() {
-			if t0 := s.t0[k].Load(); t0 > 0 {
-				d := now - t0
-				c.mu.Lock()
-				c.lats = append(c.lats, d)
-				c.mu.Unlock()
-				for f := s.first[k].Load(); (f == 0 || d < f) && !s.first[k].CompareAndSwap(f, d); f = s.first[k].Load() {
-				}
-				for l := s.last[k].Load(); d > l && !s.last[k].CompareAndSwap(l, d); l = s.last[k].Load() {
-				}
+			for l := s.last[k].Load(); d > l && !s.last[k].CompareAndSwap(l, d); l = s.last[k].Load() {
 			}
 		}
-		if n := s.delivered[k].Add(1); n == s.want[k].Load() {
-			if p := s.done[k].Load(); p != nil {
-				close(*p)
-			}
+	}
+	if n := s.delivered[k].Add(1); n == s.want[k].Load() {
+		if p := s.done[k].Load(); p != nil {
+			close(*p)
 		}
 	}
 }
 
 func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, error) {
-	s := &state{t0: make([]atomic.Int64, maxMsgs), delivered: make([]atomic.Int32, maxMsgs),
-		want: make([]atomic.Int32, maxMsgs), first: make([]atomic.Int64, maxMsgs), last: make([]atomic.Int64, maxMsgs), done: make([]atomic.Pointer[chan struct{}], maxMsgs)}
+	s := newState()
 	r := &result{rss: map[int]int64{}, lat: map[int][3]time.Duration{}, lost: map[int]int{}}
 	var clients []*client
+	pollers := make([]*poller, runtime.GOMAXPROCS(0))
+	for i := range pollers {
+		p, err := newPoller(s)
+		if err != nil {
+			return nil, err
+		}
+		pollers[i] = p
+		defer p.close()
+	}
+	defer func() {
+		for _, c := range clients {
+			c.close()
+		}
+	}()
 	open := func(n int) error {
 		live := clients[:0]
 		for _, c := range clients {
@@ -196,30 +198,37 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 				defer func() { <-sem }()
 				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
-				ws, err := tg.dial(dctx, len(clients)+j)
-				if err != nil {
-					firstErr.CompareAndSwap(nil, &err)
-					return
+				i := len(clients) + j
+				u, h := tg.socket(i)
+				fd, early, err := dialWS(dctx, u, h)
+				if err == nil {
+					c := &client{fd: fd}
+					if err = pollers[i%len(pollers)].add(c, early); err == nil {
+						fresh[j] = c
+					}
 				}
-				ws.SetReadLimit(1 << 20)
-				c := &client{ws: ws}
-				fresh[j] = c
-				s.alive.Add(1)
-				go s.read(c)
+				if err != nil {
+					err = fmt.Errorf("%s: %w", u, err)
+					firstErr.CompareAndSwap(nil, &err)
+				}
 			}(j)
 		}
 		wg.Wait()
 		if p := firstErr.Load(); p != nil {
 			return fmt.Errorf("bench: dial: %w", *p)
 		}
-		clients = append(clients, fresh...)
+		for _, c := range fresh {
+			if c != nil {
+				clients = append(clients, c)
+			}
+		}
 		return nil
 	}
 	shrink := func(n int) {
 		for len(clients) > n {
 			c := clients[len(clients)-1]
 			clients = clients[:len(clients)-1]
-			c.ws.CloseNow()
+			c.close()
 		}
 		time.Sleep(2 * time.Second)
 	}
@@ -363,9 +372,6 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v\n",
 			per(ProcCPU(tg.pid())-srv0), per(ProcCPU(os.Getpid())-self0))
 	}
-	for _, c := range clients {
-		c.ws.CloseNow()
-	}
 	return r, nil
 }
 
@@ -472,10 +478,7 @@ func newBare(ctx context.Context, exe string) (*bareTarget, error) {
 	return &bareTarget{child: c, pad: strings.Repeat("x", 120)}, nil
 }
 
-func (b *bareTarget) dial(ctx context.Context, _ int) (*websocket.Conn, error) {
-	ws, _, err := websocket.Dial(ctx, wsURL(b.url)+"/subscribe", nil)
-	return ws, err
-}
+func (b *bareTarget) socket(int) (string, http.Header) { return wsURL(b.url) + "/subscribe", nil }
 
 // publish sends a message shaped and sized like our employee.updated frame.
 func (b *bareTarget) publish(ctx context.Context, k int) error {

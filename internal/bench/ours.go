@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
@@ -134,10 +132,8 @@ func (o *ourTarget) prepare(ctx context.Context, password string, users int) err
 	})
 }
 
-func (o *ourTarget) dial(ctx context.Context, i int) (*websocket.Conn, error) {
-	h := http.Header{"Authorization": {"Bearer " + o.tokens[i%len(o.tokens)]}}
-	ws, _, err := websocket.Dial(ctx, wsURL(o.url)+"/api/v1/ws", &websocket.DialOptions{HTTPHeader: h})
-	return ws, err
+func (o *ourTarget) socket(i int) (string, http.Header) {
+	return wsURL(o.url) + "/api/v1/ws", http.Header{"Authorization": {"Bearer " + o.tokens[i%len(o.tokens)]}}
 }
 
 func (o *ourTarget) publish(ctx context.Context, k int) error {
