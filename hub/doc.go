@@ -31,8 +31,12 @@
 // (WriteTimeout), kept by one watchdog that looks four times per timeout
 // rather than by a timer per write: a peer that stops reading can hold up
 // the other sockets of its shard for at most that long and a quarter, then
-// its socket is closed (or, if its queue overflows first, it is evicted). A keepalive pings each socket once per PingInterval and drops a
-// peer that does not answer within the next one. Client messages over 4 KiB
+// its socket is closed (or, if its queue overflows first, it is evicted).
+// An event is serialized once, as a whole WebSocket frame, and written as
+// it is to every subscriber's upgraded connection (Upgrade.Conn), one write
+// per batch; coder/websocket writes only the control frames. A keepalive
+// pings each socket once per PingInterval and drops a peer that does not
+// answer within the next one. Client messages over 4 KiB
 // close the socket with 1009. Drain sends {"type":"reconnect","after_ms":N}
 // and closes with 1012.
 //

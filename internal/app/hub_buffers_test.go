@@ -15,7 +15,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/outbox"
 )
 
-// Sockets get small buffers (hub.SmallBuffers); nothing may be lost on the
+// Sockets get small buffers (hub.NewUpgrade); nothing may be lost on the
 // way: a client frame sent in the same packet as the handshake (read by
 // net/http before the hijack) is answered, and a frame larger than the
 // buffer arrives whole.
