@@ -162,7 +162,7 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	if withWorker {
 		go func() {
 			defer close(workerDone)
-			if err := worker.Run(workerCtx, a.RedisOpt, a.Handlers(), a.Cfg.WorkerConc, a.Cfg.ShutdownTimeout); err != nil {
+			if err := worker.Run(workerCtx, a.RedisOpt, a.Handlers(), a.Cfg.WorkerConc, a.Cfg.ShutdownTimeout, a.taskCheckInterval()); err != nil {
 				errc <- err
 			}
 		}()
@@ -225,5 +225,13 @@ func (a *App) Work(ctx context.Context) error {
 		a.Relay.Run(relayCtx)
 	}()
 	defer func() { stopRelay(); <-relayDone }()
-	return worker.Run(ctx, a.RedisOpt, a.Handlers(), a.Cfg.WorkerConc, a.Cfg.ShutdownTimeout)
+	return worker.Run(ctx, a.RedisOpt, a.Handlers(), a.Cfg.WorkerConc, a.Cfg.ShutdownTimeout, a.taskCheckInterval())
+}
+
+// taskCheckInterval is how often this node's idle worker polls its Redis.
+func (a *App) taskCheckInterval() time.Duration {
+	if a.miniredis != nil {
+		return worker.EmbeddedTaskCheckInterval
+	}
+	return worker.TaskCheckInterval
 }
