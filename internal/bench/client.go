@@ -182,14 +182,17 @@ func (c *client) close() {
 	c.p.dropLocked(c)
 }
 
+// dropLocked closes c (p.mu is held, so it runs once per socket). dead is
+// set last: whoever sees it sees the socket counted out.
 func (p *poller) dropLocked(c *client) {
-	if c.dead.Swap(true) {
+	if c.dead.Load() {
 		return
 	}
 	syscall.EpollCtl(p.ep, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	delete(p.byFD, int32(c.fd))
 	syscall.Close(c.fd)
 	p.s.alive.Add(-1)
+	c.dead.Store(true)
 }
 
 // writeMasked sends a client frame (clients mask) of opcode op: the pong
