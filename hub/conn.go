@@ -33,7 +33,7 @@ const (
 type conn struct {
 	h   *Hub
 	ws  *websocket.Conn
-	raw net.Conn // nil: frames go through ws.Write
+	raw net.Conn // the upgraded connection (Upgrade.Conn)
 	p   auth.Principal
 	id  uint64
 
@@ -205,18 +205,6 @@ func (c *conn) writeAll(q [][]byte) bool {
 	if c.evicted.Load() {
 		return true
 	}
-	if c.raw == nil {
-		for _, f := range q {
-			if c.evicted.Load() {
-				return true
-			}
-			if err := c.ws.Write(context.Background(), websocket.MessageText, payloadOf(f)); err != nil {
-				return false
-			}
-			c.h.sent.Add(1)
-		}
-		return true
-	}
 	if err := c.writeRaw(q); err != nil {
 		return false
 	}
@@ -245,15 +233,8 @@ func (c *conn) writeRaw(q [][]byte) error {
 // write sends one frame with a deadline; only the replay, before the
 // socket goes live, writes this way.
 func (c *conn) write(f []byte) error {
-	var err error
-	if c.raw == nil {
-		ctx, cancel := context.WithTimeout(c.h.ctx, c.h.opts.WriteTimeout)
-		err = c.ws.Write(ctx, websocket.MessageText, payloadOf(f))
-		cancel()
-	} else {
-		c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-		err = c.writeRaw([][]byte{f})
-	}
+	c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	err := c.writeRaw([][]byte{f})
 	if err == nil {
 		c.h.sent.Add(1)
 	}

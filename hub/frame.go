@@ -43,17 +43,6 @@ func textFrame(payload []byte) []byte {
 	return append(f, payload...)
 }
 
-// payloadOf is the payload of a frame built by textFrame.
-func payloadOf(f []byte) []byte {
-	switch f[1] {
-	case 126:
-		return f[4:]
-	case 127:
-		return f[10:]
-	}
-	return f[2:]
-}
-
 // encodeEvent is the API.md event frame. It runs once per event, not once
 // per client.
 func encodeEvent(e outbox.Event) []byte {

@@ -21,8 +21,12 @@ var ErrDraining = errors.New("hub: not accepting sockets")
 // replayed from the database first; then {"type":"ready","seq":N}; then
 // live events. It blocks; its goroutine is the socket's reader. raw is the
 // upgraded connection (Upgrade.Conn), which the hub writes its data frames
-// to; with nil it writes them through ws.
+// to.
 func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, p auth.Principal, since int64, resume bool) error {
+	if raw == nil {
+		ws.Close(websocket.StatusInternalError, "try again")
+		return errors.New("hub: Serve needs the upgraded connection (Upgrade.Conn)")
+	}
 	ws.SetReadLimit(ReadLimit)
 	c := &conn{h: h, ws: ws, raw: raw, p: p, id: h.nextID.Add(1), replaying: true}
 	head, ok := h.register(c)
@@ -49,11 +53,9 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, p aut
 // c.live meanwhile) and returns the last seq it read. A since older than
 // retention gets reset and a close.
 func (h *Hub) replay(ctx context.Context, c *conn, since int64) (int64, error) {
-	if c.raw != nil {
-		// c.write set a deadline on each write; live writes have the
-		// watchdog instead.
-		defer c.raw.SetWriteDeadline(time.Time{})
-	}
+	// c.write sets a deadline on each write; live writes have the
+	// watchdog instead.
+	defer c.raw.SetWriteDeadline(time.Time{})
 	oldest, newest, err := h.opts.Store.Bounds(ctx)
 	if err != nil {
 		c.closeWith(websocket.StatusInternalError, "try again")
