@@ -59,12 +59,7 @@ func patched[In, Out any](s *Server, call func(context.Context, auth.Principal, 
 // the bakery settings): the body, If-Match, the call, 200.
 func updated[In, Out any](s *Server, call func(context.Context, auth.Principal, In, *int64) (Out, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		var in In
-		if err := bind(c, &in); err != nil {
-			s.fail(c, err)
-			return
-		}
-		v, err := ifMatch(c)
+		in, v, err := versionedBody[In](c)
 		if err != nil {
 			s.fail(c, err)
 			return

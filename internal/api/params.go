@@ -87,11 +87,18 @@ func patchRequest[T any](c *gin.Context, param string) (id int64, in T, version 
 	if id, err = idParam(c, param); err != nil {
 		return 0, in, nil, err
 	}
+	in, version, err = versionedBody[T](c)
+	return id, in, version, err
+}
+
+// versionedBody reads the JSON body and If-Match of a write (a PATCH, or a
+// PUT of a resource without an id).
+func versionedBody[T any](c *gin.Context) (in T, version *int64, err error) {
 	if err = bind(c, &in); err != nil {
-		return 0, in, nil, err
+		return in, nil, err
 	}
 	version, err = ifMatch(c)
-	return id, in, version, err
+	return in, version, err
 }
 
 // ifMatch reads If-Match: <version> (quotes allowed); absent is nil.
