@@ -139,22 +139,25 @@ func (p *poller) consume(c *client, b []byte) bool {
 		}
 		switch n {
 		case 126:
-			if len(b) < 4 {
-				break
-			}
-			n, hdr = int(binary.BigEndian.Uint16(b[2:])), 4
+			hdr = 4
 		case 127:
-			if len(b) < 10 {
-				break
-			}
-			n, hdr = int(min(binary.BigEndian.Uint64(b[2:]), 1<<30)), 10
+			hdr = 10
 		}
-		if n >= 126 && hdr == 2 || len(b) < hdr+n {
-			break // the rest of the frame is still on its way
+		if len(b) < hdr {
+			break // the rest of the header is still on its way
 		}
-		if n > 1<<20 {
+		switch hdr {
+		case 4:
+			n = int(binary.BigEndian.Uint16(b[2:]))
+		case 10:
+			n = int(min(binary.BigEndian.Uint64(b[2:]), 1<<30))
+		}
+		if n > 1<<20 { // over the clients' read limit: drop it rather than buffer it
 			p.dropLocked(c)
 			return false
+		}
+		if len(b) < hdr+n {
+			break // the rest of the frame is still on its way
 		}
 		payload := b[hdr : hdr+n]
 		b = b[hdr+n:]
