@@ -2,7 +2,9 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -231,12 +233,16 @@ func (c *conn) writeRaw(q [][]byte) error {
 }
 
 // write sends one frame with a deadline; only the replay, before the
-// socket goes live, writes this way.
+// socket goes live, writes this way. A write that outlasts it fails and is
+// counted like the watchdog's cuts.
 func (c *conn) write(f []byte) error {
 	c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
 	err := c.writeRaw([][]byte{f})
-	if err == nil {
+	switch {
+	case err == nil:
 		c.h.sent.Add(1)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.h.timedOut.Add(1)
 	}
 	return err
 }

@@ -32,6 +32,8 @@
 // rather than by a timer per write: a peer that stops reading can hold up
 // the other sockets of its shard for at most that long and a quarter, then
 // its socket is closed (or, if its queue overflows first, it is evicted).
+// The replay of a resume is written by the socket's reader with a deadline
+// on each write; Stats.TimedOut counts both kinds of cut.
 // An event is serialized once, as a whole WebSocket frame, and written as
 // it is to every subscriber's upgraded connection (Upgrade.Conn), one write
 // per batch; coder/websocket writes only the control frames. A keepalive

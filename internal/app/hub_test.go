@@ -221,6 +221,40 @@ func TestWSStalledWriteIsCut(t *testing.T) {
 	}
 }
 
+// A client that stops reading during its replay (written by its reader
+// goroutine, before the socket goes live) is cut by the replay's write
+// deadline; a later resume from the same seq gets every event.
+func TestWSStalledReplayIsCut(t *testing.T) {
+	n := startNode(t, nodeOpts{Hub: hub.Options{WriteTimeout: 400 * time.Millisecond}})
+	f := n.fixture()
+	first := n.dial(f.Employee, "")
+	since := first.until("ready", nil).Seq
+	first.ws.CloseNow()
+	// More than the socket buffers of both ends hold on loopback.
+	const total = 300
+	pad := strings.Repeat("x", 64<<10)
+	for i := range total {
+		n.emit(outbox.UserTopic(f.EmployeeID), "test.big", map[string]any{"i": i, "pad": pad})
+	}
+	stalled := n.dial(f.Employee, "?since="+itoa(since)) // never read
+	st := n.App.Hub.Stats()
+	for deadline := time.Now().Add(20 * time.Second); (st.Conns != 0 || st.TimedOut != 1) && time.Now().Before(deadline); st = n.App.Hub.Stats() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st.Conns != 0 || st.TimedOut != 1 || st.Evicted != 0 {
+		t.Fatalf("stats %+v: want the replaying socket cut by the write deadline and counted", st)
+	}
+	if code := stalled.closeStatus(30 * time.Second); code == websocket.StatusNormalClosure {
+		t.Errorf("stalled replay closed normally, want its socket cut")
+	}
+	var seqs []int64
+	again := n.dial(f.Employee, "?since="+itoa(since))
+	ready := again.until("ready", &seqs)
+	if want := seqRange(since+1, ready.Seq); !slices.Equal(seqs, want) || len(seqs) != total {
+		t.Fatalf("resume got %d events %v, want %d (%v)", len(seqs), seqs, total, want)
+	}
+}
+
 func TestWSLogoutAndRoleChangeCloseSockets(t *testing.T) {
 	n := startNode(t, nodeOpts{})
 	f := n.fixture()
