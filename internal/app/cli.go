@@ -15,6 +15,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/bench"
 	"github.com/crumbcommander/crumb/internal/config"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/demo"
 )
 
@@ -68,7 +69,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return withApp(ctx, getenv, func(a *App) error {
 			v, err := a.DB.SchemaVersion(ctx)
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(stdout, "schema version %d (%s)\n", v, a.DB.Dialect)
+			user, err := a.EnsureAppUser(ctx)
+			if user != "" {
+				fmt.Fprintf(stdout, "app user %s: %s on this database\n", user, db.AppPrivileges)
+			}
 			return err
 		})
 	case "seed":

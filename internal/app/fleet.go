@@ -90,6 +90,30 @@ func (a *App) dbCredentials(ctx context.Context) (db.CredentialsFunc, error) {
 	return creds, nil
 }
 
+// EnsureAppUser provisions the app's own MySQL account from the secret
+// CRUMB_DB_APP_SECRET_ID names (crumb migrate, run with the admin
+// credentials): db.EnsureAppUser, TLS required when this connection
+// verifies it. It returns the account's name; without the setting it does
+// nothing and returns "".
+func (a *App) EnsureAppUser(ctx context.Context) (string, error) {
+	if a.Cfg.DBAppSecretID == "" {
+		return "", nil
+	}
+	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	if err != nil {
+		return "", err
+	}
+	s := &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.DBAppSecretID}
+	user, password, err := secrets.DBCredentials(s)(ctx, false)
+	if err != nil {
+		return "", fmt.Errorf("app: the app user's secret: %w", err)
+	}
+	if err := a.DB.EnsureAppUser(ctx, user, password, a.Cfg.DatabaseCAFile != ""); err != nil {
+		return "", err
+	}
+	return user, nil
+}
+
 // redisSecret returns the cached ElastiCache AUTH token secret, or nil
 // without CRUMB_REDIS_AUTH_SECRET_ID. It is fetched here to fail fast.
 func (a *App) redisSecret(ctx context.Context) (*secrets.Secret, error) {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,9 +30,13 @@ import (
 // counts the fetches.
 type fakeSecrets struct {
 	URL     string
-	value   atomic.Value // string
+	value   atomic.Value // string: every secret's value, unless set per id
+	byID    sync.Map     // secret id → string
 	fetched atomic.Int64
 }
+
+// set gives the secret id its own value.
+func (f *fakeSecrets) set(id, value string) { f.byID.Store(id, value) }
 
 func newFakeSecrets(t *testing.T, value string) *fakeSecrets {
 	t.Helper()
@@ -45,9 +50,13 @@ func newFakeSecrets(t *testing.T, value string) *fakeSecrets {
 		var in struct{ SecretId string }
 		json.NewDecoder(r.Body).Decode(&in)
 		f.fetched.Add(1)
+		value := f.value.Load().(string)
+		if v, ok := f.byID.Load(in.SecretId); ok {
+			value = v.(string)
+		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:us-east-1:1:secret:" + in.SecretId,
-			"Name": in.SecretId, "SecretString": f.value.Load().(string)})
+			"Name": in.SecretId, "SecretString": value})
 	}))
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL

@@ -42,6 +42,7 @@ type Config struct {
 	DataDir         string        // CRUMB_DATA_DIR
 	DatabaseURL     string        // CRUMB_DATABASE_URL: empty means SQLite under DataDir
 	DBSecretID      string        // CRUMB_DB_SECRET_ID
+	DBAppSecretID   string        // CRUMB_DB_APP_SECRET_ID: crumb migrate provisions this secret's user for the app
 	DatabaseCAFile  string        // CRUMB_DATABASE_CA_FILE: verify MySQL's TLS certificate against this PEM bundle
 	RedisURL        string        // CRUMB_REDIS_URL: empty means in-process Redis
 	RedisSecretID   string        // CRUMB_REDIS_AUTH_SECRET_ID
@@ -95,6 +96,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DataDir:         p.str("CRUMB_DATA_DIR", DefaultDataDir),
 		DatabaseURL:     p.str("CRUMB_DATABASE_URL", ""),
 		DBSecretID:      p.str("CRUMB_DB_SECRET_ID", ""),
+		DBAppSecretID:   p.str("CRUMB_DB_APP_SECRET_ID", ""),
 		DatabaseCAFile:  p.str("CRUMB_DATABASE_CA_FILE", ""),
 		RedisURL:        p.str("CRUMB_REDIS_URL", ""),
 		RedisSecretID:   p.str("CRUMB_REDIS_AUTH_SECRET_ID", ""),
@@ -199,7 +201,7 @@ func (c *Config) Validate() error {
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		bad("CRUMB_MAIL_FROM", "not an e-mail address")
 	}
-	if (c.S3Bucket != "" || c.CloudWatch || c.DBSecretID != "" || c.RedisSecretID != "") && c.AWSRegion == "" {
+	if (c.S3Bucket != "" || c.CloudWatch || c.DBSecretID != "" || c.DBAppSecretID != "" || c.RedisSecretID != "") && c.AWSRegion == "" {
 		bad("CRUMB_AWS_REGION", "required when S3, CloudWatch or Secrets Manager is used")
 	}
 	if c.AWSEndpointURL != "" {
@@ -212,6 +214,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DBSecretID != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
 		bad("CRUMB_DB_SECRET_ID", "needs CRUMB_DATABASE_URL=mysql://host:3306/db")
+	}
+	if c.DBAppSecretID != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") {
+		bad("CRUMB_DB_APP_SECRET_ID", "needs CRUMB_DATABASE_URL=mysql://host:3306/db")
 	}
 	// The file itself is read when the database opens (it may be fetched
 	// after the configuration is written, as the instances' boot does).

@@ -43,6 +43,8 @@ func TestValidateNamesTheVariable(t *testing.T) {
 		{desc: "bad bool", env: map[string]string{"CRUMB_CLOUDWATCH": "yes please"}, want: "CRUMB_CLOUDWATCH"},
 		{desc: "bad int", env: map[string]string{"CRUMB_WORKER_CONCURRENCY": "many"}, want: "CRUMB_WORKER_CONCURRENCY"},
 		{desc: "CA file without mysql", env: map[string]string{"CRUMB_DATABASE_CA_FILE": "/etc/hosts"}, want: "CRUMB_DATABASE_CA_FILE"},
+		{desc: "app user secret without mysql", env: map[string]string{"CRUMB_DB_APP_SECRET_ID": "crumb/app", "CRUMB_AWS_REGION": "eu-west-1"}, want: "CRUMB_DB_APP_SECRET_ID"},
+		{desc: "app user secret without region", env: map[string]string{"CRUMB_DB_APP_SECRET_ID": "crumb/app", "CRUMB_DATABASE_URL": "mysql://db:3306/crumb"}, want: "CRUMB_AWS_REGION"},
 	}
 	for _, tc := range tests {
 		_, err := Load(env(tc.env))

@@ -98,11 +98,25 @@ func (d *DB) migrate(ctx context.Context, fsys fs.FS) (applied []int, err error)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", migrateLockName)
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+	// Created only when missing: the app's own MySQL user may not change
+	// the schema (crumb migrate provisions it with DML only, see
+	// EnsureAppUser), and CREATE TABLE IF NOT EXISTS needs the CREATE
+	// privilege even when the table is there.
+	var have int
+	exists := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+	if d.IsMySQL() {
+		exists = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'schema_version'"
+	}
+	if err := conn.QueryRowContext(ctx, exists).Scan(&have); err != nil {
+		return nil, fmt.Errorf("db: find schema_version: %w", err)
+	}
+	if have == 0 {
+		if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 		version INTEGER NOT NULL PRIMARY KEY,
 		name VARCHAR(200) NOT NULL,
 		applied_at DATETIME NOT NULL)`); err != nil {
-		return nil, fmt.Errorf("db: create schema_version: %w", err)
+			return nil, fmt.Errorf("db: create schema_version: %w", err)
+		}
 	}
 	done, err := appliedVersions(ctx, conn)
 	if err != nil {
@@ -173,6 +187,9 @@ func (d *DB) apply(ctx context.Context, conn *sql.Conn, m Migration) error {
 	}
 	for _, stmt := range SplitStatements(m.SQL) {
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			if IsDenied(err) {
+				return fmt.Errorf("db: migration %s: %w (this MySQL user may not change the schema: run crumb migrate with the admin credentials first)", m.Name, err)
+			}
 			return fmt.Errorf("db: migration %s: %w", m.Name, err)
 		}
 	}

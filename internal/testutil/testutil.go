@@ -92,6 +92,36 @@ func NewDBURL(t testing.TB, dialect db.Dialect) string {
 	return u.String()
 }
 
+// MySQLUser returns a fresh name for a MariaDB account (for code that
+// creates accounts, such as db.EnsureAppUser) and drops the account when
+// the test ends.
+func MySQLUser(t testing.TB) string {
+	t.Helper()
+	base, err := url.Parse(env("CRUMB_TEST_MYSQL_URL", DefaultMySQLURL))
+	if err != nil {
+		t.Fatalf("CRUMB_TEST_MYSQL_URL: %v", err)
+	}
+	admin := adminDB(t, base)
+	name := "crumb_test_u" + randHex(6)
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP USER IF EXISTS '" + name + "'@'%'"); err != nil {
+			t.Logf("drop test user %s: %v", name, err)
+		}
+	})
+	return name
+}
+
+// WithUser returns the mysql:// URL u with another user and password.
+func WithUser(t testing.TB, u, user, password string) string {
+	t.Helper()
+	p, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.User = url.UserPassword(user, password)
+	return p.String()
+}
+
 var (
 	adminOnce sync.Once
 	adminConn *sql.DB
