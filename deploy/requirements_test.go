@@ -161,24 +161,64 @@ func TestIssueRequirements(t *testing.T) {
 			}
 			return nil
 		}},
-		{"instance roles: SSM, metrics namespace, lifecycle, the two secrets, SES", func() error {
-			iam := get("iam.yaml")
-			src := fmt.Sprint(iam.doc)
+		{"instance roles: SSM, metrics namespace, lifecycle, SES", func() error {
+			src := fmt.Sprint(get("iam.yaml").doc)
 			for _, want := range []string{"AmazonSSMManagedInstanceCore", "cloudwatch:namespace", "autoscaling:CompleteLifecycleAction", "ses:SendEmail"} {
 				if !strings.Contains(src, want) {
 					return fmt.Errorf("iam.yaml lacks %q", want)
 				}
 			}
-			for _, s := range asList(dig(one(iam, "AWS::IAM::ManagedPolicy").props, "PolicyDocument", "Statement")) {
-				if dig(s, "Action") == "secretsmanager:GetSecretValue" {
-					got := fmt.Sprint(dig(s, "Resource"))
-					if want := "[map[Ref:DbSecretArn] map[Ref:CacheAuthSecretArn]]"; got != want {
-						return fmt.Errorf("GetSecretValue on %s, want %s", got, want)
-					}
-					return nil
+			return nil
+		}},
+		{"instance roles read only their secrets: the master secret only on serve (crumb migrate)", func() error {
+			want := map[string][]string{
+				"ServeRole":  {"AppDbSecretArn", "CacheAuthSecretArn", "DbSecretArn"},
+				"WorkerRole": {"AppDbSecretArn", "CacheAuthSecretArn"},
+			}
+			iam := get("iam.yaml")
+			for role, w := range want {
+				if got := readableSecrets(iam, role); !slices.Equal(got, w) {
+					return fmt.Errorf("%s may read %v, want %v", role, got, w)
 				}
 			}
-			return fmt.Errorf("no secretsmanager:GetSecretValue statement")
+			return nil
+		}},
+		{"the app's MySQL user has a generated secret, output and passed to IAM and both fleets", func() error {
+			data := get("data.yaml")
+			out := dig(data.section("Outputs"), "AppDbSecretArn", "Value", "Ref")
+			var secret cfnResource
+			for _, r := range data.resourcesOfType("AWS::SecretsManager::Secret") {
+				if r.name == out {
+					secret = r
+				}
+			}
+			if secret.name == "" {
+				return fmt.Errorf("output AppDbSecretArn is not !Ref of a secret of data.yaml: %v", out)
+			}
+			gen := secret.props["GenerateSecretString"]
+			n, _ := toInt(dig(gen, "PasswordLength"))
+			if dig(gen, "SecretStringTemplate") != `{"username":"crumb_app"}` || dig(gen, "GenerateStringKey") != "password" ||
+				n < 32 || !alwaysTrue(dig(gen, "ExcludePunctuation")) {
+				return fmt.Errorf("%s: GenerateSecretString = %v, want crumb_app, a generated password of 32+ characters, no punctuation", secret.name, gen)
+			}
+			// Named and tagged like the Redis AUTH token secret.
+			name := fmt.Sprint(dig(secret.props, "Name", "Fn::Sub"))
+			if !strings.HasPrefix(name, "${ProjectName}-${Environment}/") {
+				return fmt.Errorf("%s: Name %q, want the ${ProjectName}-${Environment}/ prefix of the other secrets", secret.name, name)
+			}
+			for _, k := range requiredTags {
+				if !tagKeys(secret.props["Tags"])[k] {
+					return fmt.Errorf("%s: no %s tag", secret.name, k)
+				}
+			}
+			root := get(rootTemplate)
+			for _, stack := range []string{"Iam", "ServeFleet", "WorkerFleet"} {
+				got := fmt.Sprint(dig(root.section("Resources"), stack, "Properties", "Parameters", "AppDbSecretArn"))
+				if want := "map[Fn::GetAtt:[Data Outputs.AppDbSecretArn]]"; got != want {
+					return fmt.Errorf("%s: AppDbSecretArn = %s, want %s", stack, got, want)
+				}
+			}
+			return nil
 		}},
 	}
 	for _, tc := range tests {
@@ -188,6 +228,41 @@ func TestIssueRequirements(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readableSecrets lists the parameters naming the secrets an IAM role of tpl
+// may call secretsmanager:GetSecretValue on, through its inline policies and
+// the managed policies of tpl it attaches, sorted.
+func readableSecrets(tpl *cfnTemplate, role string) []string {
+	r, _ := tpl.section("Resources")[role].(map[string]any)
+	var docs []any
+	for _, p := range asList(dig(r, "Properties", "Policies")) {
+		docs = append(docs, dig(p, "PolicyDocument"))
+	}
+	for _, arn := range asList(dig(r, "Properties", "ManagedPolicyArns")) {
+		if name, ok := dig(arn, "Ref").(string); ok {
+			docs = append(docs, dig(tpl.section("Resources"), name, "Properties", "PolicyDocument"))
+		}
+	}
+	var out []string
+	for _, doc := range docs {
+		for _, s := range asList(dig(doc, "Statement")) {
+			if dig(s, "Effect") != "Allow" || !slices.Contains(asList(dig(s, "Action")), any("secretsmanager:GetSecretValue")) {
+				continue
+			}
+			for _, res := range asList(dig(s, "Resource")) {
+				name, ok := dig(res, "Ref").(string)
+				if !ok {
+					name = fmt.Sprint(res)
+				}
+				if !slices.Contains(out, name) {
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // wantKV finds Key in a list of {Key, Value} and compares its Value.

@@ -86,6 +86,14 @@ func stopTimeout(t *testing.T, name string) time.Duration {
 	return d
 }
 
+// Environment files the units read. crumbEnv holds every setting; migrateEnv,
+// written on serve instances only, holds the MySQL master credentials and the
+// app user's secret that crumb migrate alone may use.
+const (
+	crumbEnv   = "/etc/crumb/crumb.env"
+	migrateEnv = "/etc/crumb/migrate.env"
+)
+
 // unitHardening lists the settings every crumb unit must have.
 var unitHardening = map[string]string{
 	"DynamicUser": "yes", "StateDirectory": "crumb", "NoNewPrivileges": "yes",
@@ -110,10 +118,7 @@ func checkUnit(u unitFile) []string {
 	if !slices.Contains(u.get("Service", "SystemCallFilter"), "@system-service") {
 		out = append(out, "SystemCallFilter=@system-service missing")
 	}
-	env := u.last("Service", "EnvironmentFile")
-	if strings.TrimPrefix(env, "-") != "/etc/crumb/crumb.env" {
-		out = append(out, "EnvironmentFile=/etc/crumb/crumb.env missing")
-	}
+	out = append(out, checkUnitEnvFiles(u)...)
 	if d, ok := parseSystemdSeconds(u.last("Service", "TimeoutStopSec")); !ok || d <= appDrainTimeout {
 		out = append(out, "TimeoutStopSec must exceed the app's 30 s drain")
 	}
@@ -124,6 +129,25 @@ func checkUnit(u unitFile) []string {
 	}
 	if u.last("Service", "Type") != "oneshot" && u.last("Service", "Restart") != "on-failure" {
 		out = append(out, "Restart=on-failure missing")
+	}
+	return out
+}
+
+// checkUnitEnvFiles: every unit reads crumbEnv first; crumb-migrate.service
+// then reads the optional migrateEnv, so that its values (the master
+// credentials) win over crumbEnv's; no other unit reads migrateEnv.
+func checkUnitEnvFiles(u unitFile) []string {
+	files := u.get("Service", "EnvironmentFile")
+	var out []string
+	if len(files) == 0 || strings.TrimPrefix(files[0], "-") != crumbEnv {
+		out = append(out, "EnvironmentFile="+crumbEnv+" missing or not first")
+	}
+	readsMigrateEnv := slices.ContainsFunc(files, func(f string) bool { return strings.TrimPrefix(f, "-") == migrateEnv })
+	switch {
+	case u.name != "crumb-migrate.service" && readsMigrateEnv:
+		out = append(out, "reads "+migrateEnv+" (the MySQL master credentials), which only crumb-migrate.service may")
+	case u.name == "crumb-migrate.service" && !slices.Equal(files, []string{crumbEnv, "-" + migrateEnv}):
+		out = append(out, "EnvironmentFile="+strings.Join(files, ", ")+", want "+crumbEnv+" then -"+migrateEnv+" (optional, overriding)")
 	}
 	return out
 }
@@ -157,6 +181,38 @@ func TestUnitCheckCatchesWeakUnit(t *testing.T) {
 	for _, want := range []string{"ProtectSystem=strict missing", "TimeoutStopSec must exceed", "Restart=on-failure missing"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("want %q reported, got:\n%s", want, got)
+		}
+	}
+}
+
+// TestUnitEnvCheckCatchesMistakes: checkUnitEnvFiles reports a migrate unit
+// whose crumb.env would override the master credentials, one that misses
+// migrate.env or requires it, and an app unit that reads migrate.env.
+func TestUnitEnvCheckCatchesMistakes(t *testing.T) {
+	cases := []struct {
+		unit, files, want string // files: EnvironmentFile lines; want "" for a good unit
+	}{
+		{"crumb-migrate.service", crumbEnv + "\n-" + migrateEnv, ""},
+		{"crumb-serve.service", crumbEnv, ""},
+		{"crumb.service", "-" + crumbEnv, ""},
+		{"crumb-migrate.service", "-" + migrateEnv + "\n" + crumbEnv, "not first"},
+		{"crumb-migrate.service", crumbEnv, "want " + crumbEnv + " then -" + migrateEnv},
+		{"crumb-migrate.service", crumbEnv + "\n" + migrateEnv, "want " + crumbEnv + " then -" + migrateEnv},
+		{"crumb-serve.service", crumbEnv + "\n-" + migrateEnv, "only crumb-migrate.service may"},
+		{"crumb-worker.service", crumbEnv + "\n" + migrateEnv, "only crumb-migrate.service may"},
+	}
+	for _, tc := range cases {
+		path := filepath.Join(t.TempDir(), tc.unit)
+		src := "[Service]\nEnvironmentFile=" + strings.ReplaceAll(tc.files, "\n", "\nEnvironmentFile=") + "\n"
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(checkUnitEnvFiles(readUnit(t, path)), "\n")
+		switch {
+		case tc.want == "" && got != "":
+			t.Errorf("%s with %q: good unit reported: %s", tc.unit, tc.files, got)
+		case tc.want != "" && !strings.Contains(got, tc.want):
+			t.Errorf("%s with %q: want %q reported, got %q", tc.unit, tc.files, tc.want, got)
 		}
 	}
 }
