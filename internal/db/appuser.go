@@ -48,17 +48,16 @@ func (d *DB) EnsureAppUser(ctx context.Context, user, password string, requireTL
 	}
 	// The driver interpolates the placeholders as quoted strings (see
 	// MySQLConfig), which is how MySQL spells an account name and a password.
-	for _, st := range []struct{ what, q string }{
-		{"create", "CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?"},
-		{"set password", "ALTER USER ?@'%' IDENTIFIED BY ? REQUIRE " + tls},
+	for _, st := range []struct {
+		what, q string
+		args    []any
+	}{
+		{"create", "CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", []any{user, password}},
+		{"set password", "ALTER USER ?@'%' IDENTIFIED BY ? REQUIRE " + tls, []any{user, password}},
 		// In GRANT, _ in a database name is a wildcard unless escaped.
-		{"grant", "GRANT " + AppPrivileges + " ON `" + strings.ReplaceAll(name, "_", `\_`) + "`.* TO ?@'%'"},
+		{"grant", "GRANT " + AppPrivileges + " ON `" + strings.ReplaceAll(name, "_", `\_`) + "`.* TO ?@'%'", []any{user}},
 	} {
-		args := []any{user, password}
-		if st.what == "grant" {
-			args = args[:1]
-		}
-		if _, err := d.ExecContext(ctx, st.q, args...); err != nil {
+		if _, err := d.ExecContext(ctx, st.q, st.args...); err != nil {
 			return fmt.Errorf("db: app user %s: %s: %w", user, st.what, err)
 		}
 	}
