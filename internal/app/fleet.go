@@ -72,17 +72,27 @@ func (a *App) awsCfg(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
+// secret is the Secrets Manager secret id, read through this node's AWS
+// configuration. It is used before the Fleet (and its cached AWS
+// configuration) exists: the database and Redis open first.
+func (a *App) secret(ctx context.Context, id string) (*secrets.Secret, error) {
+	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	if err != nil {
+		return nil, err
+	}
+	return &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: id}, nil
+}
+
 // dbCredentials returns the Secrets Manager credentials function, or nil
 // without CRUMB_DB_SECRET_ID.
 func (a *App) dbCredentials(ctx context.Context) (db.CredentialsFunc, error) {
 	if a.Cfg.DBSecretID == "" {
 		return nil, nil
 	}
-	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	s, err := a.secret(ctx, a.Cfg.DBSecretID)
 	if err != nil {
 		return nil, err
 	}
-	s := &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.DBSecretID}
 	creds := secrets.DBCredentials(s)
 	if _, _, err := creds(ctx, false); err != nil { // fetched at start: fail fast
 		return nil, err
@@ -99,11 +109,10 @@ func (a *App) EnsureAppUser(ctx context.Context) (string, error) {
 	if a.Cfg.DBAppSecretID == "" {
 		return "", nil
 	}
-	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	s, err := a.secret(ctx, a.Cfg.DBAppSecretID)
 	if err != nil {
 		return "", err
 	}
-	s := &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.DBAppSecretID}
 	user, password, err := secrets.DBCredentials(s)(ctx, false)
 	if err != nil {
 		return "", fmt.Errorf("app: the app user's secret: %w", err)
@@ -120,11 +129,10 @@ func (a *App) redisSecret(ctx context.Context) (*secrets.Secret, error) {
 	if a.Cfg.RedisSecretID == "" {
 		return nil, nil
 	}
-	cfg, err := cloud.AWSConfig(ctx, a.Cfg.AWSRegion, a.Cfg.AWSEndpointURL)
+	s, err := a.secret(ctx, a.Cfg.RedisSecretID)
 	if err != nil {
 		return nil, err
 	}
-	s := &secrets.Secret{API: secretsmanager.NewFromConfig(cfg), ID: a.Cfg.RedisSecretID}
 	if _, err := secrets.Password(ctx, s); err != nil {
 		return nil, err
 	}
