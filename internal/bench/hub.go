@@ -320,9 +320,8 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 			q(firsts, 0.5), q(firsts, 0.9), q(firsts, 1), q(lasts, 0.5), q(lasts, 0.9), q(lasts, 1))
 		// The CPU the publishes cost, beside the wall time they took: how
 		// busy the machine's cores were while the subscribers waited.
-		per := func(d time.Duration) time.Duration { return (d / time.Duration(len(all))).Round(10 * time.Nanosecond) }
 		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v (both: %.0f%% of one core over the phase)\n",
-			per(srvCPU), per(selfCPU), 100*float64(srvCPU+selfCPU)/float64(wall))
+			perDelivery(srvCPU, len(all)), perDelivery(selfCPU, len(all)), 100*float64(srvCPU+selfCPU)/float64(wall))
 	}
 	// 3. Throughput: closed-loop publishers, each waits until its message
 	// reached every subscriber (or 2 s) before the next.
@@ -368,11 +367,15 @@ func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, err
 	fmt.Fprintf(out, "  throughput at N=%d: %.0f delivered/s over %v (%d publishes), %d clients evicted (1008)\n",
 		o.ThroughputN, r.rate, elapsed.Round(time.Millisecond), next.Load()-int64(k), r.evicted)
 	if delivered > 0 {
-		per := func(d time.Duration) time.Duration { return (d / time.Duration(delivered)).Round(10 * time.Nanosecond) }
 		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v\n",
-			per(ProcCPU(tg.pid())-srv0), per(ProcCPU(os.Getpid())-self0))
+			perDelivery(ProcCPU(tg.pid())-srv0, delivered), perDelivery(ProcCPU(os.Getpid())-self0, delivered))
 	}
 	return r, nil
+}
+
+// perDelivery is CPU time cpu shared out over n deliveries (n > 0).
+func perDelivery[N int | int64](cpu time.Duration, n N) time.Duration {
+	return (cpu / time.Duration(n)).Round(10 * time.Nanosecond)
 }
 
 // ProcCPU is the user and system CPU time process pid has used, from

@@ -73,10 +73,7 @@ func NewDBURL(t testing.TB, dialect db.Dialect) string {
 	if dialect == db.SQLite {
 		return "sqlite://" + filepath.Join(t.TempDir(), "crumb.db")
 	}
-	base, err := url.Parse(env("CRUMB_TEST_MYSQL_URL", DefaultMySQLURL))
-	if err != nil {
-		t.Fatalf("CRUMB_TEST_MYSQL_URL: %v", err)
-	}
+	base := mysqlBase(t)
 	name := "crumb_test_" + randHex(6)
 	admin := adminDB(t, base)
 	if _, err := admin.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
@@ -97,10 +94,7 @@ func NewDBURL(t testing.TB, dialect db.Dialect) string {
 // the test ends.
 func MySQLUser(t testing.TB) string {
 	t.Helper()
-	base, err := url.Parse(env("CRUMB_TEST_MYSQL_URL", DefaultMySQLURL))
-	if err != nil {
-		t.Fatalf("CRUMB_TEST_MYSQL_URL: %v", err)
-	}
+	base := mysqlBase(t)
 	admin := adminDB(t, base)
 	name := "crumb_test_u" + randHex(6)
 	t.Cleanup(func() {
@@ -120,6 +114,16 @@ func WithUser(t testing.TB, u, user, password string) string {
 	}
 	p.User = url.UserPassword(user, password)
 	return p.String()
+}
+
+// mysqlBase is CRUMB_TEST_MYSQL_URL, the server the MySQL tests use.
+func mysqlBase(t testing.TB) *url.URL {
+	t.Helper()
+	base, err := url.Parse(env("CRUMB_TEST_MYSQL_URL", DefaultMySQLURL))
+	if err != nil {
+		t.Fatalf("CRUMB_TEST_MYSQL_URL: %v", err)
+	}
+	return base
 }
 
 var (
