@@ -13,11 +13,11 @@ import (
 // 4 KiB reader and a 4 KiB writer, which would be most of what an idle
 // socket costs. Client messages are small (a ping is 21 bytes on the wire,
 // a bakery count about 100; at most ReadLimit), so 256 bytes is plenty for
-// reading: a larger message goes through in more than one read. The hub writes its data frames straight
-// to the connection (conn.writeAll); coder/websocket's writer only carries
-// control frames (close, ping, pong: at most 127 bytes on the wire), and
-// each must fit in the buffer so that it goes out in one write, whole,
-// between two data frames.
+// reading: a larger message goes through in more than one read. The hub
+// writes its data frames straight to the connection (conn.writeRaw);
+// coder/websocket's writer only carries control frames (close, ping, pong:
+// at most 127 bytes on the wire), and each must fit in the buffer so that
+// it goes out in one write, whole, between two data frames.
 const (
 	SocketReadBufferSize  = 256
 	SocketWriteBufferSize = 256

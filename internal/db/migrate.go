@@ -111,10 +111,11 @@ func (d *DB) migrate(ctx context.Context, fsys fs.FS) (applied []int, err error)
 		return nil, fmt.Errorf("db: find schema_version: %w", err)
 	}
 	if have == 0 {
+		// IF NOT EXISTS still: two SQLite processes may both find it missing.
 		if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
-		version INTEGER NOT NULL PRIMARY KEY,
-		name VARCHAR(200) NOT NULL,
-		applied_at DATETIME NOT NULL)`); err != nil {
+			version INTEGER NOT NULL PRIMARY KEY,
+			name VARCHAR(200) NOT NULL,
+			applied_at DATETIME NOT NULL)`); err != nil {
 			return nil, fmt.Errorf("db: create schema_version: %w", err)
 		}
 	}
