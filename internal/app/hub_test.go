@@ -297,6 +297,33 @@ func TestWSLogoutAndRoleChangeCloseSockets(t *testing.T) {
 	}
 }
 
+// Deactivating a person closes their sockets (their sessions are revoked),
+// and their token no longer opens one.
+func TestWSDeactivationClosesSockets(t *testing.T) {
+	n := startNode(t, nodeOpts{})
+	f := n.fixture()
+	c := n.dial(f.Employee, "")
+	c.until("ready", nil)
+	start := time.Now()
+	if code := n.do("DELETE", "/api/v1/employees/"+itoa(f.EmployeeID), f.Admin, nil, nil); code != 204 {
+		t.Fatalf("deactivate: %d", code)
+	}
+	if st := c.closeStatus(3 * time.Second); st != hub.StatusSessionRevoked && st != hub.StatusResubscribe {
+		t.Fatalf("close status = %v, want %d or %d", st, hub.StatusSessionRevoked, hub.StatusResubscribe)
+	}
+	t.Logf("closed %v after deactivation", time.Since(start))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, res, err := dialWS(ctx, n.URL, f.Employee, "")
+	if err == nil {
+		ws.CloseNow()
+		t.Fatal("a deactivated person's token opened a socket")
+	}
+	if res == nil || res.StatusCode != 401 {
+		t.Fatalf("dial after deactivation: %v (response %v), want 401", err, res)
+	}
+}
+
 func TestWSResumeAfterDrop(t *testing.T) {
 	n := startNode(t, nodeOpts{})
 	f := n.fixture()
