@@ -9,11 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/crumbcommander/crumb/internal/bench"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/demo"
@@ -27,7 +24,6 @@ Usage:
   crumb worker       the background worker (asynq)
   crumb migrate      apply database migrations and exit
   crumb seed --demo  load the demo store into an empty database
-  crumb bench hub    benchmark the WebSocket hub against a bare broadcaster (loopback)
 
 Configuration comes from CRUMB_* environment variables (see README.md).
 Run "crumb <command> --help" for the flags of a command.
@@ -95,8 +91,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 			return a.seedDemo(ctx, stdout, true)
 		})
-	case "bench":
-		return runBench(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -223,60 +217,4 @@ func getenvDefault(key, def string) string {
 		return v
 	}
 	return def
-}
-
-// runBench is "crumb bench hub" (and the hidden "crumb bench bare-server"
-// it starts as the comparison process).
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "hub":
-		fs := newFlags("crumb bench hub", "Starts crumb serve and a bare broadcaster as child processes on loopback, "+
-			"opens sockets, publishes through the REST API and prints a table.", stderr)
-		quick := fs.Bool("quick", false, "a small run (hundreds of sockets) to check the setup")
-		mem := fs.String("sockets", "", "comma-separated socket counts at which server RSS is read (default 1000,5000,15000)")
-		lat := fs.String("latency", "", "comma-separated subscriber counts for the latency phase (default 1000,10000)")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		o := bench.DefaultOptions(exe)
-		if *quick {
-			o.MemSteps, o.LatencyNs, o.ThroughputN, o.Publishes, o.Duration = []int{100, 200, 400}, []int{100, 300}, 100, 20, 2*time.Second
-		}
-		for _, f := range []struct {
-			name, v string
-			to      *[]int
-		}{{"--sockets", *mem, &o.MemSteps}, {"--latency", *lat, &o.LatencyNs}} {
-			if f.v == "" {
-				continue
-			}
-			var ns []int
-			for _, part := range strings.Split(f.v, ",") {
-				n, err := strconv.Atoi(strings.TrimSpace(part))
-				if err != nil || n < 1 || n > 20000 {
-					return fmt.Errorf("crumb bench hub: %s %q: want socket counts from 1 to 20000, comma-separated", f.name, f.v)
-				}
-				ns = append(ns, n)
-			}
-			*f.to = ns
-		}
-		return bench.RunHub(ctx, stdout, o)
-	case "bare-server":
-		fs := newFlags("crumb bench bare-server", "The bare broadcaster the hub benchmark compares against.", stderr)
-		addr := fs.String("addr", "127.0.0.1:0", "listen address")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		return bench.ServeBare(ctx, *addr)
-	default:
-		fmt.Fprint(stderr, "Usage: crumb bench hub [--quick]\n")
-		return fmt.Errorf("crumb bench: unknown benchmark %q", sub)
-	}
 }

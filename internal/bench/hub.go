@@ -1,4 +1,6 @@
-// Package bench holds "crumb bench hub": it starts the real server as a child
+//go:build linux
+
+// Package bench holds "crumb-bench hub": it starts the real server as a child
 // process ("crumb serve", embedded: SQLite and the memory broker), opens
 // authenticated sockets, publishes through the REST API and prints a table
 // beside the same load on a bare coder/websocket broadcaster (ServeBare, also
@@ -27,7 +29,8 @@ import (
 
 // Options size a run.
 type Options struct {
-	Exe         string        // the crumb binary (os.Executable())
+	Crumb       string        // the crumb binary under test (run as "crumb serve")
+	Self        string        // this benchmark's own binary (run as "crumb-bench bare-server")
 	MemSteps    []int         // sockets at which server RSS is read
 	LatencyNs   []int         // subscriber counts for latency
 	Publishes   int           // latency samples per N
@@ -38,8 +41,8 @@ type Options struct {
 }
 
 // DefaultOptions is the run the README table comes from.
-func DefaultOptions(exe string) Options {
-	return Options{Exe: exe, MemSteps: []int{1000, 5000, 15000}, LatencyNs: []int{1000, 10000},
+func DefaultOptions(crumb, self string) Options {
+	return Options{Crumb: crumb, Self: self, MemSteps: []int{1000, 5000, 15000}, LatencyNs: []int{1000, 10000},
 		Publishes: 100, Interval: 50 * time.Millisecond, ThroughputN: 1000, Duration: 5 * time.Second, Publishers: 8}
 }
 
@@ -62,7 +65,7 @@ func RunHub(ctx context.Context, out io.Writer, o Options) error {
 		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 		fmt.Fprintf(out, "RLIMIT_NOFILE %d (server and clients are separate processes)\n", lim.Cur)
 	}
-	ours, err := newOurs(ctx, o.Exe, max(slices.Max(o.MemSteps), slices.Max(o.LatencyNs), o.ThroughputN)+1)
+	ours, err := newOurs(ctx, o.Crumb, max(slices.Max(o.MemSteps), slices.Max(o.LatencyNs), o.ThroughputN)+1)
 	if err != nil {
 		return err
 	}
@@ -72,7 +75,7 @@ func RunHub(ctx context.Context, out io.Writer, o Options) error {
 	if err != nil {
 		return err
 	}
-	bare, err := newBare(ctx, o.Exe)
+	bare, err := newBare(ctx, o.Self)
 	if err != nil {
 		return err
 	}
@@ -474,7 +477,7 @@ type bareTarget struct {
 }
 
 func newBare(ctx context.Context, exe string) (*bareTarget, error) {
-	c, err := startChild(ctx, exe, []string{"bench", "bare-server"}, nil)
+	c, err := startChild(ctx, exe, []string{"bare-server"}, nil)
 	if err != nil {
 		return nil, err
 	}

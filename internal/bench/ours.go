@@ -1,3 +1,5 @@
+//go:build linux
+
 package bench
 
 import (
@@ -122,7 +124,7 @@ func (o *ourTarget) prepare(ctx context.Context, password string, users int) err
 			if err != nil {
 				return err
 			}
-			tok, err := sessions.Create(ctx, tx, id, "127.0.0.1", "crumb bench")
+			tok, err := sessions.Create(ctx, tx, id, "127.0.0.1", "crumb-bench")
 			if err != nil {
 				return err
 			}
