@@ -136,7 +136,10 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 }
 
 func (s *Server) noRoute(c *gin.Context) {
-	if s.Web != nil && c.Request.Method == http.MethodGet && !isAPIPath(c.Request.URL.Path) {
+	// HEAD answers like GET (net/http drops the body), so link checkers and
+	// uptime probes that use HEAD see the app's pages rather than 404.
+	m := c.Request.Method
+	if s.Web != nil && (m == http.MethodGet || m == http.MethodHead) && !isAPIPath(c.Request.URL.Path) {
 		s.Web.ServeHTTP(c.Writer, c.Request)
 		return
 	}
