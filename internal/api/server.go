@@ -62,6 +62,9 @@ type Deps struct {
 	TrustedProxies []string
 	SecureCookies  bool
 	SessionTTL     time.Duration
+	// RequestTimeout bounds each API request (and so its SQL and Redis
+	// calls); zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	Log            *slog.Logger
 	Clock          func() time.Time
 }
@@ -110,7 +113,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 		r.GET("/metrics", s.metricsHandler)
 	}
 
-	v1 := r.Group("/api/v1", s.limitBody, s.csrfCheck)
+	v1 := r.Group("/api/v1", s.deadline, s.limitBody, s.csrfCheck)
 	v1.POST("/auth/login", s.login)
 	s.mountICalFeed(v1)
 
