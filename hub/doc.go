@@ -35,7 +35,7 @@
 // The replay of a resume is written by the socket's reader with a deadline
 // on each write; Stats.TimedOut counts both kinds of cut.
 // An event is serialized once, as a whole WebSocket frame, and written as
-// it is to every subscriber's upgraded connection (Upgrade.Conn), one write
+// it is to every subscriber's upgraded connection (Upgrade), one write
 // per batch; coder/websocket writes only the control frames. A keepalive
 // pings each socket once per PingInterval and drops a peer that does not
 // answer within the next one. Client messages over 4 KiB

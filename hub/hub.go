@@ -234,7 +234,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	// Anything still open now is cut; Drain is the graceful path.
 	h.mu.RLock()
 	for c := range h.conns {
-		c.ws.CloseNow()
+		c.t.closeNow()
 	}
 	h.mu.RUnlock()
 	h.cancel()
@@ -468,7 +468,7 @@ func (h *Hub) Drain(ctx context.Context) error {
 		case <-ctx.Done():
 			h.mu.RLock()
 			for c := range h.conns {
-				c.ws.CloseNow()
+				c.t.closeNow()
 			}
 			h.mu.RUnlock()
 			return errors.Join(errors.New("hub: drain timed out"), ctx.Err())

@@ -50,7 +50,7 @@ func (s *Server) websocket(c *gin.Context) {
 	// The socket lives on in a fresh goroutine with a small stack; this
 	// one (grown deep by the middleware chain and the session query) ends
 	// and gives its stack back. That halves an idle socket's memory.
-	go s.Hub.Serve(context.WithoutCancel(c.Request.Context()), ws, up.Conn(), p, since, resume)
+	go s.Hub.Serve(context.WithoutCancel(c.Request.Context()), ws, up, p, since, resume)
 }
 
 // sameOrigin reports whether origin is the app's own (CRUMB_BASE_URL).
