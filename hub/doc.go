@@ -1,6 +1,6 @@
 // Package hub is the WebSocket hub: connections, topics, fan-out, resume by
-// sequence, and the brokers that carry events between nodes (DESIGN.md,
-// Events; API.md, WebSocket).
+// sequence, and the brokers that carry events between nodes. The protocol
+// clients see is described in docs/api.md (WebSocket).
 //
 // # Flow
 //
@@ -54,7 +54,7 @@
 //
 // {"type":"ping"} is answered with {"type":"pong"}. Other types go to the
 // handler registered with Hub.Handle(type, fn) before Run; for example the
-// bakery issue registers "bakery.count":
+// bakery registers "bakery.count":
 //
 //	h.Handle("bakery.count", func(ctx context.Context, p auth.Principal, raw []byte) (any, error) {
 //		var in bakery.CountInput

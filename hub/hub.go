@@ -24,7 +24,7 @@ const (
 	DefaultReconnectAfter = 500 * time.Millisecond
 	DefaultWriters        = 16
 	// ReadLimit is the largest client message; a larger one closes the
-	// socket with 1009 (API.md).
+	// socket with 1009.
 	ReadLimit = 4 << 10
 	// replayPage is how many events one database read returns.
 	replayPage = 500

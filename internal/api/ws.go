@@ -11,8 +11,9 @@ import (
 	"github.com/crumbcommander/crumb/internal/apperr"
 )
 
-// mountWS mounts GET /api/v1/ws (API.md, WebSocket). Authentication and the
-// origin are checked before the upgrade, so refusals are plain JSON errors.
+// mountWS mounts GET /api/v1/ws (docs/api.md, WebSocket). Authentication
+// and the origin are checked before the upgrade, so refusals are plain JSON
+// errors.
 func (s *Server) mountWS(r *gin.RouterGroup) {
 	r.GET("/ws", s.websocket)
 }
