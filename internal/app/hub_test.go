@@ -225,7 +225,7 @@ func TestWSStalledWriteIsCut(t *testing.T) {
 // goroutine, before the socket goes live) is cut by the replay's write
 // deadline; a later resume from the same seq gets every event.
 func TestWSStalledReplayIsCut(t *testing.T) {
-	n := startNode(t, nodeOpts{Hub: hub.Options{WriteTimeout: 400 * time.Millisecond}})
+	n := startNode(t, nodeOpts{Hub: hub.Options{WriteTimeout: 2 * time.Second}})
 	f := n.fixture()
 	first := n.dial(f.Employee, "")
 	since := first.until("ready", nil).Seq
