@@ -347,10 +347,17 @@ func (c *strictClient) waitEvents(t *testing.T, n int) {
 // the wire, and both with what the client should have got.
 func (c *strictClient) check(t *testing.T, want gorilla.CloseError, all bool, events int) {
 	<-c.done
-	if c.err != nil {
+	// gorilla answers a close frame; when a ping of this client crossed
+	// the server's close frame, coder/websocket cannot answer that ping
+	// and drops the connection without waiting for the answer, so the
+	// answer fails to write. The close frame itself is checked on the wire
+	// below.
+	var opErr *net.OpError
+	answerFailed := errors.As(c.err, &opErr) && opErr.Op == "write"
+	if c.err != nil && !answerFailed {
 		t.Fatalf("gorilla refused the stream: %v", c.err)
 	}
-	if c.closeBy == nil || c.closeBy.Code != want.Code || c.closeBy.Text != want.Text {
+	if !answerFailed && (c.closeBy == nil || c.closeBy.Code != want.Code || c.closeBy.Text != want.Text) {
 		t.Errorf("closed with %v, want %d %q", c.closeBy, want.Code, want.Text)
 	}
 	frames, err := parseServerStream(c.rec.bytes())
