@@ -542,10 +542,10 @@ func TestDrainTellsClientsToReconnect(t *testing.T) {
 }
 
 // TestQueueNeverSharesTheBatchArray: frames queued while a batch is being
-// written are all written afterwards, in order, whatever the batch sizes
-// (a batch larger than the spare array kept for reuse used to leave that
-// array both spare and queued, so the next batch and the queue filling
-// behind it shared it).
+// written are all written afterwards, in order, whatever the batch sizes.
+// After a batch larger than the spare array kept for reuse, that array must
+// not stay spare while it is also the queue: the next batch and the queue
+// filling behind it would share it.
 func TestQueueNeverSharesTheBatchArray(t *testing.T) {
 	t.Parallel()
 	h := startHub(t, Options{})
