@@ -15,7 +15,7 @@ type policyCheck struct {
 	check func(*cfnTemplate) []string
 }
 
-// policyChecks are the rules every template must follow (issue 8). Each has
+// policyChecks are the rules every template must follow. Each has
 // negative cases in TestPolicyChecksCatchViolations.
 var policyChecks = []policyCheck{
 	{"no SSH, MySQL or Redis port open to the internet", checkAdminPortsClosed},

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestIssueRequirements pins the concrete settings issue 8 asks for, so that
+// TestIssueRequirements pins the deployment's required settings, so that
 // an edit which drops one fails here rather than in production.
 func TestIssueRequirements(t *testing.T) {
 	tpls := loadTemplates(t)

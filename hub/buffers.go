@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 )
 
 // Buffers of an upgraded socket. net/http hands a hijacked connection a
@@ -14,7 +15,7 @@ import (
 // socket costs. Client messages are small (a ping is 21 bytes on the wire,
 // a bakery count about 100; at most ReadLimit), so 256 bytes is plenty for
 // reading: a larger message goes through in more than one read. The hub
-// writes its data frames straight to the connection (conn.writeRaw);
+// writes its data frames straight to the connection (wire.writeFrames);
 // coder/websocket's writer only carries control frames (close, ping, pong:
 // at most 127 bytes on the wire), and each must fit in the buffer so that
 // it goes out in one write, whole, between two data frames.
@@ -24,20 +25,63 @@ const (
 )
 
 // Upgrade wraps the ResponseWriter a socket is accepted on: pass it to
-// websocket.Accept, then its Conn to Hub.Serve. The hijacked connection
-// gets small buffers instead of net/http's (bytes the server had already
-// read past the request are kept), and Conn is that connection, which the
-// hub writes its prebuilt frames to.
+// websocket.Accept, then to Hub.Serve with the accepted socket. The
+// hijacked connection gets small buffers instead of net/http's (bytes the
+// server had already read past the request are kept), and its writes go
+// through a wire, which the hub writes its prebuilt frames to.
 type Upgrade struct {
 	http.ResponseWriter
-	conn net.Conn
+	wire *wire
 }
 
 // NewUpgrade wraps w for websocket.Accept.
 func NewUpgrade(w http.ResponseWriter) *Upgrade { return &Upgrade{ResponseWriter: w} }
 
-// Conn is the hijacked connection (nil before the upgrade).
-func (u *Upgrade) Conn() net.Conn { return u.conn }
+// wire is the write side of an upgraded connection, shared by the hub's
+// data frames (writeFrames) and coder/websocket's control frames (Write,
+// from the library's SocketWriteBufferSize writer, one whole frame per
+// flush). Each call writes whole frames under mu, so frames never
+// interleave; once a close frame has gone out, whoever sent it, nothing
+// more is written (RFC 6455, 5.5.1).
+type wire struct {
+	conn   net.Conn
+	mu     sync.Mutex
+	closed bool // a close frame was written
+}
+
+// Write is the library's path: p is one control frame.
+func (w *wire) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, net.ErrClosed
+	}
+	if len(p) > 0 && p[0]&0x0f == opClose {
+		w.closed = true
+	}
+	return w.conn.Write(p)
+}
+
+// opClose is the close frame's opcode (RFC 6455, 5.2).
+const opClose = 0x8
+
+// writeFrames is the hub's path: whole data frames, in one write, or one
+// writev for several on TCP (a TLS connection writes them one by one,
+// each whole). WriteTo consumes q's elements; the caller clears q after.
+func (w *wire) writeFrames(q [][]byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return net.ErrClosed
+	}
+	if len(q) == 1 {
+		_, err := w.conn.Write(q[0])
+		return err
+	}
+	bufs := net.Buffers(q)
+	_, err := bufs.WriteTo(w.conn)
+	return err
+}
 
 // WriteHeaderNow keeps Gin's writer behaviour that websocket.Accept relies on.
 func (u *Upgrade) WriteHeaderNow() {
@@ -71,6 +115,6 @@ func (u *Upgrade) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	u.conn = conn
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, SocketWriteBufferSize)), nil
+	u.wire = &wire{conn: conn}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(u.wire, SocketWriteBufferSize)), nil
 }

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -25,22 +24,15 @@ const (
 // memory. Its only goroutine is the reader (in Serve); frames are written by
 // the hub's shard writers (shard.go).
 //
-// Data frames (built whole by textFrame) are written straight to raw, the
-// upgraded connection, each in one write: the frames of an event are not
-// framed again per client, and a write takes none of coder/websocket's
-// locks and copies. The library still writes the control frames (pings,
-// pongs, close), each in one write too (SocketWriteBufferSize), so frames
-// never interleave. wmu orders the hub's writes before its close frame:
-// closeWith sets ended under it, and no data frame follows the close frame.
+// Data frames (built whole by textFrame) go to the transport as they are:
+// the frames of an event are not framed again per client (see wsTransport
+// for how they reach the wire beside the library's control frames, and
+// why none follows a close frame).
 type conn struct {
-	h   *Hub
-	ws  *websocket.Conn
-	raw net.Conn // the upgraded connection (Upgrade.Conn)
-	p   auth.Principal
-	id  uint64
-
-	wmu   sync.Mutex
-	ended bool // the close frame is (being) sent: write no more
+	h  *Hub
+	t  transport
+	p  auth.Principal
+	id uint64
 
 	mu          sync.Mutex
 	queue       [][]byte  // frames waiting to be written, at most QueueSize
@@ -141,13 +133,11 @@ func (c *conn) evictLocked() {
 	go c.closeWith(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
 }
 
-// closeWith runs the close handshake once no data frame is being written,
-// and keeps any from being written after the close frame.
+// closeWith runs the close handshake. Its close frame goes out once no
+// data frame is being written, and no data frame follows it (the
+// transport's contract).
 func (c *conn) closeWith(code websocket.StatusCode, reason string) {
-	c.wmu.Lock()
-	c.ended = true
-	c.wmu.Unlock()
-	c.ws.Close(code, reason)
+	c.t.close(code, reason)
 }
 
 // closeAfter queues a last frame (may be nil) and closes with code once the
@@ -171,8 +161,11 @@ func (c *conn) closeAfter(frame []byte, code websocket.StatusCode, reason string
 // shard.
 func (c *conn) flushOnce() (more bool) {
 	c.mu.Lock()
+	// The spare array becomes the queue and is no longer spare: the batch
+	// written next must never share an array with the queue filling
+	// meanwhile (writev rewrites the batch's elements, clear empties them).
 	q := c.queue
-	c.queue = c.spare[:0]
+	c.queue, c.spare = c.spare[:0], nil
 	c.mu.Unlock()
 	ok := len(q) == 0 || c.writeAll(q)
 	c.mu.Lock()
@@ -185,7 +178,7 @@ func (c *conn) flushOnce() (more bool) {
 	}
 	if !ok {
 		c.closed, c.queue, c.scheduled = true, nil, false
-		go c.ws.CloseNow()
+		go c.t.closeNow()
 		return false
 	}
 	if len(c.queue) > 0 {
@@ -207,37 +200,19 @@ func (c *conn) writeAll(q [][]byte) bool {
 	if c.evicted.Load() {
 		return true
 	}
-	if err := c.writeRaw(q); err != nil {
+	if err := c.t.writeFrames(q); err != nil {
 		return false
 	}
 	c.h.sent.Add(int64(len(q)))
 	return true
 }
 
-// writeRaw writes whole frames to the connection: one write, or one
-// writev for several on TCP (a TLS connection writes them one by one,
-// each whole).
-func (c *conn) writeRaw(q [][]byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.ended {
-		return net.ErrClosed
-	}
-	if len(q) == 1 {
-		_, err := c.raw.Write(q[0])
-		return err
-	}
-	bufs := net.Buffers(q) // WriteTo consumes q's elements; the caller clears q after
-	_, err := bufs.WriteTo(c.raw)
-	return err
-}
-
 // write sends one frame with a deadline; only the replay, before the
 // socket goes live, writes this way. A write that outlasts it fails and is
 // counted like the watchdog's cuts.
 func (c *conn) write(f []byte) error {
-	c.raw.SetWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
-	err := c.writeRaw([][]byte{f})
+	c.t.setWriteDeadline(time.Now().Add(c.h.opts.WriteTimeout))
+	err := c.t.writeFrames([][]byte{f})
 	switch {
 	case err == nil:
 		c.h.sent.Add(1)
@@ -251,7 +226,7 @@ func (c *conn) write(f []byte) error {
 func (c *conn) ping(d time.Duration) {
 	ctx, cancel := context.WithTimeout(c.h.ctx, d)
 	defer cancel()
-	if err := c.ws.Ping(ctx); err != nil {
-		c.ws.CloseNow()
+	if err := c.t.ping(ctx); err != nil {
+		c.t.closeNow()
 	}
 }

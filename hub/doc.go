@@ -1,6 +1,6 @@
 // Package hub is the WebSocket hub: connections, topics, fan-out, resume by
-// sequence, and the brokers that carry events between nodes (DESIGN.md,
-// Events; API.md, WebSocket).
+// sequence, and the brokers that carry events between nodes. The protocol
+// clients see is described in docs/api.md (WebSocket).
 //
 // # Flow
 //
@@ -35,7 +35,7 @@
 // The replay of a resume is written by the socket's reader with a deadline
 // on each write; Stats.TimedOut counts both kinds of cut.
 // An event is serialized once, as a whole WebSocket frame, and written as
-// it is to every subscriber's upgraded connection (Upgrade.Conn), one write
+// it is to every subscriber's upgraded connection (Upgrade), one write
 // per batch; coder/websocket writes only the control frames. A keepalive
 // pings each socket once per PingInterval and drops a peer that does not
 // answer within the next one. Client messages over 4 KiB
@@ -54,7 +54,7 @@
 //
 // {"type":"ping"} is answered with {"type":"pong"}. Other types go to the
 // handler registered with Hub.Handle(type, fn) before Run; for example the
-// bakery issue registers "bakery.count":
+// bakery registers "bakery.count":
 //
 //	h.Handle("bakery.count", func(ctx context.Context, p auth.Principal, raw []byte) (any, error) {
 //		var in bakery.CountInput

@@ -43,8 +43,8 @@ func textFrame(payload []byte) []byte {
 	return append(f, payload...)
 }
 
-// encodeEvent is the API.md event frame. It runs once per event, not once
-// per client.
+// encodeEvent is the event frame (docs/api.md, WebSocket). It runs once
+// per event, not once per client.
 func encodeEvent(e outbox.Event) []byte {
 	data := e.Data
 	if len(data) == 0 {

@@ -35,7 +35,7 @@ func TestTextFrameLengths(t *testing.T) {
 		}()
 		for _, n := range sizes {
 			f := textFrame(bytes.Repeat([]byte{'a' + byte(n%26)}, n))
-			if _, err := up.Conn().Write(f); err != nil {
+			if _, err := up.wire.conn.Write(f); err != nil {
 				t.Error(err)
 				return
 			}

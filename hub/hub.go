@@ -24,7 +24,7 @@ const (
 	DefaultReconnectAfter = 500 * time.Millisecond
 	DefaultWriters        = 16
 	// ReadLimit is the largest client message; a larger one closes the
-	// socket with 1009 (API.md).
+	// socket with 1009.
 	ReadLimit = 4 << 10
 	// replayPage is how many events one database read returns.
 	replayPage = 500
@@ -234,7 +234,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	// Anything still open now is cut; Drain is the graceful path.
 	h.mu.RLock()
 	for c := range h.conns {
-		c.ws.CloseNow()
+		c.t.closeNow()
 	}
 	h.mu.RUnlock()
 	h.cancel()
@@ -468,7 +468,7 @@ func (h *Hub) Drain(ctx context.Context) error {
 		case <-ctx.Done():
 			h.mu.RLock()
 			for c := range h.conns {
-				c.ws.CloseNow()
+				c.t.closeNow()
 			}
 			h.mu.RUnlock()
 			return errors.Join(errors.New("hub: drain timed out"), ctx.Err())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"time"
 
 	"github.com/coder/websocket"
@@ -19,23 +18,28 @@ var ErrDraining = errors.New("hub: not accepting sockets")
 // Serve runs an upgraded socket of an authenticated principal until it
 // closes. With resume, the events after since on the principal's topics are
 // replayed from the database first; then {"type":"ready","seq":N}; then
-// live events. It blocks; its goroutine is the socket's reader. raw is the
-// upgraded connection (Upgrade.Conn), which the hub writes its data frames
-// to.
-func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, p auth.Principal, since int64, resume bool) error {
-	if raw == nil {
+// live events. It blocks; its goroutine is the socket's reader. up is the
+// Upgrade ws was accepted on, whose connection the hub writes its data
+// frames to.
+func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, up *Upgrade, p auth.Principal, since int64, resume bool) error {
+	if up == nil || up.wire == nil {
 		ws.Close(websocket.StatusInternalError, "try again")
-		return errors.New("hub: Serve needs the upgraded connection (Upgrade.Conn)")
+		return errors.New("hub: Serve needs the Upgrade the socket was accepted on")
 	}
 	ws.SetReadLimit(ReadLimit)
-	c := &conn{h: h, ws: ws, raw: raw, p: p, id: h.nextID.Add(1), replaying: true}
+	return h.serve(ctx, wsTransport{ws: ws, wire: up.wire}, p, since, resume)
+}
+
+// serve is Serve on any transport.
+func (h *Hub) serve(ctx context.Context, t transport, p auth.Principal, since int64, resume bool) error {
+	c := &conn{h: h, t: t, p: p, id: h.nextID.Add(1), replaying: true}
 	head, ok := h.register(c)
 	if !ok {
-		ws.Close(StatusServiceRestart, "server draining")
+		t.close(StatusServiceRestart, "server draining")
 		return ErrDraining
 	}
 	defer h.unregister(c)
-	defer ws.CloseNow()
+	defer t.closeNow()
 
 	lastSent := head
 	if resume {
@@ -55,7 +59,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, raw net.Conn, p aut
 func (h *Hub) replay(ctx context.Context, c *conn, since int64) (int64, error) {
 	// c.write sets a deadline on each write; live writes have the
 	// watchdog instead.
-	defer c.raw.SetWriteDeadline(time.Time{})
+	defer c.t.setWriteDeadline(time.Time{})
 	oldest, newest, err := h.opts.Store.Bounds(ctx)
 	if err != nil {
 		c.closeWith(websocket.StatusInternalError, "try again")
@@ -142,7 +146,7 @@ func (h *Hub) read(c *conn) {
 		// No deadline: a reader waits for its client indefinitely (the
 		// keepalive drops dead peers, Run's end closes every socket), and
 		// a context without Done spares a timer registration per socket.
-		_, b, err := c.ws.Read(context.Background())
+		b, err := c.t.read(context.Background())
 		if err != nil {
 			return
 		}

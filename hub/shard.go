@@ -101,7 +101,7 @@ func (h *Hub) watchWrites(ctx context.Context, timeout time.Duration) {
 				c := s.writing.Load()
 				if c != nil && now.UnixNano()-s.since.Load() > int64(timeout) && s.writing.Load() == c && c.cut.CompareAndSwap(false, true) {
 					h.timedOut.Add(1)
-					c.ws.CloseNow()
+					c.t.closeNow()
 				}
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/roster"
 )
 
-// Event types the worker reacts to (cross-team contracts in BRIEF.md).
+// Event types the worker reacts to; their payloads are listed in docs/api.md.
 const (
 	EventShiftAssigned  = "shift.assigned"
 	EventShiftChanged   = "shift.changed"

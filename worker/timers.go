@@ -35,15 +35,15 @@ const (
 	StageNoShow = "no_show"
 )
 
-// ShiftLookup reads a shift as it is now (the roster, issue 3). Timers
+// ShiftLookup reads a shift as it is now (from the roster). Timers
 // scheduled for an earlier version of a shift check it and stand down.
 type ShiftLookup interface {
 	// LookupShift returns db.ErrNotFound for a deleted shift.
 	LookupShift(ctx context.Context, id int64) (Shift, error)
 }
 
-// ClockIns answers whether a person clocked in for a shift (attendance,
-// issue 6).
+// ClockIns answers whether a person clocked in for a shift (from
+// attendance).
 type ClockIns interface {
 	ClockedIn(ctx context.Context, s Shift, employeeID int64) (bool, error)
 }

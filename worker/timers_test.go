@@ -16,7 +16,7 @@ import (
 	"github.com/crumbcommander/crumb/worker"
 )
 
-// fakeClockIns says who clocked in (attendance lands with issue 6).
+// fakeClockIns says who clocked in, without the attendance tables.
 type fakeClockIns struct {
 	mu sync.Mutex
 	in map[int64]bool

@@ -134,7 +134,7 @@ func init() {
 				start, end := f.shiftTimes()
 				return map[string]any{"department_id": f.dept(sc), "starts_at": start, "ends_at": end}
 			},
-			// A department the caller does not manage is "foreign": 404 (issue 3).
+			// A department the caller does not manage is "foreign": 404.
 			want: map[string][2]int{"admin": same(201), "manager": {201, 404}, "employee": same(403)},
 		},
 		"GET /api/v1/shifts/:id": {

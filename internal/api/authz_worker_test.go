@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Rows of the worker fleet's routes (issue 5).
+// Rows of the worker fleet's routes.
 func init() {
 	reportBody := func(f *fixture, sc scope) any {
 		return map[string]any{"kind": "hours", "format": "csv", "from": "2026-11-30", "to": "2026-12-06", "department_id": f.dept(sc)}

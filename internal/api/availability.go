@@ -13,7 +13,7 @@ func (s *Server) mountAvailability(r *gin.RouterGroup) {
 	r.PUT("/employees/:id/availability", s.putAvailability)
 }
 
-// Availability is a bare array of windows, as API.md spells it.
+// Availability is a bare array of windows, as docs/openapi.yaml describes it.
 func (s *Server) getAvailability(c *gin.Context) {
 	id, err := idParam(c, "id")
 	if err != nil {

@@ -24,8 +24,8 @@ type errorBody struct {
 	Error *apperr.Error `json:"error"`
 }
 
-// fail renders err in the shape of API.md. Typed errors go out as they are;
-// anything else is logged once here, with the request id, and becomes a
+// fail renders err in the error shape of docs/api.md. Typed errors go out
+// as they are; anything else is logged once here, with the request id, and becomes a
 // bare 500 carrying that id.
 func (s *Server) fail(c *gin.Context, err error) {
 	e, ok := apperr.As(err)

@@ -18,7 +18,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/db"
 )
 
-// BenchmarkRosterHTTP measures the three targets on MariaDB through
+// BenchmarkRosterHTTP measures creates, week reads and publishes on MariaDB through
 // the real HTTP stack (httptest server on TCP, Go client in the same
 // process, 16 concurrent connections), with 10,000 shifts already stored:
 // shift creates with their conflict check, reading one department's week,

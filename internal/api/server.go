@@ -50,7 +50,7 @@ type Deps struct {
 	// Web serves the browser app for paths outside /api; nil serves nothing.
 	Web http.Handler
 
-	// Worker fleet (issue 5); each nil part is simply not mounted.
+	// Worker fleet; each nil part is simply not mounted.
 	Reports *reports.Service
 	Notify  *notify.Store
 	Mailbox *mail.DevBox // the dev mailbox (mail driver "dev")
@@ -76,10 +76,11 @@ type Server struct {
 	metrics *httpMetrics
 }
 
-// BodyLimit is the largest request body accepted (API.md).
+// BodyLimit is the largest request body accepted.
 const BodyLimit = 1 << 20
 
-// NewRouter builds the Gin engine with every route of API.md.
+// NewRouter builds the Gin engine with every route of the API
+// (docs/openapi.yaml describes each one).
 func NewRouter(d Deps) (*gin.Engine, *Server) {
 	if d.Clock == nil {
 		d.Clock = time.Now

@@ -11,8 +11,9 @@ import (
 	"github.com/crumbcommander/crumb/internal/apperr"
 )
 
-// mountWS mounts GET /api/v1/ws (API.md, WebSocket). Authentication and the
-// origin are checked before the upgrade, so refusals are plain JSON errors.
+// mountWS mounts GET /api/v1/ws (docs/api.md, WebSocket). Authentication
+// and the origin are checked before the upgrade, so refusals are plain JSON
+// errors.
 func (s *Server) mountWS(r *gin.RouterGroup) {
 	r.GET("/ws", s.websocket)
 }
@@ -50,7 +51,7 @@ func (s *Server) websocket(c *gin.Context) {
 	// The socket lives on in a fresh goroutine with a small stack; this
 	// one (grown deep by the middleware chain and the session query) ends
 	// and gives its stack back. That halves an idle socket's memory.
-	go s.Hub.Serve(context.WithoutCancel(c.Request.Context()), ws, up.Conn(), p, since, resume)
+	go s.Hub.Serve(context.WithoutCancel(c.Request.Context()), ws, up, p, since, resume)
 }
 
 // sameOrigin reports whether origin is the app's own (CRUMB_BASE_URL).

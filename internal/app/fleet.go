@@ -37,7 +37,7 @@ import (
 	"github.com/crumbcommander/crumb/worker"
 )
 
-// Fleet holds the worker-side adapters (issue 5): queue clients, mail,
+// Fleet holds the worker-side adapters: queue clients, mail,
 // report storage, CloudWatch, the SNS webhook and the lifecycle watcher.
 type Fleet struct {
 	Tasks     *asynq.Client

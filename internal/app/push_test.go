@@ -119,7 +119,7 @@ func TestPushEndToEnd(t *testing.T) {
 	e := outbox.Event{Seq: 77, Topic: fmt.Sprintf("user:%d", me.ID), Type: "shift.changed",
 		Data: json.RawMessage(`{"reason":"updated","shifts":[{"starts_at":"2026-12-07T13:00:00Z","ends_at":"2026-12-07T21:00:00Z"}]}`)}
 	all, err := worker.TasksForEvent(e)
-	var tasks []*asynq.Task // the e-mail tasks (issue 5) ride along; this test is about push
+	var tasks []*asynq.Task // the e-mail tasks ride along; this test is about push
 	for _, task := range all {
 		if task.Type() == worker.TypePush {
 			tasks = append(tasks, task)

@@ -1,6 +1,6 @@
 // Package apperr is the one typed error of CrumbCommander. Domain packages
 // return it for anything a caller did wrong; internal/api renders it in the
-// shape API.md fixes. Any other error is an internal failure.
+// shape docs/api.md describes. Any other error is an internal failure.
 package apperr
 
 import (
@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// Code is the machine-readable error code of API.md.
+// Code is the machine-readable error code (docs/api.md, Errors).
 type Code string
 
-// The codes of API.md.
+// The error codes.
 const (
 	BadRequest       Code = "bad_request"
 	Unauthenticated  Code = "unauthenticated"

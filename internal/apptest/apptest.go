@@ -1,6 +1,7 @@
 // Package apptest starts the real application for end-to-end tests: the
 // whole router over httptest, on a fresh SQLite or MariaDB database and a
-// private Redis database, with a bootstrap admin. Tests talk HTTP to it.
+// private Redis database, with a bootstrap admin. Tests talk HTTP to it,
+// and every response is checked against docs/openapi.yaml.
 package apptest
 
 import (
@@ -86,7 +87,7 @@ func Start(t testing.TB, dialect db.Dialect, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("realtime: %v", err)
 	}
-	ts.Config.Handler = a.Router()
+	ts.Config.Handler = validateResponses(t, a.Router())
 	ts.Start()
 	t.Cleanup(func() {
 		a.Drain(context.Background())

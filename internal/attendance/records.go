@@ -43,7 +43,7 @@ type Break struct {
 	EndsAt   *time.Time `json:"ends_at"`
 }
 
-// ClockEvent is the payload of attendance.clock_in|clock_out|break_start|break_end (BRIEF).
+// ClockEvent is the payload of attendance.clock_in|clock_out|break_start|break_end.
 type ClockEvent struct {
 	EmployeeID int64     `json:"employee_id"`
 	ShiftID    *int64    `json:"shift_id"`
@@ -162,7 +162,7 @@ func (s *Service) clockIn(ctx context.Context, tx *outbox.Tx, st people.Store, e
 }
 
 // emitDept sends a clock event to the record's department. Clock-ins and
-// clock-outs are for everyone there (BRIEF's contract); breaks only for its
+// clock-outs are for everyone there (the department's live board); breaks only for its
 // managers, who run the floor.
 func emitDept(tx *outbox.Tx, dept any, typ string, ev any) {
 	d, ok := dept.(int64)

@@ -48,7 +48,7 @@ type ShiftFilter struct {
 	IDs           []int64 // when set, exactly these shifts
 }
 
-// Shifts reads published shifts. The roster (issue 3) owns the table;
+// Shifts reads published shifts. The roster owns the table;
 // SQLShifts reads it directly, and a nil Shifts means no schedule yet.
 type Shifts interface {
 	Published(ctx context.Context, q Querier, f ShiftFilter) ([]PlannedShift, error)

@@ -17,7 +17,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
-// fixedShifts stands in for the roster's published shifts (issue 3).
+// fixedShifts stands in for the roster's published shifts.
 type fixedShifts struct{ list []attendance.PlannedShift }
 
 func (f *fixedShifts) Published(_ context.Context, _ attendance.Querier, flt attendance.ShiftFilter) ([]attendance.PlannedShift, error) {

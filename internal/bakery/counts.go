@@ -21,7 +21,8 @@ type CountInput struct {
 	Version *int64 `json:"version,omitempty"`
 }
 
-// CountEvent is the payload of bakery.count (BRIEF's contract).
+// CountEvent is the payload of bakery.count, which every device counting
+// the sheet hears.
 type CountEvent struct {
 	SheetID int64  `json:"sheet_id"`
 	Date    string `json:"date"`

@@ -14,7 +14,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/db"
 )
 
-// MaxKeyLen is the longest key accepted (API.md).
+// MaxKeyLen is the longest key accepted (docs/api.md).
 const MaxKeyLen = 255
 
 // Retention is how long keys are remembered.

@@ -1,5 +1,5 @@
 // Package outbox writes event and audit rows inside domain transactions and
-// reads events back by sequence. It is the transactional outbox of DESIGN.md:
+// reads events back by sequence. It is a transactional outbox:
 // an event exists if and only if the write that caused it committed.
 //
 // On MySQL, events are inserted unsequenced inside the writing transaction

@@ -41,7 +41,7 @@ const (
 	EventDeptUpdated     = "department.updated"
 )
 
-// Page limits of API.md.
+// Page limits of list endpoints.
 const (
 	DefaultLimit = 100
 	MaxLimit     = 500
@@ -99,7 +99,7 @@ func checkVersion(want *int64, have int64, what string) error {
 	return nil
 }
 
-// dateLayout is the calendar date format of API.md.
+// dateLayout is the calendar date format of the API.
 const dateLayout = time.DateOnly
 
 // ReadPage scans rows, queried ordered by id with LIMIT limit+1, into a page

@@ -1,5 +1,5 @@
 // Package relay hands committed outbox events to the hub's broker and
-// enqueues the background tasks they cause (DESIGN.md, Events). The fast path
+// enqueues the background tasks they cause. The fast path
 // runs right after commit (outbox.Writer.SetNotifier); a sweep publishes
 // events committed but never marked relayed, so a crash between commit and
 // publish loses nothing. Retention of the event table is the worker's

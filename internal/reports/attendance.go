@@ -10,7 +10,7 @@ import (
 )
 
 // AttendanceSource compares each published, assigned shift with its first
-// clock-in record (attendance_records, issue 6): scheduled vs worked hours,
+// clock-in record (attendance_records): scheduled vs worked hours,
 // late minutes, no-shows.
 type AttendanceSource struct {
 	DB    *db.DB

@@ -24,8 +24,8 @@ import (
 	"github.com/crumbcommander/crumb/internal/db"
 )
 
-// The export benchmarks stream an attendance-shaped table (the attendance
-// tables arrive with issue 6) from SQLite through the format writers. Each
+// The export benchmarks stream an attendance-shaped table (generated, not
+// clocked) from SQLite through the format writers. Each
 // size runs in a child process so that its peak RSS is its own.
 
 const benchColumns = "employee_id, employee, department, shift_start, clock_in, clock_out, late_minutes, worked_hours, status"

@@ -15,7 +15,7 @@ import (
 // their weekly windows changed.
 const EventAvailabilityUpdated = "availability.updated"
 
-// AvailabilityWindow is one weekly window as API.md spells it:
+// AvailabilityWindow is one weekly window as the API carries it:
 // weekday 0 (Sunday) to 6, "HH:MM" start and end in the store's zone
 // ("24:00" ends at midnight).
 type AvailabilityWindow struct {

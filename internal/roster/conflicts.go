@@ -8,8 +8,8 @@ import (
 	"github.com/crumbcommander/crumb/internal/apperr"
 )
 
-// The conflict rules of API.md, as pure functions: no I/O, no clock. The
-// callers load what the rules need inside the locked transaction.
+// The conflict rules (docs/api.md, Scheduling), as pure functions: no I/O,
+// no clock. The callers load what the rules need inside the locked transaction.
 
 // Conflict kinds (blocking, 409).
 const (

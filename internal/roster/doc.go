@@ -45,7 +45,7 @@ type Service struct {
 	creates createCombiner // CreateShift's batches
 }
 
-// Event names of this domain (API.md).
+// Event names of this domain (docs/api.md).
 const (
 	EventShiftCreated      = "shift.created"
 	EventShiftUpdated      = "shift.updated"

@@ -24,10 +24,11 @@ const (
 	StatusPublished = "published"
 )
 
-// MaxShiftLength is the longest shift accepted (the issue's 16 h).
+// MaxShiftLength is the longest shift accepted.
 const MaxShiftLength = 16 * time.Hour
 
-// Shift is one shift (API.md / BRIEF contract). EmployeeID nil is an open shift.
+// Shift is one shift as the API and its events carry it. EmployeeID nil is
+// an open shift.
 type Shift struct {
 	ID           int64     `json:"id"`
 	DepartmentID int64     `json:"department_id"`

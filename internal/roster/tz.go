@@ -10,7 +10,7 @@ import (
 // are compared and stored in UTC; a day or week is turned into instants only
 // through the zone, so DST days are 23 or 25 hours long, correctly.
 
-// dateLayout is the calendar date format of API.md.
+// dateLayout is the calendar date format of the API.
 const dateLayout = time.DateOnly
 
 // parseDate reads a calendar date as local midnight in loc.

@@ -1,7 +1,7 @@
 // REST client for /api/v1: JSON in and out, the session cookie rides along,
 // errors become ApiError with the server's code, fields and conflicts.
 
-/** ApiError is a failed API call in the API.md error shape. */
+/** ApiError is a failed API call in the error shape of docs/api.md. */
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
