@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Installs what the browser tests need: Chromium from Debian. Idempotent:
-# does nothing when /usr/bin/chromium exists; runs apt-get update only when
-# the package is not known to apt yet.
+# Installs what the browser tests need: Chromium from Debian and axe-core
+# (pinned by web/package.json and package-lock.json) into web/node_modules.
+# Idempotent: skips Chromium when /usr/bin/chromium exists and npm when the
+# pinned axe-core is already installed; runs apt-get update only when the
+# package is not known to apt yet.
 set -euo pipefail
+cd "$(dirname "$0")"
+want=$(node -p 'require("./package-lock.json").packages["node_modules/axe-core"].version' 2>/dev/null || true)
+have=$(node -p 'require("./node_modules/axe-core/package.json").version' 2>/dev/null || true)
+if [ -z "$have" ] || [ "$have" != "$want" ]; then
+  echo "==> npm ci (axe-core $want)" >&2
+  npm ci --no-audit --no-fund --silent
+fi
 [ -x /usr/bin/chromium ] && exit 0
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

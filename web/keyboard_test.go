@@ -60,7 +60,7 @@ func TestWeekKeyboardMoveAndDelete(t *testing.T) {
 	e.signIn(ctx, mgr, e.seed.Password)
 	e.do(ctx, "week builder", chromedp.Navigate(fmt.Sprintf("%s/week?dept=%d&week=%s", e.base, dept, monday.Format(time.DateOnly))),
 		waitFor(fmt.Sprintf(`document.querySelector('table.week button.shift[data-shift-id="%d"]') !== null`, created.ID)))
-	row := eval[string](e, ctx, fmt.Sprintf(`[...document.querySelectorAll("td.cell")].find((td) => td.getAttribute("aria-label").startsWith(%q)).dataset.row`, empName+", "))
+	row := eval[string](e, ctx, fmt.Sprintf(`[...document.querySelectorAll("td.cell")].find((td) => td.closest("tr").querySelector("th").textContent.startsWith(%q)).dataset.row`, empName))
 	cell := func(col int) string {
 		return fmt.Sprintf(`document.querySelector('td.cell[data-row="%s"][data-col="%d"]')`, row, col)
 	}

@@ -50,7 +50,7 @@ func TestPublishReachesEmployeeLive(t *testing.T) {
 	week := nextWeek().Format("2006-01-02")
 	e.do(mgr, "week builder", chromedp.Navigate(fmt.Sprintf("%s/week?dept=%d&week=%s", e.base, deptID, week)),
 		waitFor(`document.querySelector("table.week") !== null`))
-	cell := fmt.Sprintf(`[...document.querySelectorAll("td.cell")].find((td) => td.getAttribute("aria-label").startsWith(%q))`, empName+", ")
+	cell := fmt.Sprintf(`[...document.querySelectorAll("td.cell")].find((td) => td.closest("tr").querySelector("th").textContent.startsWith(%q))`, empName)
 	// Keyboard: focus the person's Monday cell and press Enter to add.
 	e.do(mgr, "open the new-shift dialog", chromedp.Evaluate[chromedp.Void](cell+`.focus()`),
 		chromedp.KeyEvent("\r"), waitFor(`document.querySelector("dialog[open]") !== null`))

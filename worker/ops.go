@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -32,7 +33,11 @@ type MetricsPublisher interface {
 
 // Gauges reports this process's live numbers for CloudWatch.
 type Gauges struct {
-	Node             string
+	Node string
+	// Group is the Auto Scaling group this node belongs to: the serve
+	// group's scaling policy and alarm read ConnectedSockets by
+	// AutoScalingGroupName, so without it no socket metric is sent.
+	Group            string
 	ConnectedSockets func() int // nil on a worker-only node
 	ExportsInFlight  func() int
 }
@@ -85,13 +90,34 @@ func (h *Handlers) publishMetrics(ctx context.Context, t *asynq.Task) error {
 func (g Gauges) NodeData() []metrics.Datum {
 	dim := map[string]string{"Node": g.Node}
 	var ds []metrics.Datum
-	if g.ConnectedSockets != nil {
-		ds = append(ds, metrics.Datum{Name: "ConnectedSockets", Value: float64(g.ConnectedSockets()), Dimensions: dim})
+	if g.ConnectedSockets != nil && g.Group != "" {
+		ds = append(ds, metrics.Datum{Name: "ConnectedSockets", Value: float64(g.ConnectedSockets()),
+			Dimensions: map[string]string{"AutoScalingGroupName": g.Group}})
 	}
 	if g.ExportsInFlight != nil {
 		ds = append(ds, metrics.Datum{Name: "ExportsInFlight", Value: float64(g.ExportsInFlight()), Dimensions: dim})
 	}
 	return ds
+}
+
+// PublishGauges sends g's data every MetricsInterval until ctx ends (serve
+// nodes without an embedded worker, whose scheduler loop would otherwise
+// send them).
+func PublishGauges(ctx context.Context, p MetricsPublisher, g *Gauges, clock func() time.Time, log *slog.Logger) {
+	tick := time.NewTicker(MetricsInterval)
+	defer tick.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		if err := p.Publish(pctx, clock(), g.NodeData()); err != nil && ctx.Err() == nil {
+			log.Warn("publish node metrics", "err", err)
+		}
+		cancel()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // Alarm is a CloudWatch alarm state change as the ops.alarm event carries it.

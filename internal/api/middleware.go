@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -73,6 +74,29 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	if isAPIPath(c.Request.URL.Path) {
 		h.Set("Cache-Control", "no-store")
 	}
+	c.Next()
+}
+
+// DefaultRequestTimeout bounds an API request when Deps.RequestTimeout is
+// zero. Every SQL and Redis call runs under the request's context, so a
+// database or Redis that accepts but never answers costs at most this long
+// before the caller gets 503 unavailable (see dependencyDown).
+const DefaultRequestTimeout = 5 * time.Second
+
+// deadline puts the request timeout on the request's context. The WebSocket
+// route is long-lived and bounds its own calls, so it is left alone.
+func (s *Server) deadline(c *gin.Context) {
+	if c.Request.URL.Path == "/api/v1/ws" {
+		c.Next()
+		return
+	}
+	d := s.RequestTimeout
+	if d <= 0 {
+		d = DefaultRequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), d)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
 	c.Next()
 }
 

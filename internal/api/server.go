@@ -63,6 +63,9 @@ type Deps struct {
 	TrustedProxies []string
 	SecureCookies  bool
 	SessionTTL     time.Duration
+	// RequestTimeout bounds each API request (and so its SQL and Redis
+	// calls); zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	Log            *slog.Logger
 	Clock          func() time.Time
 }
@@ -116,7 +119,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 		r.GET("/metrics", s.metricsHandler)
 	}
 
-	v1 := r.Group("/api/v1", s.limitBody, s.csrfCheck)
+	v1 := r.Group("/api/v1", s.deadline, s.limitBody, s.csrfCheck)
 	v1.POST("/auth/login", s.login)
 	s.mountICalFeed(v1)
 
@@ -142,7 +145,10 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 }
 
 func (s *Server) noRoute(c *gin.Context) {
-	if s.Web != nil && c.Request.Method == http.MethodGet && !isAPIPath(c.Request.URL.Path) {
+	// HEAD answers like GET (net/http drops the body), so link checkers and
+	// uptime probes that use HEAD see the app's pages rather than 404.
+	m := c.Request.Method
+	if s.Web != nil && (m == http.MethodGet || m == http.MethodHead) && !isAPIPath(c.Request.URL.Path) {
 		s.Web.ServeHTTP(c.Writer, c.Request)
 		return
 	}

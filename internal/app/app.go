@@ -184,6 +184,9 @@ func (a *App) openRedis(ctx context.Context) error {
 			opt.Username, opt.Password = "", ""
 		}
 	}
+	// Honour each request's deadline, so a Redis that accepts but never
+	// answers costs the caller a 503 after the request timeout, not a hang.
+	opt.ContextTimeoutEnabled = true
 	a.Redis = redis.NewClient(opt)
 	a.RedisOpt = redisConnOpt{opt}
 	a.redisDB = opt.DB

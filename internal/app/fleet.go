@@ -312,6 +312,17 @@ func (a *App) nodeName() string {
 	return h
 }
 
+// gauges are this node's CloudWatch gauges; a node that serves sockets
+// (the hub is started) reports them for its Auto Scaling group.
+func (a *App) gauges() *worker.Gauges {
+	g := &worker.Gauges{Node: a.nodeName(), Group: a.Cfg.AutoScalingGroup,
+		ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) }}
+	if a.Hub != nil {
+		g.ConnectedSockets = a.connectedSockets
+	}
+	return g
+}
+
 // connectedSockets is this node's open WebSocket count (0 on a worker node).
 func (a *App) connectedSockets() int {
 	if a.Hub == nil {

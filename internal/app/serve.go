@@ -59,9 +59,8 @@ func (a *App) Handlers() *worker.Handlers {
 		Reports: a.Fleet.Reports, Metrics: a.Fleet.Metrics, Drain: a.Fleet.drain,
 		Shifts:   worker.RosterShifts{Roster: a.Roster},
 		ClockIns: a.clockIns(),
-		Gauges: &worker.Gauges{Node: a.nodeName(), ExportsInFlight: func() int { return int(a.Fleet.inFlight.Load()) },
-			ConnectedSockets: a.connectedSockets},
-		Push: a.Push,
+		Gauges:   a.gauges(),
+		Push:     a.Push,
 	}}
 }
 
@@ -168,6 +167,13 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 		}()
 	} else {
 		close(workerDone)
+		if a.Fleet.Metrics != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				worker.PublishGauges(runCtx, a.Fleet.Metrics, a.gauges(), a.Clock, a.Log)
+			}()
+		}
 	}
 	a.watchLifecycle(runCtx, stop, &wg, true, withWorker)
 	if ready != nil {
@@ -199,6 +205,7 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	// 4. Stop the worker: it finishes or hands back its running tasks.
 	stopWorker()
 	<-workerDone
+	stop() // ends the node's own loops (lifecycle, gauges) when an error brought us here
 	wg.Wait()
 	return err
 }

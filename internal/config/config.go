@@ -69,6 +69,7 @@ type Config struct {
 	CloudWatch        bool     // CRUMB_CLOUDWATCH
 	AWSEndpointURL    string   // CRUMB_AWS_ENDPOINT_URL: overrides every AWS endpoint (tests, emulators)
 	InstanceID        string   // CRUMB_INSTANCE_ID: this EC2 instance (else asked from IMDS when SNS is on)
+	AutoScalingGroup  string   // CRUMB_AUTOSCALING_GROUP: the group this node's metrics are published for
 	VAPIDPublicKey    string   // CRUMB_VAPID_PUBLIC_KEY
 	VAPIDPrivateKey   string   // CRUMB_VAPID_PRIVATE_KEY
 }
@@ -123,6 +124,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		CloudWatch:        p.bool("CRUMB_CLOUDWATCH", false),
 		AWSEndpointURL:    p.str("CRUMB_AWS_ENDPOINT_URL", ""),
 		InstanceID:        p.str("CRUMB_INSTANCE_ID", ""),
+		AutoScalingGroup:  p.str("CRUMB_AUTOSCALING_GROUP", ""),
 		VAPIDPublicKey:    p.str("CRUMB_VAPID_PUBLIC_KEY", ""),
 		VAPIDPrivateKey:   p.str("CRUMB_VAPID_PRIVATE_KEY", ""),
 	}

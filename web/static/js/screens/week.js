@@ -72,10 +72,11 @@ export async function render(main, ctx) {
         const hours = shifts.filter((s) => (s.employee_id ?? null) === r.id).reduce((t, s) => t + hoursOf(s), 0);
         return h("tr", h("th", { scope: "row" }, h("div", r.name), r.id !== null ? h("div.small.muted", `${hours.toFixed(1)} h${r.p && r.p.max_hours_per_week ? ` / ${r.p.max_hours_per_week}` : ""}`) : null),
           ds.map((d, di) => {
-            const td = h("td.cell", { role: "gridcell", tabindex: ri === 0 && di === 0 ? "0" : "-1", dataset: { row: ri, col: di },
-              "aria-label": `${r.name}, ${d.toLocaleDateString([], { weekday: "long", month: "long", day: "numeric" })}` },
+            // No aria-label: the row and column headers name the cell, and a
+            // label would hide the shifts it shows from screen readers.
+            const td = h("td.cell", { role: "gridcell", tabindex: ri === 0 && di === 0 ? "0" : "-1", dataset: { row: ri, col: di } },
               cellShifts(r.id, d).map((s) => shiftButton(s)),
-              h("button.add.ghost.no-print", { type: "button", tabindex: "-1", "aria-label": `Add shift for ${r.name}`, onclick: () => edit(null, r.id, d) }, "+ add"));
+              h("button.add.ghost.no-print", { type: "button", tabindex: "-1", "aria-label": `Add shift for ${r.name}`, onclick: () => edit(null, r.id, d) }, h("span", { "aria-hidden": "true" }, "+ "), "add"));
             td.addEventListener("keydown", (e) => cellKey(e, td, r.id, d));
             td.addEventListener("dragover", (e) => { e.preventDefault(); td.classList.add("drop"); });
             td.addEventListener("dragleave", () => td.classList.remove("drop"));
@@ -92,7 +93,8 @@ export async function render(main, ctx) {
     const w = warningsById.get(s.id) || [];
     const b = h(`button.shift.${deptStyleClass(s.department_id)}${s.status === "draft" ? ".draft" : ""}`, {
       type: "button", tabindex: "-1", draggable: "true", dataset: { shiftId: s.id }, "aria-pressed": carrying === s.id ? "true" : "false",
-      "aria-label": `${s.status} shift ${fmtTime(s.starts_at)} to ${fmtTime(s.ends_at)}${s.position ? ", " + s.position : ""}${w.length ? ", " + w.length + " warnings" : ""}` },
+      // The name starts with the visible text so speech input can say what it sees.
+      "aria-label": `${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}${s.position ? " " + s.position : ""}${s.status === "draft" ? " draft" : ""}${w.length ? ` ⚠ ${w.length} warnings` : ""}, ${s.status} shift` },
       h("span.when", `${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}`), s.position ? h("span", ` ${s.position}`) : null,
       s.status === "draft" ? h("span.badge.warn", " draft") : null, w.length ? h("span.badge.danger", { title: w.map((x) => x.message).join("\n") }, `⚠ ${w.length}`) : null);
     paintDept(b, s.department_id);
