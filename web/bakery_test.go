@@ -42,7 +42,6 @@ func count(item int64) string {
 // socket, taps interleaved; both end on the server's totals and say so.
 func TestBakeryPagesConverge(t *testing.T) {
 	e := newEnv(t)
-	e.needEndpoints("/api/v1/bakery/items", "/api/v1/ws")
 	mgr := e.login("manager", "Bakery")
 	var items []int64
 	for _, it := range []struct {

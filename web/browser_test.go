@@ -7,7 +7,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -201,21 +200,6 @@ func (e *env) signIn(ctx context.Context, email, password string) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), password),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		waitFor(`location.pathname !== "/login" && !!document.querySelector("#app h1") && document.getElementById("appbar").hidden === false`))
-}
-
-// apiAvailable reports whether the server has the endpoint (not "no such endpoint").
-func (e *env) apiAvailable(method, path string) bool {
-	req, _ := http.NewRequest(method, e.base+path, nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer res.Body.Close()
-	var body struct {
-		Error struct{ Message string } `json:"error"`
-	}
-	json.NewDecoder(res.Body).Decode(&body)
-	return !(res.StatusCode == http.StatusNotFound && strings.Contains(body.Error.Message, "no such endpoint"))
 }
 
 func TestSignIn(t *testing.T) {

@@ -43,7 +43,6 @@ func (e *env) shiftsOf(email string, dept int64, from time.Time) map[int64]time.
 // confirmation); the server agrees after each step.
 func TestWeekKeyboardMoveAndDelete(t *testing.T) {
 	e := newEnv(t)
-	e.needEndpoints("/api/v1/shifts")
 	mgr := e.login("manager", "Bakery")
 	dept := e.deptID("Bakery")
 	empID, empName := e.person(e.login("employee", "Bakery"))

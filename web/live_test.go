@@ -8,16 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// needEndpoints skips a test whose backend has not landed on this branch.
-func (e *env) needEndpoints(paths ...string) {
-	e.t.Helper()
-	for _, p := range paths {
-		if !e.apiAvailable("GET", p) {
-			e.t.Skipf("%s is not served yet (its issue has not been merged)", p)
-		}
-	}
-}
-
 // person returns the id and full name of a demo sign-in.
 func (e *env) person(email string) (int64, string) {
 	e.t.Helper()
@@ -45,7 +35,6 @@ func nextWeek() time.Time {
 // context, phone sized) shows it and a banner without reloading.
 func TestPublishReachesEmployeeLive(t *testing.T) {
 	e := newEnv(t)
-	e.needEndpoints("/api/v1/shifts", "/api/v1/ws")
 	deptID := e.deptID("Bakery")
 	empEmail := e.login("employee", "Bakery")
 	_, empName := e.person(empEmail)

@@ -17,7 +17,6 @@ import (
 // link serves the CSV with its header line and the rows the server counted.
 func TestReportExportDownloads(t *testing.T) {
 	e := newEnv(t).withDemoShifts()
-	e.needEndpoints("/api/v1/reports/1")
 	mgr := e.login("manager", "Bakery")
 	ctx := e.page(1280, 900)
 	e.signIn(ctx, mgr, e.seed.Password)

@@ -9,9 +9,6 @@ import (
 )
 
 func (s *Server) mountAttendance(r *gin.RouterGroup) {
-	if s.Attendance == nil {
-		return
-	}
 	r.GET("/attendance", s.listAttendance)
 	r.GET("/attendance/live", s.liveAttendance)
 	r.POST("/attendance/clock-in", s.clockAction(attendance.ActClockIn))

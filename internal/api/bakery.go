@@ -14,9 +14,6 @@ import (
 )
 
 func (s *Server) mountBakery(r *gin.RouterGroup) {
-	if s.Bakery == nil {
-		return
-	}
 	r.GET("/bakery/settings", s.getBakerySettings)
 	r.PUT("/bakery/settings", updated(s, s.Bakery.PutSettings))
 	r.GET("/bakery/items", s.listBakeryItems)

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/crumbcommander/crumb/internal/api"
+	"github.com/crumbcommander/crumb/internal/attendance"
+	"github.com/crumbcommander/crumb/internal/bakery"
+	"github.com/crumbcommander/crumb/internal/push"
 )
 
 // Behind TLS (an https base URL) every response carries HSTS; over plain
@@ -20,7 +23,8 @@ func TestHSTSOnlyBehindTLS(t *testing.T) {
 		{desc: "http", base: "http://localhost:8080", want: false},
 	} {
 		u, _ := url.Parse(tc.base)
-		r, _ := api.NewRouter(api.Deps{BaseURL: u, SecureCookies: u.Scheme == "https"})
+		r, _ := api.NewRouter(api.Deps{BaseURL: u, SecureCookies: u.Scheme == "https",
+			Bakery: &bakery.Service{}, Attendance: &attendance.Service{}, Push: &push.Service{}})
 		rec := httptest.NewRecorder()
 		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		if got := rec.Header().Get("Strict-Transport-Security") != ""; got != tc.want {

@@ -9,11 +9,8 @@ import (
 )
 
 // mountPush: the VAPID public key browsers subscribe with, and the caller's
-// push subscriptions. Absent when the process has no push service.
+// push subscriptions.
 func (s *Server) mountPush(r *gin.RouterGroup) {
-	if s.Push == nil {
-		return
-	}
 	r.GET("/push/vapid-public-key", s.vapidPublicKey)
 	r.POST("/me/push-subscriptions", s.subscribePush)
 	r.DELETE("/me/push-subscriptions", s.unsubscribePush)

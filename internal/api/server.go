@@ -36,11 +36,12 @@ type Deps struct {
 	Sessions *auth.Sessions
 	Audit    *audit.Service
 	Idem     *idem.Store
-	// Bakery is the bakery's sheets and catalogue; nil leaves /bakery unmounted.
+	// Bakery is the bakery's sheets and catalogue (required).
 	Bakery *bakery.Service
-	// Attendance is clock in/out, kiosk PINs and the live floor; nil leaves /attendance unmounted.
+	// Attendance is clock in/out, kiosk PINs and the live floor (required).
 	Attendance *attendance.Service
-	Push       *push.Service // nil: no push endpoints
+	// Push is the VAPID key and the push subscriptions (required).
+	Push *push.Service
 	// Hub serves GET /api/v1/ws; nil answers 503 there.
 	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
@@ -80,8 +81,13 @@ type Server struct {
 const BodyLimit = 1 << 20
 
 // NewRouter builds the Gin engine with every route of the API
-// (docs/openapi.yaml describes each one).
+// (docs/openapi.yaml describes each one). A nil Bakery, Attendance or Push
+// is a wiring mistake and panics here, so a missing route can never pass
+// for a feature this server lacks.
 func NewRouter(d Deps) (*gin.Engine, *Server) {
+	if d.Bakery == nil || d.Attendance == nil || d.Push == nil {
+		panic("api: NewRouter needs Bakery, Attendance and Push")
+	}
 	if d.Clock == nil {
 		d.Clock = time.Now
 	}

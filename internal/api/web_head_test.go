@@ -6,13 +6,17 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/crumbcommander/crumb/internal/attendance"
+	"github.com/crumbcommander/crumb/internal/bakery"
+	"github.com/crumbcommander/crumb/internal/push"
 	"github.com/crumbcommander/crumb/web"
 )
 
 // HEAD of an app page answers like GET without a body; HEAD of an unknown
 // API path is still the JSON 404.
 func TestHeadServesAppPages(t *testing.T) {
-	r, _ := NewRouter(Deps{Web: web.Handler()})
+	r, _ := NewRouter(Deps{Web: web.Handler(),
+		Bakery: &bakery.Service{}, Attendance: &attendance.Service{}, Push: &push.Service{}})
 	for _, p := range []string{"/", "/login", "/week", "/home", "/sw.js"} {
 		get := httptest.NewRecorder()
 		r.ServeHTTP(get, httptest.NewRequest(http.MethodGet, p, nil))

@@ -11,8 +11,6 @@ export class ApiError extends Error {
     this.fields = e.fields || {};
     this.conflicts = e.conflicts || [];
   }
-  /** missing reports whether the endpoint does not exist (yet) on this server. */
-  get missing() { return this.status === 404 && this.code === "not_found" && /route|endpoint|no such/i.test(this.message); }
 }
 
 let onUnauthenticated = () => {};

@@ -73,11 +73,6 @@ export function toast(msg, ms = 4000) {
 /** errorText is the human message of any error. */
 export function errorText(err) { return (err && err.message) || String(err); }
 
-/** unavailable renders the placeholder for a part whose endpoint has not landed. */
-export function unavailable(what) {
-  return h("p.empty", `${what} is not available on this server yet.`);
-}
-
 export const pad = (n) => String(n).padStart(2, "0");
 /** ymd formats a local date as YYYY-MM-DD. */
 export const ymd = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;

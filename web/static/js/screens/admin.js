@@ -1,6 +1,6 @@
 // Admin: departments, people and roles, store settings, audit log, ops view
 // (queues, alarms, sockets) and the dev mailbox (embedded mode).
-import { h, mount, field, alertBox, toast, unavailable, fmtDateTime, showFieldErrors } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtDateTime, showFieldErrors } from "../ui.js";
 
 const TABS = [["departments", "Departments"], ["people", "People"], ["store", "Store settings"], ["audit", "Audit log"], ["ops", "Ops"], ["mailbox", "Dev mailbox"]];
 
@@ -22,7 +22,7 @@ export async function render(main, ctx) {
   async function select(k) {
     tab = k; history.replaceState({}, "", `/admin?tab=${k}`); drawTabs();
     mount(body, h("p.muted", "Loading…"));
-    try { await panels[k](body, ctx, offs); } catch (err) { mount(body, err.missing ? unavailable(TABS.find(([x]) => x === k)[1]) : alertBox("error", err.message)); }
+    try { await panels[k](body, ctx, offs); } catch (err) { mount(body, alertBox("error", err.message)); }
   }
   drawTabs();
   await select(tab);
@@ -123,7 +123,7 @@ const panels = {
         mount(queues, h("table", h("thead", h("tr", ["Queue", "State", "Pending", "Active", "Scheduled", "Retry", "Failed today", "Latency"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", items.map((q) => h("tr", h("td", q.queue), h("td", h(`span.badge.${q.paused ? "warn" : "ok"}`, q.paused ? "paused" : "running")),
             h("td", q.pending), h("td", q.active), h("td", q.scheduled), h("td", q.retry), h("td", q.failed_today), h("td", `${(q.latency_seconds || 0).toFixed(1)} s`))))));
-      } catch (err) { mount(queues, err.missing || err.status === 404 ? unavailable("The queue overview") : alertBox("error", err.message)); }
+      } catch (err) { mount(queues, alertBox("error", err.message)); }
     }
     mount(box, h("h2", "Operations"), h("h3", "Queues"), queues, h("button", { type: "button", onclick: loadQueues }, "Refresh"),
       h("h3", "Alarms"), alarms, h("p.small.muted", "Connected sockets and more: Prometheus metrics at ", h("a", { href: "/metrics" }, "/metrics"), "."));

@@ -2,7 +2,7 @@
 // as deltas (POST .../counts, one answer per tap), every device converging
 // on the server's counts (bakery.count events, applied by version), a
 // visible sync state, and finalize. Managers add items to the catalogue.
-import { h, mount, field, alertBox, toast, unavailable, ymd } from "../ui.js";
+import { h, mount, field, alertBox, toast, ymd } from "../ui.js";
 
 const KINDS = [["trayup", "Tray-up"], ["rtu", "Ready-to-use pull"]];
 
@@ -55,7 +55,7 @@ export async function render(main, ctx) {
       drawCatalogue();
     } catch (err) {
       sheet = null;
-      mount(list, err.missing ? unavailable("The bakery counter") : alertBox("error", err.message));
+      mount(list, alertBox("error", err.message));
       finalize.hidden = true;
     }
     showSync();

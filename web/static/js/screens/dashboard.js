@@ -1,7 +1,7 @@
 // Manager dashboard: the live floor, late/no-show alerts as they happen,
 // coverage by hour against the schedule (hand-drawn SVG), open shifts and
 // pending time-off and swap requests.
-import { h, mount, alertBox, toast, unavailable, fmtTime, fmtDay, addDays, paintDept } from "../ui.js";
+import { h, mount, alertBox, toast, fmtTime, fmtDay, addDays, paintDept } from "../ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
@@ -40,7 +40,7 @@ export async function render(main, ctx) {
         return h("li", h("span", `${fmtDay(x.starts_at)} ${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}${x.position ? " · " + x.position : ""}`), h("span.badge.warn", "unfilled"), claims);
       })) : h("p.empty", "Every shift this week has someone."));
     } catch (err) {
-      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), err.missing ? unavailable("Scheduling") : alertBox("error", err.message));
+      mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), alertBox("error", err.message));
     }
     drawCoverage();
   }
@@ -51,7 +51,7 @@ export async function render(main, ctx) {
       drawFloor();
     } catch (err) {
       live = null;
-      mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), err.missing ? unavailable("The live floor") : alertBox("error", err.message));
+      mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), alertBox("error", err.message));
     }
     drawCoverage();
   }
@@ -119,7 +119,7 @@ export async function render(main, ctx) {
       const items = (page.items || []).filter((t) => t.status === "pending");
       mount(s.timeoff, head, items.length ? h("ul.list", items.map((t) => h("li", h("span", `${name(t.employee_id)}: ${t.starts_on} → ${t.ends_on}${t.reason ? " · " + t.reason : ""}`),
         h("div.row", decide(`/time-off/${t.id}/approve`, "Approve", loadTimeOff), decide(`/time-off/${t.id}/deny`, "Deny", loadTimeOff))))) : h("p.empty", "Nothing waiting."));
-    } catch (err) { mount(s.timeoff, head, err.missing ? unavailable("Time off") : alertBox("error", err.message)); }
+    } catch (err) { mount(s.timeoff, head, alertBox("error", err.message)); }
   }
 
   async function loadSwaps() {
@@ -129,7 +129,7 @@ export async function render(main, ctx) {
       const items = page.items || [];
       mount(s.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", h("span", `Shift #${r.shift_id}: ${name(r.from_employee_id)} → ${name(r.to_employee_id)} `, h("span.badge", r.status)),
         h("div.row", decide(`/swap-requests/${r.id}/approve`, "Approve", loadSwaps), decide(`/swap-requests/${r.id}/deny`, "Deny", loadSwaps))))) : h("p.empty", "Nothing waiting."));
-    } catch (err) { mount(s.swaps, head, err.missing ? unavailable("Swaps") : alertBox("error", err.message)); }
+    } catch (err) { mount(s.swaps, head, alertBox("error", err.message)); }
   }
 
   function decide(path, label, then) {

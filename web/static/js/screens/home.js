@@ -2,7 +2,7 @@
 // assigned or changed), clock in/out, open shifts to claim, swaps, time off,
 // availability, the iCal link and push alerts. Works offline from the last
 // schedule the service worker kept, showing its age.
-import { h, mount, field, alertBox, toast, unavailable, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, addDays, shiftCard } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, addDays, shiftCard } from "../ui.js";
 import { pushState, enablePush, disablePush } from "../push.js";
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -40,7 +40,7 @@ export async function render(main, ctx) {
       mount(sections.next, h("h2", { id: "h-next" }, "Next shifts"),
         page.cachedAt ? alertBox("warn", `Offline — schedule from ${fmtAge(page.cachedAt)}.`) : null, list);
     } catch (err) {
-      mount(sections.next, h("h2", { id: "h-next" }, "Next shifts"), err.missing ? unavailable("The schedule") : alertBox("error", err.message));
+      mount(sections.next, h("h2", { id: "h-next" }, "Next shifts"), alertBox("error", err.message));
     }
     renderClock();
   }
@@ -51,7 +51,7 @@ export async function render(main, ctx) {
     const msg = h("div", { "aria-live": "polite" });
     const act = (path, label) => h(path.includes("break") ? "button" : "button.primary", { type: "button", onclick: async () => {
       try { await api.post(path, path.endsWith("clock-in") && current ? { shift_id: current.id } : {}); mount(msg, alertBox("ok", `${label}: done at ${fmtTime(new Date().toISOString())}.`)); }
-      catch (err) { mount(msg, alertBox("error", err.missing ? "Clocking is not available on this server yet." : err.message)); }
+      catch (err) { mount(msg, alertBox("error", err.message)); }
     } }, label);
     mount(sections.clock, h("h2", { id: "h-clock" }, "Clock in / out"),
       h("p.muted", current ? `Current shift: ${fmtTime(current.starts_at)}–${fmtTime(current.ends_at)}` : "No shift right now."),
@@ -71,7 +71,7 @@ export async function render(main, ctx) {
           catch (err) { toast(err.message); }
         } }, "Claim")))) : h("p.empty", "No open shifts right now."));
     } catch (err) {
-      mount(sections.open, h("h2", { id: "h-open" }, "Open shifts"), err.missing ? unavailable("Open shifts") : alertBox("error", err.message));
+      mount(sections.open, h("h2", { id: "h-open" }, "Open shifts"), alertBox("error", err.message));
     }
   }
 
@@ -98,7 +98,7 @@ export async function render(main, ctx) {
     const msg = h("div", { "aria-live": "polite" });
     let people = null;
     try { people = (await api.get(`/shifts/${s.id}/candidates`)).items || []; }
-    catch (err) { mount(msg, alertBox("error", err.missing ? "Swaps are not available on this server yet." : err.message)); }
+    catch (err) { mount(msg, alertBox("error", err.message)); }
     const to = people && people.length
       ? field("Swap with", { name: "to", required: true }, "select", people.map((p) => [p.employee_id, `${p.first_name} ${p.last_name}`]))
       : null;
@@ -110,7 +110,7 @@ export async function render(main, ctx) {
       e.preventDefault();
       if (!to) return;
       try { await api.post(`/shifts/${s.id}/swap-requests`, { to_employee_id: Number(to.input.value) }); dlg.close(); toast("Swap request sent."); loadSwaps(); }
-      catch (err) { mount(msg, alertBox("error", err.missing ? "Swaps are not available on this server yet." : err.message)); }
+      catch (err) { mount(msg, alertBox("error", err.message)); }
     });
     dlg.append(form);
     dlg.addEventListener("close", () => dlg.remove());
@@ -134,7 +134,7 @@ export async function render(main, ctx) {
         mount(msg, alertBox("ok", "Request sent to your manager.")); form.reset(); loadTimeOff();
       } catch (err) {
         if (err.fields) { from.setError(err.fields.starts_on); to.setError(err.fields.ends_on); }
-        mount(msg, alertBox("error", err.missing ? "Time-off requests are not available on this server yet." : err.message));
+        mount(msg, alertBox("error", err.message));
       }
     });
     let list = null;
@@ -154,7 +154,7 @@ export async function render(main, ctx) {
       const got = await api.get(`/employees/${me.id}/availability`);
       rows = Array.isArray(got) ? got : (got.items || []);
     } catch (err) {
-      if (err.missing || err.status === 404) { mount(sections.avail, head, unavailable("Availability")); return; }
+      mount(sections.avail, head, alertBox("error", err.message)); return;
     }
     const inputs = DAYS.map((name, wd) => {
       const r = rows.find((x) => x.weekday === wd);
@@ -177,7 +177,7 @@ export async function render(main, ctx) {
     const ical = h("div", { "aria-live": "polite" });
     const icalBtn = h("button", { type: "button", onclick: async () => {
       try { const { url } = await api.post("/me/ical-token"); mount(ical, h("p.small", "Subscribe in your calendar: ", h("a", { href: url }, url))); }
-      catch (err) { mount(ical, alertBox("error", err.missing ? "Calendar links are not available on this server yet." : err.message)); }
+      catch (err) { mount(ical, alertBox("error", err.message)); }
     } }, "Get calendar (iCal) link");
     const pushMsg = h("div", { "aria-live": "polite" });
     const pushBtn = h("button", { type: "button" });

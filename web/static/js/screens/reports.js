@@ -40,7 +40,7 @@ export function render(main, ctx) {
       poll(r.id, 0);
     } catch (err) {
       if (err.fields) { from.setError(err.fields.from); to.setError(err.fields.to); dept.setError(err.fields.department_id); }
-      mount(msg, alertBox("error", err.missing ? "Reports are not available on this server yet." : err.message));
+      mount(msg, alertBox("error", err.message));
     }
   });
 

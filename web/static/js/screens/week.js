@@ -2,7 +2,7 @@
 // (drag, or keyboard: M picks a shift up, arrows move, Enter drops) and
 // delete shifts; conflicts (409) and warnings inline; copy last week;
 // publish with a summary of who will be told; print view (@media print).
-import { h, mount, field, alertBox, toast, unavailable, ymd, parseYMD, addDays, weekStart, fmtTime, pad, hoursOf, deptStyleClass, paintDept } from "../ui.js";
+import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, fmtTime, pad, hoursOf, deptStyleClass, paintDept } from "../ui.js";
 
 export async function render(main, ctx) {
   const { api, me } = ctx;
@@ -51,7 +51,7 @@ export async function render(main, ctx) {
       mount(status);
       draw();
     } catch (err) {
-      mount(grid, err.missing ? unavailable("Scheduling") : alertBox("error", err.message));
+      mount(grid, alertBox("error", err.message));
     }
   }
 
