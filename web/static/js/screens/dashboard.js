@@ -1,7 +1,7 @@
 // Manager dashboard: the live floor, late/no-show alerts as they happen,
 // coverage by hour against the schedule (hand-drawn SVG), open shifts and
 // pending time-off and swap requests.
-import { h, mount, field, alertBox, toast, fmtTime, fmtDay, addDays, paintDept } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtTime, fmtDay, addDays, paintDept, swapShift } from "../ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
@@ -164,7 +164,7 @@ export async function render(main, ctx) {
     try {
       const page = await api.get("/swap-requests" + api.qs({ status: "accepted" }));
       const items = page.items || [];
-      mount(s.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", h("span", `Shift #${r.shift_id}: ${name(r.from_employee_id)} → ${name(r.to_employee_id)} `, h("span.badge", r.status)),
+      mount(s.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", h("span", `${swapShift(r)}: ${r.from_name} → ${r.to_name} `, h("span.badge", r.status)),
         h("div.row", decide(`/swap-requests/${r.id}/approve`, "Approve", loadSwaps), decide(`/swap-requests/${r.id}/deny`, "Deny", loadSwaps))))) : h("p.empty", "Nothing waiting."));
     } catch (err) { mount(s.swaps, head, alertBox("error", err.message)); }
   }
