@@ -38,7 +38,7 @@ func (a *App) buildRouter() http.Handler {
 		Bakery: a.Bakery, Attendance: a.Attendance, Push: a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
-		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
+		SessionTTL: a.Cfg.SessionTTL, RequestTimeout: a.Cfg.RequestTimeout, Log: a.Log, Clock: a.Clock,
 		Reports: a.Fleet.Reports, Notify: a.Fleet.Notify, Mailbox: a.Fleet.Mailbox,
 		Queues: &ops.Queues{Inspector: a.Fleet.Inspector}, SNSHook: a.Fleet.SNSHook, Files: a.Fleet.Files,
 	})

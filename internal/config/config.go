@@ -32,6 +32,7 @@ const (
 	DefaultS3Prefix        = "reports/"
 	DefaultWorkerConc      = 10
 	DefaultSessionTTL      = 14 * 24 * time.Hour
+	DefaultRequestTimeout  = 5 * time.Second
 )
 
 // Config is the whole runtime configuration. It is built once by Load and
@@ -56,6 +57,7 @@ type Config struct {
 	ShutdownTimeout time.Duration // CRUMB_SHUTDOWN_TIMEOUT
 	TrustedProxies  []netip.Prefix
 	SessionTTL      time.Duration // CRUMB_SESSION_TTL
+	RequestTimeout  time.Duration // CRUMB_REQUEST_TIMEOUT: bounds every API request's SQL and Redis calls
 	WorkerConc      int           // CRUMB_WORKER_CONCURRENCY
 
 	AWSRegion         string   // CRUMB_AWS_REGION
@@ -111,6 +113,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShutdownTimeout: p.duration("CRUMB_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout),
 		TrustedProxies:  p.prefixes("CRUMB_TRUSTED_PROXIES"),
 		SessionTTL:      p.duration("CRUMB_SESSION_TTL", DefaultSessionTTL),
+		RequestTimeout:  p.duration("CRUMB_REQUEST_TIMEOUT", DefaultRequestTimeout),
 		WorkerConc:      p.int("CRUMB_WORKER_CONCURRENCY", DefaultWorkerConc),
 
 		AWSRegion:         p.str("CRUMB_AWS_REGION", ""),
@@ -233,6 +236,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("CRUMB_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.RequestTimeout < 100*time.Millisecond || c.RequestTimeout > 5*time.Minute {
+		bad("CRUMB_REQUEST_TIMEOUT", "must be between 100ms and 5m")
 	}
 	if c.SessionTTL < time.Minute {
 		bad("CRUMB_SESSION_TTL", "must be at least 1m")
