@@ -17,6 +17,7 @@ import (
 const (
 	StatusSessionRevoked websocket.StatusCode = 4001
 	StatusResubscribe    websocket.StatusCode = 4002
+	StatusTooManySockets websocket.StatusCode = 4003
 	StatusServiceRestart                      = websocket.StatusServiceRestart
 )
 

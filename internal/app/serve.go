@@ -81,7 +81,11 @@ func (a *App) Drain(ctx context.Context) error {
 func (a *App) StartRealtime() (stop func(), err error) {
 	opts := a.HubOptions
 	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
-	opts.Observe = a.Roster.Weeks.Observe // other nodes' writes
+	opts.Observe = a.Roster.Weeks.Observe              // other nodes' writes
+	opts.Clock = func() time.Time { return a.Clock() } // sessions expire by the services' clock
+	if opts.MaxPerPerson == 0 {
+		opts.MaxPerPerson = a.Cfg.WSMaxPerPerson
+	}
 	a.Hub = hub.New(opts)
 	a.Hub.Handle(bakery.EventCount, a.Bakery.HandleSocketCount)
 	hubCtx, stopHub := context.WithCancel(context.Background())

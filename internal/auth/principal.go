@@ -6,6 +6,7 @@ package auth
 
 import (
 	"slices"
+	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 )
@@ -37,6 +38,9 @@ type Principal struct {
 	Role      Role
 	// DeptIDs are the departments a manager manages, or an employee works in.
 	DeptIDs []int64
+	// Expires is when the session ends (zero for System): open sockets
+	// close then, as they do on logout.
+	Expires time.Time
 }
 
 // System is the principal of background work and start-up tasks.
