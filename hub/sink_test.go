@@ -421,6 +421,8 @@ func TestSlowConsumerEvicted(t *testing.T) {
 	if st := h.Stats(); st.Evicted != 1 {
 		t.Fatalf("Stats.Evicted = %d, want 1", st.Evicted)
 	}
+	// The evicted socket no longer counts as open, before its close.
+	eventually(t, "the evicted socket to leave Stats.Conns", func() bool { return h.Stats().Conns == 1 })
 	close(slow.hold)
 	if code, _ := slow.waitClosed(t); code != websocket.StatusPolicyViolation {
 		t.Errorf("slow socket closed with %d, want 1008", code)
