@@ -46,6 +46,10 @@ type Principal struct {
 // System is the principal of background work and start-up tasks.
 var System = Principal{Role: RoleAdmin}
 
+// ClocksOnly reports whether p is a kiosk, which may only clock people in
+// and out: no feed tokens, no push subscriptions, nothing of its own.
+func (p Principal) ClocksOnly() bool { return p.Role == RoleKiosk }
+
 // IsAdmin reports whether p is an admin.
 func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
 
