@@ -3,13 +3,15 @@
 import * as api from "./api.js";
 import { Live } from "./live.js";
 import { h, mount, toast, setDeptColors } from "./ui.js";
+import { setZone } from "./zone.js";
 
 const routes = {
   "/login": { load: () => import("./screens/login.js"), title: "Sign in", public: true },
   "/home": { load: () => import("./screens/home.js"), title: "My shifts", roles: ["employee", "manager", "admin"], nav: "My shifts" },
   "/dashboard": { load: () => import("./screens/dashboard.js"), title: "Dashboard", roles: ["manager", "admin"], nav: "Dashboard" },
   "/week": { load: () => import("./screens/week.js"), title: "Week builder", roles: ["manager", "admin"], nav: "Week" },
-  "/bakery": { load: () => import("./screens/bakery.js"), title: "Bakery counter", roles: ["employee", "manager", "admin", "kiosk"], nav: "Bakery", bakery: true },
+  "/bakery": { load: () => import("./screens/bakery.js"), title: "Bakery counter", roles: ["employee", "manager", "admin"], nav: "Bakery", bakery: true },
+  "/kiosk": { load: () => import("./screens/kiosk.js"), title: "Kiosk", roles: ["kiosk"] },
   "/reports": { load: () => import("./screens/reports.js"), title: "Reports", roles: ["manager", "admin"], nav: "Reports" },
   "/admin": { load: () => import("./screens/admin.js"), title: "Admin", roles: ["admin"], nav: "Admin" },
 };
@@ -20,7 +22,7 @@ let current = null; // the mounted screen (may have unmount())
 
 function homeFor(me) {
   if (me.role === "admin" || me.role === "manager") return "/dashboard";
-  if (me.role === "kiosk") return "/bakery";
+  if (me.role === "kiosk") return "/kiosk";
   return "/home";
 }
 
@@ -39,6 +41,7 @@ function renderNav() {
     .map(([path, r]) => h("a", { href: path, "aria-current": location.pathname === path ? "page" : undefined }, r.nav));
   mount(nav, links);
   document.getElementById("appbar").hidden = !ctx.me;
+  document.body.classList.toggle("kiosk-mode", !!ctx.me && ctx.me.role === "kiosk");
 }
 
 async function refreshMe() {
@@ -54,6 +57,7 @@ async function refreshMe() {
     api.get("/departments").catch(() => ({ items: [] })),
   ]);
   ctx.store = store;
+  setZone(store && store.timezone);
   ctx.departments = (depts && depts.items) || [];
   setDeptColors(ctx.departments);
   return ctx.me;

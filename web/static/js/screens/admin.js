@@ -161,10 +161,16 @@ function editPerson(box, ctx, p) {
   if (!p) f.password = field("Initial password", { type: "password", name: "password", autocomplete: "new-password", required: true });
   const depts = ctx.departments.map((d) => h("label.row", { for: `pd-${d.id}` }, h("input", { type: "checkbox", id: `pd-${d.id}`, value: d.id, checked: p && p.department_ids.includes(d.id) }), d.name));
   const active = h("input", { type: "checkbox", id: "p-active", checked: p ? p.active : true });
+  // Kiosk PIN and badge: sent only when a new PIN is typed (the server keeps PINs hashed).
+  const kiosk = p && p.role !== "kiosk" ? {
+    pin: field("New kiosk PIN (4–8 digits)", { type: "password", name: "pin", inputmode: "numeric", autocomplete: "new-password", pattern: "[0-9]*", maxlength: 8 }),
+    badge: field("Badge number", { name: "badge", autocomplete: "off", maxlength: 32 }),
+  } : null;
   const msg = h("div", { "aria-live": "assertive" });
   const form = h("form.stack", { method: "dialog" }, h("h2", { id: "person-title" }, p ? `Edit ${p.first_name} ${p.last_name}` : "Add person"), msg,
     h("div.form-row", f.first_name, f.last_name), f.email, h("div.form-row", f.role, f.max_hours_per_week), f.password || null,
     h("fieldset", h("legend", "Departments"), depts), h("label.row", { for: "p-active" }, active, "Active (can sign in)"),
+    kiosk ? h("fieldset", h("legend", "Kiosk"), h("p.small.muted", "Set a new PIN to change it; the badge is saved with the PIN."), h("div.form-row", kiosk.pin, kiosk.badge)) : null,
     h("div.row", h("button.primary", { type: "submit" }, "Save"), h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -173,6 +179,11 @@ function editPerson(box, ctx, p) {
     body.department_ids = depts.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => Number(i.value));
     body.active = active.checked;
     try {
+      if (kiosk && kiosk.pin.input.value) {
+        const badge = kiosk.badge.input.value.trim() || undefined; // blank keeps the badge on file
+        try { await api.put(`/employees/${p.id}/pin`, { pin: kiosk.pin.input.value, badge }); }
+        catch (err) { showFieldErrors(kiosk, err); mount(msg, alertBox("error", err.message)); return; }
+      }
       if (p) await api.patch(`/employees/${p.id}`, { ...body, version: p.version }); else await api.post("/employees", body);
       dlg.close(); toast("Saved."); panels.people(box, ctx);
     } catch (err) { showFieldErrors(f, err); mount(msg, alertBox("error", err.message)); }
