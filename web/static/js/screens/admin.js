@@ -99,12 +99,15 @@ const panels = {
     const table = h("div.table-wrap");
     let cursor = null;
     const more = h("button", { type: "button", hidden: true }, "Older entries");
+    const people = new Map();
+    try { for (const p of await api.all("/employees")) people.set(p.id, p); } catch (_) { /* ids instead of names */ }
+    const who = (id) => { const p = people.get(id); return p ? `${p.first_name} ${p.last_name}` : `#${id}`; };
     async function load(append) {
       const page = await api.get("/audit" + api.qs({ entity: entity.input.value, cursor: append ? cursor : undefined, limit: 50 }));
       cursor = page.next_cursor; more.hidden = !cursor;
-      const rows = (page.items || []).map((a) => h("tr", h("td", fmtDateTime(a.at)), h("td", a.actor_id ? ((ctx.peopleById && ctx.peopleById.get(a.actor_id)) ? `${ctx.peopleById.get(a.actor_id).first_name}` : `#${a.actor_id}`) : "system"),
-        h("td", a.action), h("td", `${a.entity}${a.entity_id ? " #" + a.entity_id : ""}`), h("td.mono.small", a.ip)));
-      if (!append) mount(table, h("table", h("thead", h("tr", ["When", "Who", "What", "Object", "From"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", rows)));
+      const rows = (page.items || []).map((a) => h("tr", h("td", fmtDateTime(a.at)), h("td", a.actor_id ? who(a.actor_id) : "system"),
+        h("td", a.action), h("td", `${a.entity}${a.entity_id ? " #" + a.entity_id : ""}`), h("td", changes(a.detail)), h("td.mono.small", a.ip)));
+      if (!append) mount(table, h("table", h("thead", h("tr", ["When", "Who", "What", "Object", "Changes", "From"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", rows)));
       else table.querySelector("tbody").append(...rows);
     }
     entity.input.addEventListener("change", () => load(false));
@@ -147,6 +150,20 @@ const panels = {
         h("details", h("summary", "Show text"), h("pre.small", m.text || "")))))) : h("p.empty", "No mail yet."));
   },
 };
+
+// changes lists what an audit entry changed: the fields whose before and
+// after differ ("status: draft → published"), or the entry's other details.
+function changes(detail) {
+  if (!detail || typeof detail !== "object") return "";
+  const show = (v) => (v === null || v === undefined || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  if (detail.before && detail.after && typeof detail.before === "object") {
+    const keys = [...new Set([...Object.keys(detail.before), ...Object.keys(detail.after)])].filter((k) => k !== "version" && k !== "updated_at" &&
+      JSON.stringify(detail.before[k]) !== JSON.stringify(detail.after[k]));
+    return h("ul.changes.small", keys.map((k) => h("li", `${k}: ${show(detail.before[k])} → ${show(detail.after[k])}`)));
+  }
+  const keys = Object.keys(detail);
+  return keys.length ? h("ul.changes.small", keys.map((k) => h("li", `${k}: ${show(detail[k])}`))) : "";
+}
 
 function editPerson(box, ctx, p) {
   const { api } = ctx;
