@@ -112,6 +112,10 @@ async function boot() {
   ctx.live.on("session.revoked", (d) => {
     if (!d || !d.keep_session_id) { ctx.me = null; ctx.live.stop(); navigate("/login", true); }
   });
+  // Requests that need a manager say so on every screen (the dashboard lists them).
+  const forManager = () => ctx.me && (ctx.me.role === "manager" || ctx.me.role === "admin");
+  ctx.live.on("timeoff.requested", (d) => { if (forManager() && d) toast(`A time-off request (${d.starts_on}–${d.ends_on}) needs your decision.`, 8000); });
+  ctx.live.on("swap.requested", (d) => { if (forManager() && d && d.status === "accepted") toast("A shift swap needs your approval.", 8000); });
   api.setUnauthenticatedHandler(() => { ctx.me = null; ctx.live.stop(); navigate("/login", true); });
 
   document.addEventListener("click", (e) => {
