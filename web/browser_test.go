@@ -260,6 +260,10 @@ func TestAdminScreens(t *testing.T) {
 		waitFor(`document.querySelector("#admin-panel ul").textContent.includes("Seafood")`))
 	// The audit log shows that change.
 	e.do(ctx, "audit", chromedp.Navigate(e.base+"/admin?tab=audit"), waitFor(`document.querySelector("#admin-panel tbody") && document.querySelector("#admin-panel tbody").textContent.includes("department")`))
+	// Who by full name, and what changed from what.
+	e.do(ctx, "audit names and changes", waitFor(`[...document.querySelectorAll("#admin-panel tbody tr")].some((r) =>
+		r.textContent.includes("store.update") && r.textContent.includes("Alex Admin") && /min_rest_hours: \d+ → 11/.test(r.textContent))`))
+	e.checkA11y(ctx, "/admin?tab=audit at 1280x900")
 }
 
 // noOverflow is true when nothing sticks out sideways.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,22 +14,6 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/auth"
 )
-
-// screenshots is where end-state pictures for the README go.
-var screenshots = filepath.Join("..", "docs", "screenshots")
-
-// keep saves a full-page screenshot of ctx to docs/screenshots/<name>.png.
-func (e *env) keep(ctx context.Context, name string) {
-	e.t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		e.t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	if err := os.WriteFile(filepath.Join(screenshots, name+".png"), buf, 0o644); err != nil {
-		e.t.Logf("screenshot %s: %v", name, err)
-	}
-}
 
 // feed reads an iCal feed.
 func (e *env) feed(url string) string {

@@ -105,7 +105,7 @@ func (h *Handlers) emailShift(ctx context.Context, t *asynq.Task) error {
 		for i, s := range ev.Shifts {
 			views[i] = viewShift(s, loc)
 		}
-		return render(tmplShift, r.Email, map[string]any{
+		return h.render(tmplShift, r.Email, map[string]any{
 			"Name": r.FirstName, "Event": p.Type, "Reason": ev.Reason, "WeekStart": ev.WeekStart,
 			"Shifts": views, "Link": h.BaseURL + "/my/shifts",
 		})
@@ -146,7 +146,7 @@ func (h *Handlers) emailDecision(ctx context.Context, t *asynq.Task) error {
 	}
 	return h.sendOnce(ctx, eventRef(p.Seq), p.UserID, p.Type, func(r notify.Recipient) (mail.Message, error) {
 		data["Name"], data["Link"] = r.FirstName, h.BaseURL+"/"
-		return render(kind, r.Email, data)
+		return h.render(kind, r.Email, data)
 	})
 }
 
@@ -161,7 +161,7 @@ func (h *Handlers) emailReport(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("worker: report data: %w", asynq.SkipRetry)
 	}
 	return h.sendOnce(ctx, eventRef(p.Seq), p.UserID, p.Type, func(r notify.Recipient) (mail.Message, error) {
-		return render(tmplReport, r.Email, map[string]any{"Name": r.FirstName, "Kind": d.Kind, "Format": d.Format,
+		return h.render(tmplReport, r.Email, map[string]any{"Name": r.FirstName, "Kind": d.Kind, "Format": d.Format,
 			"Status": d.Status, "DownloadURL": d.DownloadURL})
 	})
 }

@@ -98,6 +98,10 @@ func TestSameEventTwiceOneEmail(t *testing.T) {
 			!strings.Contains(m.Text, "Mon Nov 30 09:00–17:00") { // 13:00 UTC is 09:00 in Halifax
 			t.Errorf("digest:\n%s\n%s", m.Subject, m.Text)
 		}
+		// The footer links to the screen where e-mails are turned off.
+		if prefs := "http://crumb.test" + worker.PreferencesPath; !strings.Contains(m.Text, "My preferences: "+prefs) || !strings.Contains(m.HTML, `<a href="`+prefs+`">My preferences</a>`) {
+			t.Errorf("footer without the preferences link:\n%s\n%s", m.Text, m.HTML)
+		}
 	})
 }
 

@@ -154,7 +154,7 @@ func (h *Handlers) alarm(ctx context.Context, t *asynq.Task) error {
 	}
 	for _, id := range admins {
 		err := h.sendOnce(ctx, "alarm:"+a.MessageID, id, TypeAlarm, func(r notify.Recipient) (mail.Message, error) {
-			return render(tmplAlarm, r.Email, map[string]any{"Name": r.FirstName, "Alarm": a.Alarm, "State": a.State,
+			return h.render(tmplAlarm, r.Email, map[string]any{"Name": r.FirstName, "Alarm": a.Alarm, "State": a.State,
 				"Reason": a.Reason, "At": a.At.UTC().Format(time.RFC3339), "Paused": a.Paused, "Resumed": a.Resumed})
 		})
 		if err != nil {

@@ -42,8 +42,14 @@ func mustParseTemplates() mailTemplates {
 	return t
 }
 
-// render builds the message of kind for data.
-func render(kind, to string, data any) (mail.Message, error) {
+// PreferencesPath is the app screen where a person turns e-mails off; every
+// e-mail's footer links to it.
+const PreferencesPath = "/account"
+
+// render builds the message of kind for data, adding the footer's link to
+// the person's preferences as Prefs.
+func (h *Handlers) render(kind, to string, data map[string]any) (mail.Message, error) {
+	data["Prefs"] = h.BaseURL + PreferencesPath
 	var subj, text, html bytes.Buffer
 	if err := templates.text[kind].ExecuteTemplate(&subj, "subject", data); err != nil {
 		return mail.Message{}, fmt.Errorf("worker: template %s subject: %w", kind, err)

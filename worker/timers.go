@@ -155,7 +155,7 @@ func (h *Handlers) emailReminder(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if err := h.sendOnce(ctx, reminderID(s), p.EmployeeID, "reminder", func(r notify.Recipient) (mail.Message, error) {
-		return render(tmplReminder, r.Email, map[string]any{"Name": r.FirstName, "Shift": viewShift(s, loc), "Link": h.BaseURL + "/my/shifts"})
+		return h.render(tmplReminder, r.Email, map[string]any{"Name": r.FirstName, "Shift": viewShift(s, loc), "Link": h.BaseURL + "/my/shifts"})
 	}); err != nil {
 		return err
 	}

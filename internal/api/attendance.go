@@ -15,6 +15,9 @@ func (s *Server) mountAttendance(r *gin.RouterGroup) {
 	r.POST("/attendance/clock-out", s.clockAction(attendance.ActClockOut))
 	r.POST("/attendance/break/start", s.clockAction(attendance.ActBreakStart))
 	r.POST("/attendance/break/end", s.clockAction(attendance.ActBreakEnd))
+	r.GET("/attendance/me", s.myClockState)
+	r.GET("/attendance/kiosk/people", s.kioskPeople)
+	r.POST("/attendance/kiosk-state", s.kioskState)
 	r.POST("/attendance/kiosk/:action", s.kioskAction)
 	r.PATCH("/attendance/:id", patched(s, s.Attendance.Correct))
 	r.PUT("/me/pin", s.putMyPIN)
@@ -84,6 +87,26 @@ func (s *Server) kioskAction(c *gin.Context) {
 	}
 	rec, err := s.Attendance.Kiosk(c.Request.Context(), principal(c), attendance.Action(c.Param("action")), in)
 	s.render(c, http.StatusOK, rec, err)
+}
+
+func (s *Server) myClockState(c *gin.Context) {
+	st, err := s.Attendance.MyState(c.Request.Context(), principal(c))
+	s.render(c, http.StatusOK, st, err)
+}
+
+func (s *Server) kioskPeople(c *gin.Context) {
+	list, err := s.Attendance.KioskPeople(c.Request.Context(), principal(c))
+	s.render(c, http.StatusOK, gin.H{"items": list}, err)
+}
+
+func (s *Server) kioskState(c *gin.Context) {
+	var in attendance.KioskInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.Attendance.KioskState(c.Request.Context(), principal(c), in)
+	s.render(c, http.StatusOK, st, err)
 }
 
 func (s *Server) putMyPIN(c *gin.Context) {

@@ -134,6 +134,19 @@ var attendanceMatrix = map[string]matrixRow{
 		body: func(f *fixture, sc scope) any { return map[string]any{"employee_id": f.person(sc), "pin": "2580"} },
 		want: map[string][2]int{"admin": same(403), "manager": same(403), "employee": same(403)},
 	},
+	"GET /api/v1/attendance/me": {
+		path: staticPath("/api/v1/attendance/me"),
+		want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)},
+	},
+	"GET /api/v1/attendance/kiosk/people": {
+		path: staticPath("/api/v1/attendance/kiosk/people"),
+		want: map[string][2]int{"admin": same(403), "manager": same(403), "employee": same(403)},
+	},
+	"POST /api/v1/attendance/kiosk-state": {
+		path: staticPath("/api/v1/attendance/kiosk-state"),
+		body: func(f *fixture, sc scope) any { return map[string]any{"employee_id": f.person(sc), "pin": "2580"} },
+		want: map[string][2]int{"admin": same(403), "manager": same(403), "employee": same(403)},
+	},
 	"PATCH /api/v1/attendance/:id": {
 		path: func(f *fixture, sc scope) string {
 			p := f.s.CreatePerson(f.admin, "employee", f.dept(sc))

@@ -45,11 +45,20 @@ var ErrBadPIN = apperr.Field("pin", "the badge or PIN is not right")
 // Kiosk performs an action for the person who typed their PIN at a shared
 // kiosk device (role kiosk).
 func (s *Service) Kiosk(ctx context.Context, p auth.Principal, a Action, in KioskInput) (Record, error) {
-	if p.Role != auth.RoleKiosk {
-		return Record{}, apperr.New(apperr.Forbidden, "only a kiosk device clocks people in by PIN")
-	}
-	if !ValidAction(a) {
+	if p.Role == auth.RoleKiosk && !ValidAction(a) {
 		return Record{}, apperr.NotFoundf("attendance action")
+	}
+	emp, err := s.kioskPerson(ctx, p, in)
+	if err != nil {
+		return Record{}, err
+	}
+	return s.clock(ctx, emp, a, ClockInput{ShiftID: in.ShiftID}, SourceKiosk)
+}
+
+// kioskPerson is the person whose badge or id and PIN a kiosk sent.
+func (s *Service) kioskPerson(ctx context.Context, p auth.Principal, in KioskInput) (int64, error) {
+	if p.Role != auth.RoleKiosk {
+		return 0, apperr.New(apperr.Forbidden, "only a kiosk device clocks people in by PIN")
 	}
 	f := apperr.Fields{}
 	in.Badge = strings.TrimSpace(in.Badge)
@@ -60,13 +69,9 @@ func (s *Service) Kiosk(ctx context.Context, p auth.Principal, a Action, in Kios
 		f.Add("pin", "is required")
 	}
 	if err := f.Err(); err != nil {
-		return Record{}, err
+		return 0, err
 	}
-	emp, err := s.checkPIN(ctx, p, in)
-	if err != nil {
-		return Record{}, err
-	}
-	return s.clock(ctx, emp, a, ClockInput{ShiftID: in.ShiftID}, SourceKiosk)
+	return s.checkPIN(ctx, p, in)
 }
 
 func (s *Service) checkPIN(ctx context.Context, p auth.Principal, in KioskInput) (int64, error) {

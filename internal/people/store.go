@@ -170,7 +170,7 @@ func (s *Service) UpdateStore(ctx context.Context, p auth.Principal, patch Store
 		if err != nil {
 			return fmt.Errorf("people: update store: %w", err)
 		}
-		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "store.update", Entity: "store", EntityID: 1, Detail: patch})
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "store.update", Entity: "store", EntityID: 1, Detail: map[string]any{"before": cur, "after": next}})
 		tx.Emit(outbox.TopicStore, EventStoreUpdated, next)
 		out = next
 		return nil

@@ -1,11 +1,12 @@
 // Service worker: an offline shell (the app's files, cache-first) and the
 // last schedule the employee saw (network-first, cached with its age), plus
 // Web Push notifications.
-const SHELL = "crumb-shell-v1";
+const SHELL = "crumb-shell-v2";
 const DATA = "crumb-data-v2";
 const FILES = ["/", "/app.css", "/icon.svg", "/manifest.webmanifest", "/js/main.js", "/js/api.js", "/js/ui.js",
   "/js/live.js", "/js/push.js", "/js/screens/login.js", "/js/screens/home.js", "/js/screens/dashboard.js",
-  "/js/screens/week.js", "/js/screens/bakery.js", "/js/screens/admin.js", "/js/screens/reports.js"];
+  "/js/screens/week.js", "/js/screens/bakery.js", "/js/screens/admin.js", "/js/screens/reports.js", "/js/screens/kiosk.js",
+  "/js/screens/account.js", "/js/zone.js"];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));

@@ -3,13 +3,16 @@
 import * as api from "./api.js";
 import { Live } from "./live.js";
 import { h, mount, toast, setDeptColors } from "./ui.js";
+import { setZone } from "./zone.js";
 
 const routes = {
   "/login": { load: () => import("./screens/login.js"), title: "Sign in", public: true },
   "/home": { load: () => import("./screens/home.js"), title: "My shifts", roles: ["employee", "manager", "admin"], nav: "My shifts" },
   "/dashboard": { load: () => import("./screens/dashboard.js"), title: "Dashboard", roles: ["manager", "admin"], nav: "Dashboard" },
   "/week": { load: () => import("./screens/week.js"), title: "Week builder", roles: ["manager", "admin"], nav: "Week" },
-  "/bakery": { load: () => import("./screens/bakery.js"), title: "Bakery counter", roles: ["employee", "manager", "admin", "kiosk"], nav: "Bakery", bakery: true },
+  "/bakery": { load: () => import("./screens/bakery.js"), title: "Bakery counter", roles: ["employee", "manager", "admin"], nav: "Bakery", bakery: true },
+  "/account": { load: () => import("./screens/account.js"), title: "My account", roles: ["employee", "manager", "admin"], nav: "My account" },
+  "/kiosk": { load: () => import("./screens/kiosk.js"), title: "Kiosk", roles: ["kiosk"] },
   "/reports": { load: () => import("./screens/reports.js"), title: "Reports", roles: ["manager", "admin"], nav: "Reports" },
   "/admin": { load: () => import("./screens/admin.js"), title: "Admin", roles: ["admin"], nav: "Admin" },
 };
@@ -20,7 +23,7 @@ let current = null; // the mounted screen (may have unmount())
 
 function homeFor(me) {
   if (me.role === "admin" || me.role === "manager") return "/dashboard";
-  if (me.role === "kiosk") return "/bakery";
+  if (me.role === "kiosk") return "/kiosk";
   return "/home";
 }
 
@@ -39,6 +42,7 @@ function renderNav() {
     .map(([path, r]) => h("a", { href: path, "aria-current": location.pathname === path ? "page" : undefined }, r.nav));
   mount(nav, links);
   document.getElementById("appbar").hidden = !ctx.me;
+  document.body.classList.toggle("kiosk-mode", !!ctx.me && ctx.me.role === "kiosk");
 }
 
 async function refreshMe() {
@@ -54,6 +58,7 @@ async function refreshMe() {
     api.get("/departments").catch(() => ({ items: [] })),
   ]);
   ctx.store = store;
+  setZone(store && store.timezone);
   ctx.departments = (depts && depts.items) || [];
   setDeptColors(ctx.departments);
   return ctx.me;
@@ -69,7 +74,7 @@ export async function navigate(path, replace = false) {
 }
 
 // Aliases: links in e-mails and older bookmarks.
-const aliases = { "/my/shifts": "/home" };
+const aliases = { "/my/shifts": "/home", "/my/preferences": "/account" };
 
 async function render() {
   let path = aliases[location.pathname] || location.pathname;
@@ -107,6 +112,10 @@ async function boot() {
   ctx.live.on("session.revoked", (d) => {
     if (!d || !d.keep_session_id) { ctx.me = null; ctx.live.stop(); navigate("/login", true); }
   });
+  // Requests that need a manager say so on every screen (the dashboard lists them).
+  const forManager = () => ctx.me && (ctx.me.role === "manager" || ctx.me.role === "admin");
+  ctx.live.on("timeoff.requested", (d) => { if (forManager() && d) toast(`A time-off request (${d.starts_on}–${d.ends_on}) needs your decision.`, 8000); });
+  ctx.live.on("swap.requested", (d) => { if (forManager() && d && d.status === "accepted") toast("A shift swap needs your approval.", 8000); });
   api.setUnauthenticatedHandler(() => { ctx.me = null; ctx.live.stop(); navigate("/login", true); });
 
   document.addEventListener("click", (e) => {

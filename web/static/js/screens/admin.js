@@ -99,12 +99,15 @@ const panels = {
     const table = h("div.table-wrap");
     let cursor = null;
     const more = h("button", { type: "button", hidden: true }, "Older entries");
+    const people = new Map();
+    try { for (const p of await api.all("/employees")) people.set(p.id, p); } catch (_) { /* ids instead of names */ }
+    const who = (id) => { const p = people.get(id); return p ? `${p.first_name} ${p.last_name}` : `#${id}`; };
     async function load(append) {
       const page = await api.get("/audit" + api.qs({ entity: entity.input.value, cursor: append ? cursor : undefined, limit: 50 }));
       cursor = page.next_cursor; more.hidden = !cursor;
-      const rows = (page.items || []).map((a) => h("tr", h("td", fmtDateTime(a.at)), h("td", a.actor_id ? ((ctx.peopleById && ctx.peopleById.get(a.actor_id)) ? `${ctx.peopleById.get(a.actor_id).first_name}` : `#${a.actor_id}`) : "system"),
-        h("td", a.action), h("td", `${a.entity}${a.entity_id ? " #" + a.entity_id : ""}`), h("td.mono.small", a.ip)));
-      if (!append) mount(table, h("table", h("thead", h("tr", ["When", "Who", "What", "Object", "From"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", rows)));
+      const rows = (page.items || []).map((a) => h("tr", h("td", fmtDateTime(a.at)), h("td", a.actor_id ? who(a.actor_id) : "system"),
+        h("td", a.action), h("td", `${a.entity}${a.entity_id ? " #" + a.entity_id : ""}`), h("td", changes(a.detail)), h("td.mono.small", a.ip)));
+      if (!append) mount(table, h("table", h("thead", h("tr", ["When", "Who", "What", "Object", "Changes", "From"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", rows)));
       else table.querySelector("tbody").append(...rows);
     }
     entity.input.addEventListener("change", () => load(false));
@@ -148,6 +151,20 @@ const panels = {
   },
 };
 
+// changes lists what an audit entry changed: the fields whose before and
+// after differ ("status: draft → published"), or the entry's other details.
+function changes(detail) {
+  if (!detail || typeof detail !== "object") return "";
+  const show = (v) => (v === null || v === undefined || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  if (detail.before && detail.after && typeof detail.before === "object") {
+    const keys = [...new Set([...Object.keys(detail.before), ...Object.keys(detail.after)])].filter((k) => k !== "version" && k !== "updated_at" &&
+      JSON.stringify(detail.before[k]) !== JSON.stringify(detail.after[k]));
+    return h("ul.changes.small", keys.map((k) => h("li", `${k}: ${show(detail.before[k])} → ${show(detail.after[k])}`)));
+  }
+  const keys = Object.keys(detail);
+  return keys.length ? h("ul.changes.small", keys.map((k) => h("li", `${k}: ${show(detail[k])}`))) : "";
+}
+
 function editPerson(box, ctx, p) {
   const { api } = ctx;
   const dlg = h("dialog", { "aria-labelledby": "person-title" });
@@ -161,10 +178,16 @@ function editPerson(box, ctx, p) {
   if (!p) f.password = field("Initial password", { type: "password", name: "password", autocomplete: "new-password", required: true });
   const depts = ctx.departments.map((d) => h("label.row", { for: `pd-${d.id}` }, h("input", { type: "checkbox", id: `pd-${d.id}`, value: d.id, checked: p && p.department_ids.includes(d.id) }), d.name));
   const active = h("input", { type: "checkbox", id: "p-active", checked: p ? p.active : true });
+  // Kiosk PIN and badge: sent only when a new PIN is typed (the server keeps PINs hashed).
+  const kiosk = p && p.role !== "kiosk" ? {
+    pin: field("New kiosk PIN (4–8 digits)", { type: "password", name: "pin", inputmode: "numeric", autocomplete: "new-password", pattern: "[0-9]*", maxlength: 8 }),
+    badge: field("Badge number", { name: "badge", autocomplete: "off", maxlength: 32 }),
+  } : null;
   const msg = h("div", { "aria-live": "assertive" });
   const form = h("form.stack", { method: "dialog" }, h("h2", { id: "person-title" }, p ? `Edit ${p.first_name} ${p.last_name}` : "Add person"), msg,
     h("div.form-row", f.first_name, f.last_name), f.email, h("div.form-row", f.role, f.max_hours_per_week), f.password || null,
     h("fieldset", h("legend", "Departments"), depts), h("label.row", { for: "p-active" }, active, "Active (can sign in)"),
+    kiosk ? h("fieldset", h("legend", "Kiosk"), h("p.small.muted", "Set a new PIN to change it; the badge is saved with the PIN."), h("div.form-row", kiosk.pin, kiosk.badge)) : null,
     h("div.row", h("button.primary", { type: "submit" }, "Save"), h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -173,6 +196,11 @@ function editPerson(box, ctx, p) {
     body.department_ids = depts.map((l) => l.querySelector("input")).filter((i) => i.checked).map((i) => Number(i.value));
     body.active = active.checked;
     try {
+      if (kiosk && kiosk.pin.input.value) {
+        const badge = kiosk.badge.input.value.trim() || undefined; // blank keeps the badge on file
+        try { await api.put(`/employees/${p.id}/pin`, { pin: kiosk.pin.input.value, badge }); }
+        catch (err) { showFieldErrors(kiosk, err); mount(msg, alertBox("error", err.message)); return; }
+      }
       if (p) await api.patch(`/employees/${p.id}`, { ...body, version: p.version }); else await api.post("/employees", body);
       dlg.close(); toast("Saved."); panels.people(box, ctx);
     } catch (err) { showFieldErrors(f, err); mount(msg, alertBox("error", err.message)); }

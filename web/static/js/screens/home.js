@@ -4,6 +4,7 @@
 // schedule the service worker kept, showing its age.
 import { h, mount, field, alertBox, toast, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, addDays, shiftCard, swapShift } from "../ui.js";
 import { pushState, enablePush, disablePush } from "../push.js";
+import { fmtClock, zoneNote } from "../zone.js";
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
@@ -45,17 +46,35 @@ export async function render(main, ctx) {
     renderClock();
   }
 
-  function renderClock() {
+  // The clock card says where the person stands (GET /attendance/me) and
+  // offers only the actions that apply now.
+  const CLOCK = {
+    "clock-in": ["/attendance/clock-in", "Clock in"], "break-start": ["/attendance/break/start", "Start break"],
+    "break-end": ["/attendance/break/end", "End break"], "clock-out": ["/attendance/clock-out", "Clock out"],
+  };
+  async function renderClock(note) {
     const now = Date.now();
     const current = myShifts.find((s) => new Date(s.starts_at) - now < 3600000 && new Date(s.ends_at) > now);
-    const msg = h("div", { "aria-live": "polite" });
-    const act = (path, label) => h(path.includes("break") ? "button" : "button.primary", { type: "button", onclick: async () => {
-      try { await api.post(path, path.endsWith("clock-in") && current ? { shift_id: current.id } : {}); mount(msg, alertBox("ok", `${label}: done at ${fmtTime(new Date().toISOString())}.`)); }
-      catch (err) { mount(msg, alertBox("error", err.message)); }
-    } }, label);
+    const msg = h("div", { "aria-live": "polite" }, note || null);
+    let st;
+    try { st = await api.get("/attendance/me"); } catch (err) {
+      mount(sections.clock, h("h2", { id: "h-clock" }, "Clock in / out"), alertBox("error", err.message)); return;
+    }
+    const where = st.state === "in" ? `Clocked in since ${fmtClock(st.since)}${zoneNote()}`
+      : st.state === "break" ? `On break since ${fmtClock(st.since)}${zoneNote()}` : "Not clocked in.";
+    const act = (a) => {
+      const [path, label] = CLOCK[a];
+      return h(a === "break-start" || a === "break-end" ? "button" : "button.primary", { type: "button", onclick: async () => {
+        try {
+          await api.post(path, a === "clock-in" && current ? { shift_id: current.id } : {});
+          renderClock(alertBox("ok", `${label}: done.`));
+        } catch (err) { mount(msg, alertBox("error", err.message)); }
+      } }, label);
+    };
     mount(sections.clock, h("h2", { id: "h-clock" }, "Clock in / out"),
-      h("p.muted", current ? `Current shift: ${fmtTime(current.starts_at)}–${fmtTime(current.ends_at)}` : "No shift right now."),
-      h("div.row", act("/attendance/clock-in", "Clock in"), act("/attendance/break/start", "Start break"), act("/attendance/break/end", "End break"), act("/attendance/clock-out", "Clock out")), msg);
+      h("p.clock-state", { dataset: { state: st.state } }, where),
+      h("p.muted", current ? `Current shift: ${fmtClock(current.starts_at)}–${fmtClock(current.ends_at)}` : "No shift right now."),
+      h("div.row", st.actions.map(act)), msg);
   }
 
   async function loadOpen() {

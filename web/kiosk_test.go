@@ -1,0 +1,144 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// keep saves a screenshot of a journey's end state as <name>.png: in
+// test-artifacts/, or in docs/screenshots/ (the README's pictures) when
+// CRUMB_UPDATE_SCREENSHOTS=1, so an ordinary run leaves the tree clean.
+func (e *env) keep(ctx context.Context, name string) {
+	e.t.Helper()
+	screenshots := filepath.Join("..", "test-artifacts")
+	if os.Getenv("CRUMB_UPDATE_SCREENSHOTS") == "1" {
+		screenshots = filepath.Join("..", "docs", "screenshots")
+	}
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		e.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(screenshots, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshots, name+".png"), buf, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// TestKioskJourney: the admin gives a person a PIN and a badge on the people
+// screen; at the kiosk the person picks their name, types the PIN on the
+// pad, sees only "Clock in", and gets a confirmation that returns to idle by
+// itself; their manager's dashboard shows them on the floor. On a phone-sized
+// kiosk the badge and the keyboard work too, and offer only what applies.
+func TestKioskJourney(t *testing.T) {
+	e := newEnv(t)
+	var who struct {
+		id         int64
+		name, dept string
+	}
+	for _, l := range e.seed.Logins {
+		if l.Role == "employee" && l.Department != "" {
+			who.id, who.dept = l.ID, l.Department
+			break
+		}
+	}
+	for _, p := range e.seed.Employees {
+		if p.ID == who.id {
+			who.name = p.FirstName + " " + p.LastName
+		}
+	}
+	if who.name == "" {
+		t.Fatal("no demo employee with a department")
+	}
+
+	admin := e.page(1366, 800)
+	e.signIn(admin, e.login("admin", ""), e.seed.Password)
+	e.do(admin, "admin sets PIN and badge",
+		chromedp.Navigate(e.base+"/admin?tab=people"),
+		waitFor(fmt.Sprintf(`!!document.querySelector('button[aria-label="Edit %s"]')`, who.name)),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[aria-label="Edit %s"]`, who.name))),
+		chromedp.WaitVisible(chromedp.CSS(`dialog input[name=pin]`)),
+		chromedp.SendKeys(chromedp.CSS(`dialog input[name=pin]`), "2580"),
+		chromedp.SendKeys(chromedp.CSS(`dialog input[name=badge]`), "B-100"),
+		chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)),
+		waitFor(`!document.querySelector("dialog") && document.getElementById("toasts").textContent.includes("Saved")`))
+	e.keep(admin, "admin-people-pin-desktop")
+
+	kiosk := e.page(1366, 800)
+	e.signIn(kiosk, e.login("kiosk", ""), e.seed.Password)
+	if got := eval[string](e, kiosk, `location.pathname`); got != "/kiosk" {
+		t.Fatalf("kiosk lands on %s, want /kiosk", got)
+	}
+	if eval[bool](e, kiosk, `!!document.querySelector('a[href="/bakery"]')`) {
+		t.Error("the kiosk is offered the bakery")
+	}
+	e.do(kiosk, "name picker", waitFor(`document.querySelectorAll(".kiosk-name").length === 1`))
+	if got := eval[string](e, kiosk, `document.querySelector(".kiosk-name").textContent`); got != who.name {
+		t.Errorf("picker shows %q, want only %q (people with a PIN)", got, who.name)
+	}
+	e.checkA11y(kiosk, "/kiosk idle at 1366x800")
+	e.do(kiosk, "pick the name and type the PIN on the pad",
+		chromedp.Click(chromedp.CSS(`.kiosk-name`)),
+		chromedp.WaitVisible(chromedp.CSS(`#kiosk-pin`)),
+		chromedp.Click(chromedp.CSS(`button[aria-label="2"]`)), chromedp.Click(chromedp.CSS(`button[aria-label="5"]`)),
+		chromedp.Click(chromedp.CSS(`button[aria-label="8"]`)), chromedp.Click(chromedp.CSS(`button[aria-label="0"]`)))
+	e.checkA11y(kiosk, "/kiosk PIN pad at 1366x800")
+	e.do(kiosk, "OK", chromedp.Click(chromedp.CSS(`.kiosk-keys button[type=submit]`)), waitFor(`document.querySelectorAll(".kiosk-action").length > 0`))
+	if got := eval[[]string](e, kiosk, `[...document.querySelectorAll(".kiosk-action")].map((b) => b.textContent)`); fmt.Sprint(got) != "[Clock in]" {
+		t.Errorf("actions before clocking in: %v", got)
+	}
+	e.checkA11y(kiosk, "/kiosk actions at 1366x800")
+	e.do(kiosk, "clock in", chromedp.Click(chromedp.CSS(`.kiosk-action`)),
+		waitFor(fmt.Sprintf(`!!document.querySelector(".kiosk-confirm") && document.querySelector(".kiosk-confirm").textContent.includes(%q) && /clocked in at \d{1,2}:\d\d/.test(document.querySelector(".kiosk-confirm").textContent)`, who.name)))
+	e.checkA11y(kiosk, "/kiosk confirmation at 1366x800")
+	e.keep(kiosk, "kiosk-confirmation-desktop")
+	e.do(kiosk, "back to idle by itself", waitFor(`document.querySelectorAll(".kiosk-name").length === 1 && !document.querySelector(".kiosk-confirm")`))
+
+	mgr := e.page(1366, 800)
+	e.signIn(mgr, e.login("manager", who.dept), e.seed.Password)
+	e.do(mgr, "dashboard shows the person on the floor", chromedp.Navigate(e.base+"/dashboard"),
+		waitFor(fmt.Sprintf(`[...document.querySelectorAll("#floor .person")].some((p) => p.textContent.includes(%q) && p.querySelector(".badge").textContent === "in")`, who.name)))
+	e.keep(mgr, "kiosk-manager-floor-desktop")
+
+	// A phone-sized kiosk: badge, PIN from the keyboard, only what applies.
+	phone := e.page(360, 740)
+	e.signIn(phone, e.login("kiosk", ""), e.seed.Password)
+	e.do(phone, "picker", waitFor(`document.querySelectorAll(".kiosk-name").length === 1`))
+	e.checkA11y(phone, "/kiosk idle at 360x740")
+	if !eval[bool](e, phone, noOverflow) {
+		t.Error("kiosk overflows at 360 px")
+	}
+	e.do(phone, "badge and keyboard PIN",
+		chromedp.SendKeys(chromedp.CSS(`#kiosk-badge`), "B-100"),
+		chromedp.Click(chromedp.CSS(`.kiosk-badge button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#kiosk-pin`)),
+		chromedp.SendKeys(chromedp.CSS(`#kiosk-pin`), "2580\r"),
+		waitFor(`document.querySelectorAll(".kiosk-action").length > 0`))
+	if got := eval[[]string](e, phone, `[...document.querySelectorAll(".kiosk-action")].map((b) => b.textContent)`); fmt.Sprint(got) != "[Start break Clock out]" {
+		t.Errorf("actions when clocked in: %v", got)
+	}
+	if got := eval[string](e, phone, `document.querySelector(".kiosk-state").textContent`); !regexpMatch(`^Clocked in since \d{1,2}:\d\d`, got) {
+		t.Errorf("state line: %q", got)
+	}
+	e.checkA11y(phone, "/kiosk actions at 360x740")
+	e.do(phone, "start break", chromedp.Click(chromedp.CSS(`.kiosk-action`)),
+		waitFor(`!!document.querySelector(".kiosk-confirm") && document.querySelector(".kiosk-confirm").textContent.includes("started a break")`))
+	e.checkA11y(phone, "/kiosk confirmation at 360x740")
+	e.keep(phone, "kiosk-confirmation-phone")
+
+	// A wrong PIN is said next to the pad and shows nothing of the person.
+	e.do(phone, "wrong PIN", chromedp.Click(chromedp.CSS(`.kiosk-confirm button`)),
+		waitFor(`document.querySelectorAll(".kiosk-name").length === 1`),
+		chromedp.Click(chromedp.CSS(`.kiosk-name`)), chromedp.WaitVisible(chromedp.CSS(`#kiosk-pin`)),
+		chromedp.SendKeys(chromedp.CSS(`#kiosk-pin`), "9713\r"),
+		waitFor(`document.querySelector(".kiosk-pad .alert.error") && document.querySelector(".kiosk-pad .alert.error").textContent.includes("not right")`))
+}
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
