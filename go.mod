@@ -40,7 +40,10 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require github.com/chromedp/cdproto v0.159.0
+require (
+	github.com/aws/aws-sdk-go-v2/service/sns v1.48.0
+	github.com/chromedp/cdproto v0.159.0
+)
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
