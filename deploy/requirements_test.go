@@ -103,19 +103,30 @@ func TestIssueRequirements(t *testing.T) {
 			}
 			return nil
 		}},
-		{"scaling on CPU, sockets per instance and queue latency", func() error {
+		{"scaling on CPU, sockets per instance, queue latency and backlog per instance", func() error {
 			var got []string
 			for _, p := range get("fleet.yaml").resourcesOfType("AWS::AutoScaling::ScalingPolicy") {
 				cfg := p.props["TargetTrackingConfiguration"]
 				metric := fmt.Sprint(dig(cfg, "PredefinedMetricSpecification", "PredefinedMetricType"))
-				if custom := dig(cfg, "CustomizedMetricSpecification"); custom != nil {
+				if custom := dig(cfg, "CustomizedMetricSpecification"); dig(custom, "Metrics") != nil {
+					var parts []string
+					for _, q := range asList(dig(custom, "Metrics")) {
+						if e := dig(q, "Expression"); e != nil {
+							parts = append(parts, fmt.Sprint(e))
+						} else {
+							parts = append(parts, fmt.Sprint(dig(q, "Id"), "=", dig(q, "MetricStat", "Metric", "MetricName")))
+						}
+					}
+					metric = strings.Join(parts, ",")
+				} else if custom != nil {
 					dim := dig(asList(dig(custom, "Dimensions"))[0], "Name")
 					metric = fmt.Sprintf("%v/%v", dig(custom, "MetricName"), dim)
 				}
 				got = append(got, p.condition+":"+metric)
 			}
 			slices.Sort(got)
-			want := []string{":ASGAverageCPUUtilization", "IsServe:ConnectedSockets/AutoScalingGroupName", "IsWorker:QueueLatencySeconds/Queue"}
+			want := []string{":ASGAverageCPUUtilization", "IsServe:ConnectedSockets/AutoScalingGroupName",
+				"IsWorker:QueueLatencySeconds/Queue", "IsWorker:pending=QueueSize,instances=GroupInServiceInstances,pending / MAX([instances, 1])"}
 			if !slices.Equal(got, want) {
 				return fmt.Errorf("got %v, want %v", got, want)
 			}
