@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/app"
 )
 
 // TestIssueRequirements pins the deployment's required settings, so that
@@ -26,6 +29,12 @@ func TestIssueRequirements(t *testing.T) {
 		{"ALB idle timeout fits WebSockets (3600 s)", func() error {
 			return wantKV(one(get("edge.yaml"), "AWS::ElasticLoadBalancingV2::LoadBalancer").props["LoadBalancerAttributes"],
 				"idle_timeout.timeout_seconds", "3600")
+		}},
+		{"the app keeps idle connections open longer than the ALB (else sporadic 502s)", func() error {
+			if app.KeepAliveTimeout <= 3600*time.Second {
+				return fmt.Errorf("app.KeepAliveTimeout %s is not longer than the ALB's 3600 s", app.KeepAliveTimeout)
+			}
+			return nil
 		}},
 		{"HTTP listener redirects to HTTPS with 301", func() error {
 			for _, l := range get("edge.yaml").resourcesOfType("AWS::ElasticLoadBalancingV2::Listener") {
@@ -49,9 +58,9 @@ func TestIssueRequirements(t *testing.T) {
 			}
 			return fmt.Errorf("no HTTPS listener with !Ref CertificateArn")
 		}},
-		{"target group checks /readyz, no stickiness", func() error {
+		{"target group checks /healthz (not /readyz: a failover must not fail every instance), no stickiness", func() error {
 			tg := one(get("edge.yaml"), "AWS::ElasticLoadBalancingV2::TargetGroup")
-			if tg.props["HealthCheckPath"] != "/readyz" {
+			if tg.props["HealthCheckPath"] != "/healthz" {
 				return fmt.Errorf("HealthCheckPath = %v", tg.props["HealthCheckPath"])
 			}
 			return wantKV(tg.props["TargetGroupAttributes"], "stickiness.enabled", "false")
