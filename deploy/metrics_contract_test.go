@@ -41,10 +41,10 @@ func TestTemplateMetricsArePublished(t *testing.T) {
 			var specs []map[string]any
 			switch r.typ {
 			case "AWS::CloudWatch::Alarm":
-				specs = append(specs, r.props)
+				specs = append(specs, metricSpecs(r.props)...)
 			case "AWS::AutoScaling::ScalingPolicy":
 				if m, ok := dig(r.props, "TargetTrackingConfiguration", "CustomizedMetricSpecification").(map[string]any); ok {
-					specs = append(specs, m)
+					specs = append(specs, metricSpecs(m)...)
 				}
 			}
 			for _, spec := range specs {
@@ -70,7 +70,7 @@ func TestTemplateMetricsArePublished(t *testing.T) {
 				if !slices.Equal(dims, want) {
 					t.Errorf("%s %s: reads %s with dimensions %v, the app publishes %v", tpl.name, r.name, name, dims, want)
 				}
-				if st, _ := spec["Statistic"].(string); st == "Sum" || st == "SampleCount" {
+				if st, _ := spec["Statistic"].(string); st == "Sum" || st == "SampleCount" || st == "" {
 					t.Errorf("%s %s: statistic %s of a gauge depends on how often it is sent", tpl.name, r.name, st)
 				}
 				checked++
@@ -79,6 +79,42 @@ func TestTemplateMetricsArePublished(t *testing.T) {
 	}
 	if checked == 0 {
 		t.Fatal("no alarm or policy reads the app's metrics: the test reads nothing")
+	}
+}
+
+// metricSpecs returns the metrics an alarm or a customized metric reads, as
+// maps with Namespace, MetricName, Dimensions and Statistic: the spec itself
+// when it names one metric, else each MetricStat of its metric math
+// (Metrics), whose Stat becomes Statistic.
+func metricSpecs(spec map[string]any) []map[string]any {
+	list, ok := spec["Metrics"].([]any)
+	if !ok {
+		return []map[string]any{spec}
+	}
+	var out []map[string]any
+	for _, q := range list {
+		m, ok := dig(q, "MetricStat", "Metric").(map[string]any)
+		if !ok {
+			continue // an expression over the others
+		}
+		flat := map[string]any{"Namespace": m["Namespace"], "MetricName": m["MetricName"], "Dimensions": m["Dimensions"],
+			"Statistic": dig(q, "MetricStat", "Stat")}
+		out = append(out, flat)
+	}
+	return out
+}
+
+// TestMetricSpecsReadMetricMath: a policy reading metric math is checked
+// per metric it reads.
+func TestMetricSpecsReadMetricMath(t *testing.T) {
+	spec := map[string]any{"Metrics": []any{
+		map[string]any{"Id": "a", "MetricStat": map[string]any{"Stat": "Sum", "Metric": map[string]any{"Namespace": "N", "MetricName": "QueueSize",
+			"Dimensions": []any{map[string]any{"Name": "Queue", "Value": "default"}}}}},
+		map[string]any{"Id": "e", "Expression": "a / 2"},
+	}}
+	got := metricSpecs(spec)
+	if len(got) != 1 || got[0]["MetricName"] != "QueueSize" || got[0]["Statistic"] != "Sum" {
+		t.Errorf("metricSpecs = %v", got)
 	}
 }
 

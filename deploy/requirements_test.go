@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/crumbcommander/crumb/internal/app"
 )
 
 // TestIssueRequirements pins the deployment's required settings, so that
@@ -26,6 +29,12 @@ func TestIssueRequirements(t *testing.T) {
 		{"ALB idle timeout fits WebSockets (3600 s)", func() error {
 			return wantKV(one(get("edge.yaml"), "AWS::ElasticLoadBalancingV2::LoadBalancer").props["LoadBalancerAttributes"],
 				"idle_timeout.timeout_seconds", "3600")
+		}},
+		{"the app keeps idle connections open longer than the ALB (else sporadic 502s)", func() error {
+			if app.KeepAliveTimeout <= 3600*time.Second {
+				return fmt.Errorf("app.KeepAliveTimeout %s is not longer than the ALB's 3600 s", app.KeepAliveTimeout)
+			}
+			return nil
 		}},
 		{"HTTP listener redirects to HTTPS with 301", func() error {
 			for _, l := range get("edge.yaml").resourcesOfType("AWS::ElasticLoadBalancingV2::Listener") {
@@ -49,9 +58,9 @@ func TestIssueRequirements(t *testing.T) {
 			}
 			return fmt.Errorf("no HTTPS listener with !Ref CertificateArn")
 		}},
-		{"target group checks /readyz, no stickiness", func() error {
+		{"target group checks /healthz (not /readyz: a failover must not fail every instance), no stickiness", func() error {
 			tg := one(get("edge.yaml"), "AWS::ElasticLoadBalancingV2::TargetGroup")
-			if tg.props["HealthCheckPath"] != "/readyz" {
+			if tg.props["HealthCheckPath"] != "/healthz" {
 				return fmt.Errorf("HealthCheckPath = %v", tg.props["HealthCheckPath"])
 			}
 			return wantKV(tg.props["TargetGroupAttributes"], "stickiness.enabled", "false")
@@ -103,19 +112,30 @@ func TestIssueRequirements(t *testing.T) {
 			}
 			return nil
 		}},
-		{"scaling on CPU, sockets per instance and queue latency", func() error {
+		{"scaling on CPU, sockets per instance, queue latency and backlog per instance", func() error {
 			var got []string
 			for _, p := range get("fleet.yaml").resourcesOfType("AWS::AutoScaling::ScalingPolicy") {
 				cfg := p.props["TargetTrackingConfiguration"]
 				metric := fmt.Sprint(dig(cfg, "PredefinedMetricSpecification", "PredefinedMetricType"))
-				if custom := dig(cfg, "CustomizedMetricSpecification"); custom != nil {
+				if custom := dig(cfg, "CustomizedMetricSpecification"); dig(custom, "Metrics") != nil {
+					var parts []string
+					for _, q := range asList(dig(custom, "Metrics")) {
+						if e := dig(q, "Expression"); e != nil {
+							parts = append(parts, fmt.Sprint(e))
+						} else {
+							parts = append(parts, fmt.Sprint(dig(q, "Id"), "=", dig(q, "MetricStat", "Metric", "MetricName")))
+						}
+					}
+					metric = strings.Join(parts, ",")
+				} else if custom != nil {
 					dim := dig(asList(dig(custom, "Dimensions"))[0], "Name")
 					metric = fmt.Sprintf("%v/%v", dig(custom, "MetricName"), dim)
 				}
 				got = append(got, p.condition+":"+metric)
 			}
 			slices.Sort(got)
-			want := []string{":ASGAverageCPUUtilization", "IsServe:ConnectedSockets/AutoScalingGroupName", "IsWorker:QueueLatencySeconds/Queue"}
+			want := []string{":ASGAverageCPUUtilization", "IsServe:ConnectedSockets/AutoScalingGroupName",
+				"IsWorker:QueueLatencySeconds/Queue", "IsWorker:pending=QueueSize,instances=GroupInServiceInstances,pending / MAX([instances, 1])"}
 			if !slices.Equal(got, want) {
 				return fmt.Errorf("got %v, want %v", got, want)
 			}

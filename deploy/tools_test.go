@@ -3,7 +3,6 @@ package deploy
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 )
 
@@ -32,20 +31,4 @@ func missingTool(t *testing.T, what string) {
 		t.Fatalf("%s not installed; run deploy/install-tools.sh", what)
 	}
 	t.Skipf("%s not installed; run deploy/install-tools.sh", what)
-}
-
-// cfnLintModules is where install-tools.sh puts the npm validator.
-var cfnLintModules = filepath.Join(".tools", "cfnlint", "node_modules")
-
-// requireCfnLint returns node and the node_modules folder holding cfn-lint
-// and the resource specification lint.js gives it.
-func requireCfnLint(t *testing.T) (node, modules string) {
-	t.Helper()
-	node = requireTool(t, "node", "/usr/bin/node", "/usr/local/bin/node")
-	for _, f := range []string{"cfn-lint/package.json", "@aws-cdk/cfnspec/spec/specification.json"} {
-		if _, err := os.Stat(filepath.Join(cfnLintModules, f)); err != nil {
-			missingTool(t, "npm cfn-lint ("+filepath.Join(cfnLintModules, f)+")")
-		}
-	}
-	return node, cfnLintModules
 }

@@ -59,6 +59,7 @@ var fleetSamples = map[string]string{
 	"SocketsAlarmThreshold":     "4000",
 	"ScalingQueue":              "default",
 	"QueueLatencyTargetSeconds": "30",
+	"BacklogPerInstanceTarget":  "20",
 	"QueueLatencyAlarmSeconds":  "120",
 }
 

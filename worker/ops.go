@@ -51,7 +51,8 @@ func NewMetricsTask(now time.Time) *asynq.Task {
 		asynq.Retention(MetricsInterval), asynq.Timeout(30*time.Second))
 }
 
-// QueueData returns size and latency per queue as CloudWatch data.
+// QueueData returns the pending tasks and the latency per queue as
+// CloudWatch data.
 func QueueData(insp *asynq.Inspector) ([]metrics.Datum, error) {
 	known, err := insp.Queues()
 	if err != nil {
@@ -67,7 +68,10 @@ func QueueData(insp *asynq.Inspector) ([]metrics.Datum, error) {
 		}
 		dim := map[string]string{"Queue": q}
 		ds = append(ds,
-			metrics.Datum{Name: "QueueSize", Value: float64(info.Size), Dimensions: dim},
+			// Pending only: Size also counts active, scheduled, retrying,
+			// archived and completed (retained) tasks, none of which a new
+			// worker could pick up.
+			metrics.Datum{Name: "QueueSize", Value: float64(info.Pending), Dimensions: dim},
 			metrics.Datum{Name: "QueueLatencySeconds", Value: info.Latency.Seconds(), Unit: types.StandardUnitSeconds, Dimensions: dim})
 	}
 	return ds, nil

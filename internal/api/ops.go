@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -31,11 +32,25 @@ func (s *Server) mountWorkerRoutes(root *gin.Engine, authed *gin.RouterGroup) {
 		authed.POST("/admin/queues/:queue/tasks/:task/run", s.retryTask)
 	}
 	if s.SNSHook != nil {
-		root.POST("/hooks/sns", s.limitBody, gin.WrapH(s.SNSHook))
+		root.POST("/hooks/sns", s.limitBody, s.postSNS)
 	}
 	if s.Files != nil {
 		root.GET("/files/*key", gin.WrapH(s.Files))
 	}
+}
+
+// postSNS hands an SNS delivery to the hook: 204 when applied, refusals and
+// retry requests in the error shape.
+func (s *Server) postSNS(c *gin.Context) {
+	body, err := io.ReadAll(c.Request.Body)
+	if err == nil {
+		err = s.SNSHook.Handle(c.Request.Context(), body)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
 
 func (s *Server) getPreferences(c *gin.Context) {

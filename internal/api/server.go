@@ -56,7 +56,7 @@ type Deps struct {
 	Notify  *notify.Store
 	Mailbox *mail.DevBox // the dev mailbox (mail driver "dev")
 	Queues  *ops.Queues  // admins' queue view
-	SNSHook http.Handler // POST /hooks/sns
+	SNSHook SNSHook      // POST /hooks/sns
 	Files   http.Handler // GET /files/... signed report downloads (dir storage)
 
 	BaseURL        *url.URL
@@ -79,6 +79,12 @@ type Server struct {
 
 // BodyLimit is the largest request body accepted.
 const BodyLimit = 1 << 20
+
+// SNSHook handles an Amazon SNS message body (ops.Hook); its errors are
+// rendered like every other route's.
+type SNSHook interface {
+	Handle(ctx context.Context, body []byte) error
+}
 
 // NewRouter builds the Gin engine with every route of the API
 // (docs/openapi.yaml describes each one). A nil Bakery, Attendance or Push

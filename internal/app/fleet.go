@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/crumbcommander/crumb/internal/api"
 	"github.com/crumbcommander/crumb/internal/attendance"
 	"io/fs"
 	"net/http"
@@ -49,7 +50,7 @@ type Fleet struct {
 	Files     http.Handler // dir storage's signed downloads
 	Reports   *reports.Service
 	Metrics   worker.MetricsPublisher
-	SNSHook   http.Handler
+	SNSHook   api.SNSHook
 	Lifecycle *ops.Lifecycle
 	// drain is closed when a termination notice asks the worker to stop.
 	drain     chan struct{}
@@ -235,7 +236,7 @@ func (a *App) openSNS(ctx context.Context, f *Fleet) error {
 	if err != nil {
 		return err
 	}
-	f.SNSHook = &ops.Hook{Verifier: &sns.Verifier{Region: a.Cfg.AWSRegion}, TopicARN: a.Cfg.SNSTopicARN,
+	f.SNSHook = &ops.Hook{Verifier: &sns.Verifier{Region: a.Cfg.AWSRegion, Endpoint: a.Cfg.AWSEndpointURL}, TopicARN: a.Cfg.SNSTopicARN,
 		PauseAlarms: a.Cfg.AlarmPauseReports, Queues: f.Inspector, Tasks: f.Tasks, Writer: a.Writer,
 		Redis: a.Redis, Log: a.Log, Clock: a.Clock}
 	id := a.Cfg.InstanceID

@@ -19,6 +19,12 @@ import (
 )
 
 // Router returns the HTTP handler of this process, built on first use.
+// KeepAliveTimeout is how long an idle client connection stays open. It must
+// be longer than the load balancer's idle timeout (3600 s in edge.yaml, for
+// WebSockets): otherwise the app closes a kept-alive connection just as the
+// load balancer reuses it, and the client gets a 502.
+const KeepAliveTimeout = 3660 * time.Second
+
 func (a *App) Router() http.Handler {
 	a.routerOnce.Do(func() { a.router = a.buildRouter() })
 	return a.router
@@ -134,7 +140,7 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 		Handler:           a.Router(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       KeepAliveTimeout,
 		MaxHeaderBytes:    64 << 10,
 	}
 	var wg sync.WaitGroup

@@ -4,9 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -14,14 +13,12 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/cloud/scaling"
 	"github.com/crumbcommander/crumb/internal/cloud/sns"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/worker"
 )
-
-// maxSNSBody bounds a webhook body (SNS messages are at most 256 KiB).
-const maxSNSBody = 300 << 10
 
 // seenTTL is how long an SNS MessageId is remembered (SNS retries within it).
 const seenTTL = 24 * time.Hour
@@ -37,7 +34,7 @@ type TaskEnqueuer interface {
 	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
-// Hook serves POST /hooks/sns.
+// Hook handles the SNS messages POSTed to /hooks/sns.
 type Hook struct {
 	Verifier *sns.Verifier
 	// TopicARN, when set, is the only topic accepted.
@@ -65,27 +62,27 @@ type lifecycleMessage struct {
 	Event string `json:"Event"`
 }
 
-// ServeHTTP verifies and handles one SNS message. Anything that fails
-// verification is 403 and changes nothing.
-func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxSNSBody))
+// Handle verifies and handles one SNS message body (POST /hooks/sns). A
+// message that is not SNS JSON is bad_request and one that fails
+// verification forbidden, changing nothing. When the signing certificate
+// cannot be fetched (DNS, timeout, an SNS 5xx) the answer is unavailable, as
+// is any failure to apply a verified message, so that SNS delivers again.
+func (h *Hook) Handle(ctx context.Context, body []byte) error {
 	var m sns.Message
-	if err == nil {
-		err = json.Unmarshal(body, &m)
+	if err := json.Unmarshal(body, &m); err != nil {
+		return apperr.New(apperr.BadRequest, "the body is not an SNS message")
+	}
+	err := h.Verifier.Verify(ctx, &m)
+	if err == nil && h.TopicARN != "" && m.TopicArn != h.TopicARN {
+		err = fmt.Errorf("%w: topic %s", sns.ErrInvalid, m.TopicArn)
 	}
 	if err != nil {
-		http.Error(w, "bad message", http.StatusBadRequest)
-		return
-	}
-	ctx := r.Context()
-	if err := h.Verifier.Verify(ctx, &m); err != nil || (h.TopicARN != "" && m.TopicArn != h.TopicARN) {
 		h.Log.Warn("sns message refused", "type", m.Type, "topic", m.TopicArn, "err", err)
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
+		if errors.Is(err, sns.ErrInvalid) {
+			return apperr.New(apperr.Forbidden, "the message's signature or topic is not accepted")
+		}
+		return &apperr.Error{Code: apperr.Unavailable, RetryAfter: time.Minute,
+			Message: "the signing certificate could not be fetched; deliver again later"}
 	}
 	switch m.Type {
 	case sns.TypeSubscriptionConfirmation:
@@ -97,12 +94,9 @@ func (h *Hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = h.notification(ctx, &m)
 	}
 	if err != nil {
-		h.Log.Error("sns message failed", "type", m.Type, "message_id", m.MessageID, "err", err)
-		// 5xx makes SNS deliver again later.
-		http.Error(w, "try again", http.StatusServiceUnavailable)
-		return
+		return fmt.Errorf("ops: sns %s %s: %w", m.Type, m.MessageID, err)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (h *Hook) notification(ctx context.Context, m *sns.Message) error {
@@ -143,7 +137,15 @@ func (h *Hook) alarm(ctx context.Context, msgID string, a alarmMessage) error {
 		at = h.Clock()
 	}
 	ev := worker.Alarm{Alarm: a.AlarmName, State: a.NewStateValue, Reason: a.NewStateReason, At: at.UTC(), MessageID: msgID}
-	if slices.Contains(h.PauseAlarms, a.AlarmName) {
+	apply := slices.Contains(h.PauseAlarms, a.AlarmName)
+	if apply {
+		// SNS neither orders nor stops retrying: a state change older than
+		// the last one applied for this alarm is history, not a command.
+		if apply, err = newestState(ctx, h.Redis, a.AlarmName, at); err != nil {
+			return err
+		}
+	}
+	if apply {
 		switch a.NewStateValue {
 		case "ALARM":
 			if err := h.Queues.PauseQueue(worker.QueueReports); err != nil && !alreadyPaused(err) {
@@ -176,6 +178,34 @@ func (h *Hook) alarm(ctx context.Context, msgID string, a alarmMessage) error {
 	}
 	return nil
 }
+
+// alarmStateKey holds, per alarm, the StateChangeTime (Unix ms) of the
+// newest state change applied to the reports queue.
+const alarmStateKey = "crumb:sns:alarm-state:"
+
+// newestStateScript stores ARGV[1] unless a later time is stored already and
+// answers whether it did: redeliveries of the newest change apply again
+// (pausing is idempotent), older changes do not.
+var newestStateScript = redis.NewScript(`
+local cur = tonumber(redis.call("GET", KEYS[1]) or "-1")
+local at = tonumber(ARGV[1])
+if at < cur then return 0 end
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+return 1`)
+
+// newestState reports whether a state change of alarm at at is not older
+// than the newest one applied, recording it when so.
+func newestState(ctx context.Context, rc redis.UniversalClient, alarm string, at time.Time) (bool, error) {
+	n, err := newestStateScript.Run(ctx, rc, []string{alarmStateKey + alarm}, at.UnixMilli(), alarmStateTTL.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("ops: alarm state %s: %w", alarm, err)
+	}
+	return n == 1, nil
+}
+
+// alarmStateTTL bounds how long an applied state is remembered: far longer
+// than SNS keeps retrying a delivery.
+const alarmStateTTL = 14 * 24 * time.Hour
 
 // alreadyPaused: asynq refuses to pause a paused queue (and to unpause a
 // running one); both mean the wanted state holds.

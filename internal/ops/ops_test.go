@@ -15,8 +15,8 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +24,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/cloud/scaling"
 	"github.com/crumbcommander/crumb/internal/cloud/sns"
 	"github.com/crumbcommander/crumb/internal/db"
@@ -100,15 +101,29 @@ func newHookEnv(t *testing.T) *hookEnv {
 	return e
 }
 
+// post hands body to the hook and returns the status the API renders.
 func (e *hookEnv) post(body string) int {
-	w := httptest.NewRecorder()
-	e.hook.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/hooks/sns", strings.NewReader(body)))
-	return w.Code
+	return status(e.hook.Handle(context.Background(), []byte(body)))
+}
+
+// status is the HTTP status the API's error renderer gives err.
+func status(err error) int {
+	if err == nil {
+		return http.StatusNoContent
+	}
+	if ae, ok := apperr.As(err); ok {
+		return ae.Status()
+	}
+	return http.StatusInternalServerError
 }
 
 func alarmBody(name, state string) string {
+	return alarmBodyAt(name, state, "2026-11-26T12:00:00.000+0000")
+}
+
+func alarmBodyAt(name, state, at string) string {
 	b, _ := json.Marshal(map[string]string{"AlarmName": name, "NewStateValue": state, "NewStateReason": "Threshold Crossed",
-		"StateChangeTime": "2026-11-26T12:00:00.000+0000"})
+		"StateChangeTime": at})
 	return string(b)
 }
 
@@ -211,3 +226,73 @@ func (f drainFunc) Drain(context.Context) error { f(); return nil }
 type completeFunc func(scaling.Action)
 
 func (f completeFunc) Complete(_ context.Context, a scaling.Action) error { f(a); return nil }
+
+// TestHookStaleAlarmAfterOK: SNS does not order deliveries; an ALARM that
+// happened before the OK already applied must not pause reports again.
+func TestHookStaleAlarmAfterOK(t *testing.T) {
+	e := newHookEnv(t)
+	paused := func() bool {
+		info, err := e.insp.GetQueueInfo(worker.QueueReports)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Paused
+	}
+	note := func(id, state, at string) string {
+		return e.signer.body(t, sns.Message{Type: sns.TypeNotification, MessageID: id, Message: alarmBodyAt("crumb-db-cpu", state, at)})
+	}
+	tests := []struct {
+		desc       string
+		body       string
+		wantPaused bool
+	}{
+		{"alarm at 12:00 pauses", note("a-1", "ALARM", "2026-11-26T12:00:00.000+0000"), true},
+		{"OK at 12:10 resumes", note("a-2", "OK", "2026-11-26T12:10:00.000+0000"), false},
+		{"a late ALARM from 12:05 does not pause again", note("a-3", "ALARM", "2026-11-26T12:05:00.000+0000"), false},
+		{"the OK redelivered still holds", note("a-2", "OK", "2026-11-26T12:10:00.000+0000"), false},
+		{"a new ALARM at 12:20 pauses", note("a-4", "ALARM", "2026-11-26T12:20:00.000+0000"), true},
+		{"a late OK from 12:15 does not resume", note("a-5", "OK", "2026-11-26T12:15:00.000+0000"), true},
+	}
+	for _, tc := range tests {
+		if code := e.post(tc.body); code != http.StatusNoContent {
+			t.Errorf("%s: status %d", tc.desc, code)
+		}
+		if paused() != tc.wantPaused {
+			t.Errorf("%s: paused = %v, want %v", tc.desc, !tc.wantPaused, tc.wantPaused)
+		}
+	}
+}
+
+// TestHookCertificateFetch: a genuine message whose certificate cannot be
+// fetched right now is answered 503, so SNS delivers it again; a certificate
+// URL that does not exist is the message's fault (403).
+func TestHookCertificateFetch(t *testing.T) {
+	tests := []struct {
+		desc     string
+		fetch    func() (*http.Response, error)
+		wantCode int
+	}{
+		{"DNS failure", func() (*http.Response, error) {
+			return nil, &net.DNSError{Err: "no such host", Name: "sns.us-east-1.amazonaws.com", IsTemporary: true}
+		}, http.StatusServiceUnavailable},
+		{"timeout", func() (*http.Response, error) { return nil, context.DeadlineExceeded }, http.StatusServiceUnavailable},
+		{"SNS 502", func() (*http.Response, error) {
+			return &http.Response{StatusCode: 502, Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}}, nil
+		}, http.StatusServiceUnavailable},
+		{"no such certificate", func() (*http.Response, error) {
+			return &http.Response{StatusCode: 404, Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}}, nil
+		}, http.StatusForbidden},
+	}
+	for _, tc := range tests {
+		e := newHookEnv(t)
+		e.hook.Verifier.HTTP = &http.Client{Transport: roundTrip(func(*http.Request) (*http.Response, error) { return tc.fetch() })}
+		body := e.signer.body(t, sns.Message{Type: sns.TypeNotification, MessageID: "c-1", Message: alarmBody("crumb-db-cpu", "ALARM")})
+		if code := e.post(body); code != tc.wantCode {
+			t.Errorf("%s: status %d, want %d", tc.desc, code, tc.wantCode)
+		}
+	}
+	e := newHookEnv(t)
+	if code := e.post("not json"); code != http.StatusBadRequest {
+		t.Errorf("not JSON: status %d", code)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +14,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/crumbcommander/crumb/internal/cloud/blob"
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
 // The export benchmarks stream an attendance-shaped table (generated, not
@@ -125,8 +122,8 @@ func BenchmarkExport(b *testing.B) {
 	}
 }
 
-// BenchmarkExportCSVToS3 streams 1,000,000 rows as CSV into an in-process
-// S3 (gofakes3) through the multipart uploader.
+// BenchmarkExportCSVToS3 streams 1,000,000 rows as CSV into an S3
+// emulator (moto) through the multipart uploader.
 func BenchmarkExportCSVToS3(b *testing.B) {
 	dir := b.TempDir()
 	path := filepath.Join(dir, "bench.db")
@@ -136,13 +133,12 @@ func BenchmarkExportCSVToS3(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer d.Close()
-	be := s3mem.New()
-	be.CreateBucket("bench")
-	srv := httptest.NewServer(gofakes3.New(be).Server())
-	defer srv.Close()
-	client := s3.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "bench-secret", "")}, func(o *s3.Options) { o.UsePathStyle = true })
-	store := blob.NewS3(client, "bench", "reports/")
+	client := s3.NewFromConfig(testutil.AWSConfig(b), func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := testutil.UniqueName("bench")
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		b.Fatal(err)
+	}
+	store := blob.NewS3(client, bucket, "reports/")
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		pr, pw := io.Pipe()

@@ -9,91 +9,64 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/crumbcommander/crumb/internal/cloud/blob"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
-// fakeS3 runs gofakes3 in-process and records what the client sent.
-type fakeS3 struct {
-	mu        sync.Mutex
-	parts     int
-	sseHeader []string
-}
-
-func (f *fakeS3) start(t *testing.T) (*s3.Client, string) {
+// newBucket creates a bucket in the AWS emulator.
+func newBucket(t *testing.T) (*s3.Client, string) {
 	t.Helper()
-	be := s3mem.New()
-	if err := be.CreateBucket("crumb-reports"); err != nil {
+	c := s3.NewFromConfig(testutil.AWSConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := testutil.UniqueName("crumb-reports")
+	if _, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
-	faker := gofakes3.New(be)
-	inner := faker.Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		if r.URL.Query().Has("partNumber") {
-			f.parts++
-		}
-		if r.Method == http.MethodPut || (r.Method == http.MethodPost && r.URL.Query().Has("uploads")) {
-			if !r.URL.Query().Has("partNumber") {
-				f.sseHeader = append(f.sseHeader, r.Header.Get("X-Amz-Server-Side-Encryption"))
-			}
-		}
-		f.mu.Unlock()
-		inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	c := s3.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "test-secret-not-real", "")},
-		func(o *s3.Options) { o.UsePathStyle = true })
-	return c, srv.URL
+	return c, bucket
 }
 
 func TestS3PutMultipartAndPresign(t *testing.T) {
-	var f fakeS3
-	client, _ := f.start(t)
-	store := blob.NewS3(client, "crumb-reports", "reports/")
+	client, bucket := newBucket(t)
+	store := blob.NewS3(client, bucket, "reports/")
 	tests := []struct {
 		desc      string
 		size      int
-		wantParts bool
+		wantParts string // the ETag suffix S3 gives multipart objects
 	}{
-		{"small file, one PUT", 1000, false},
-		{"20 MiB in parts", 20 << 20, true},
+		{"small file, one PUT", 1000, ""},
+		{"20 MiB in parts", 20 << 20, "-3"},
 	}
 	for _, tc := range tests {
-		f.mu.Lock()
-		f.parts, f.sseHeader = 0, nil
-		f.mu.Unlock()
 		data := bytes.Repeat([]byte("0123456789abcdef"), tc.size/16)
 		obj := blob.Object{Key: "7/attendance-2026-11-01-2026-11-07.csv", ContentType: "text/csv", Filename: "attendance.csv"}
-		n, err := store.Put(context.Background(), obj, bytes.NewReader(data))
+		ctx := context.Background()
+		n, err := store.Put(ctx, obj, bytes.NewReader(data))
 		if err != nil || n != int64(len(data)) {
 			t.Fatalf("%s: put %d, %v", tc.desc, n, err)
 		}
-		f.mu.Lock()
-		if (f.parts > 1) != tc.wantParts {
-			t.Errorf("%s: %d parts", tc.desc, f.parts)
+		head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("reports/" + obj.Key)})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if len(f.sseHeader) != 1 || f.sseHeader[0] != "AES256" {
-			t.Errorf("%s: server-side encryption headers %v", tc.desc, f.sseHeader)
+		etag := strings.Trim(aws.ToString(head.ETag), `"`)
+		if tc.wantParts == "" && strings.Contains(etag, "-") || tc.wantParts != "" && !strings.HasSuffix(etag, tc.wantParts) {
+			t.Errorf("%s: ETag %s, want parts %q", tc.desc, etag, tc.wantParts)
 		}
-		f.mu.Unlock()
-		link, err := store.URL(context.Background(), obj, 15*time.Minute)
+		if head.ServerSideEncryption != types.ServerSideEncryptionAes256 || aws.ToString(head.ContentType) != "text/csv" {
+			t.Errorf("%s: encryption %q, type %q", tc.desc, head.ServerSideEncryption, aws.ToString(head.ContentType))
+		}
+		link, err := store.URL(ctx, obj, 15*time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
 		u, _ := url.Parse(link)
-		if u.Path != "/crumb-reports/reports/7/attendance-2026-11-01-2026-11-07.csv" || u.Query().Get("X-Amz-Expires") != "900" ||
+		if u.Path != "/"+bucket+"/reports/7/attendance-2026-11-01-2026-11-07.csv" || u.Query().Get("X-Amz-Expires") != "900" ||
 			!strings.Contains(u.Query().Get("response-content-disposition"), "attendance.csv") {
 			t.Errorf("%s: presigned %s", tc.desc, link)
 		}
@@ -103,8 +76,8 @@ func TestS3PutMultipartAndPresign(t *testing.T) {
 		}
 		got, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if sha256.Sum256(got) != sha256.Sum256(data) {
-			t.Errorf("%s: downloaded %d bytes differ from the %d uploaded", tc.desc, len(got), len(data))
+		if resp.StatusCode != http.StatusOK || sha256.Sum256(got) != sha256.Sum256(data) {
+			t.Errorf("%s: download %s, %d bytes differ from the %d uploaded", tc.desc, resp.Status, len(got), len(data))
 		}
 	}
 }
