@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/roster"
 )
@@ -93,7 +94,7 @@ func TestSwapOfferPicksColleague(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)),
 		waitFor(`document.querySelector("dialog") === null`))
 
-	page, err := e.app.Roster.ListSwaps(context.Background(), auth.System, "", people.ListParams{})
+	page, err := e.app.Roster.ListSwaps(context.Background(), auth.System, "", paging.ListParams{})
 	if err != nil {
 		t.Fatal(err)
 	}

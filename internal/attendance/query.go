@@ -9,6 +9,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/people"
 )
 
@@ -93,7 +94,7 @@ func (s *Service) fill(ctx context.Context, q Querier, st people.Store, now time
 		}
 	}
 	rows, err := q.QueryContext(ctx, "SELECT id, record_id, starts_at, ends_at FROM attendance_breaks WHERE record_id IN ("+
-		placeholders(len(ids))+") ORDER BY starts_at, id", ids...)
+		db.Placeholders(len(ids))+") ORDER BY starts_at, id", ids...)
 	if err != nil {
 		return fmt.Errorf("attendance: breaks: %w", err)
 	}
@@ -186,7 +187,7 @@ func scope(p auth.Principal) (string, []any) {
 		for _, d := range p.DeptIDs {
 			args = append(args, d)
 		}
-		ph := placeholders(len(p.DeptIDs))
+		ph := db.Placeholders(len(p.DeptIDs))
 		return "(r.employee_id = ? OR r.department_id IN (" + ph + ") OR r.employee_id IN (SELECT user_id FROM user_departments WHERE department_id IN (" + ph + ")))", args
 	}
 	return "r.employee_id = ?", []any{p.UserID}

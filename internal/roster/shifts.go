@@ -15,6 +15,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 )
 
@@ -177,10 +178,10 @@ func (s *Service) GetShift(ctx context.Context, p auth.Principal, id int64) (Shi
 }
 
 // ListShifts lists the shifts the caller may see, in time order.
-func (s *Service) ListShifts(ctx context.Context, p auth.Principal, f ShiftFilter, lp people.ListParams) (people.Page[Shift], error) {
+func (s *Service) ListShifts(ctx context.Context, p auth.Principal, f ShiftFilter, lp paging.ListParams) (paging.Page[Shift], error) {
 	q, err := s.parseShiftQuery(ctx, p, f, lp)
 	if err != nil {
-		return people.Page[Shift]{}, err
+		return paging.Page[Shift]{}, err
 	}
 	return s.runShiftQuery(ctx, p, q)
 }
@@ -188,7 +189,7 @@ func (s *Service) ListShifts(ctx context.Context, p auth.Principal, f ShiftFilte
 // shiftQuery is a validated GET /shifts.
 type shiftQuery struct {
 	f        ShiftFilter
-	lp       people.ListParams
+	lp       paging.ListParams
 	after    time.Time // the cursor's position, when lp.Cursor is set
 	afterID  int64
 	from, to time.Time // UTC; zero when absent
@@ -199,7 +200,7 @@ type shiftQuery struct {
 
 // parseShiftQuery validates the filter and paging, in the order errors have
 // always been reported.
-func (s *Service) parseShiftQuery(ctx context.Context, p auth.Principal, f ShiftFilter, lp people.ListParams) (shiftQuery, error) {
+func (s *Service) parseShiftQuery(ctx context.Context, p auth.Principal, f ShiftFilter, lp paging.ListParams) (shiftQuery, error) {
 	q := shiftQuery{f: f}
 	var err error
 	if q.lp, err = lp.Normalize(); err != nil {
@@ -224,9 +225,9 @@ func (s *Service) parseShiftQuery(ctx context.Context, p auth.Principal, f Shift
 }
 
 // runShiftQuery reads one page of shifts that p may see.
-func (s *Service) runShiftQuery(ctx context.Context, p auth.Principal, q shiftQuery) (people.Page[Shift], error) {
+func (s *Service) runShiftQuery(ctx context.Context, p auth.Principal, q shiftQuery) (paging.Page[Shift], error) {
 	if q.nothing {
-		return people.Page[Shift]{Items: []Shift{}}, nil
+		return paging.Page[Shift]{Items: []Shift{}}, nil
 	}
 	f, lp := q.f, q.lp
 	where, args := []string{"1 = 1"}, []any{}
@@ -235,7 +236,7 @@ func (s *Service) runShiftQuery(ctx context.Context, p auth.Principal, q shiftQu
 		args = append(args, q.after, q.after, q.afterID)
 	}
 	if !p.IsAdmin() {
-		vis := "department_id IN (" + placeholders(len(p.DeptIDs)) + ")"
+		vis := "department_id IN (" + db.Placeholders(len(p.DeptIDs)) + ")"
 		for _, d := range p.DeptIDs {
 			args = append(args, d)
 		}
@@ -265,9 +266,9 @@ func (s *Service) runShiftQuery(ctx context.Context, p auth.Principal, q shiftQu
 	items, err := queryShifts(ctx, s.W.DB, "SELECT "+shiftColumns+" FROM shifts WHERE "+strings.Join(where, " AND ")+
 		" ORDER BY starts_at, id LIMIT ?", args...)
 	if err != nil {
-		return people.Page[Shift]{}, err
+		return paging.Page[Shift]{}, err
 	}
-	out := people.Page[Shift]{Items: items}
+	out := paging.Page[Shift]{Items: items}
 	if len(items) > lp.Limit {
 		out.Items = items[:lp.Limit]
 		last := out.Items[lp.Limit-1]
@@ -446,7 +447,7 @@ func (s *Service) ReleaseShifts(ctx context.Context, tx *outbox.Tx, actor auth.P
 		if len(depts) == 0 {
 			return nil
 		}
-		q += " AND department_id IN (" + placeholders(len(depts)) + ")"
+		q += " AND department_id IN (" + db.Placeholders(len(depts)) + ")"
 		for _, d := range depts {
 			args = append(args, d)
 		}
@@ -755,7 +756,7 @@ func loadFacts(ctx context.Context, q querier, asks []ruleAsk, depts []int64) (r
 		parts = append(parts,
 			"SELECT 0, employee_id, id, starts_at, ends_at, 0, 0 FROM shifts WHERE "+strings.Join(shiftOr, " OR "),
 			"SELECT 1, employee_id, id, starts_at, ends_at, 0, 0 FROM time_off WHERE status = 'approved' AND ("+strings.Join(offOr, " OR ")+")",
-			"SELECT 2, user_id, weekday, NULL, NULL, start_minute, end_minute FROM availability WHERE user_id IN ("+placeholders(len(emps))+")")
+			"SELECT 2, user_id, weekday, NULL, NULL, start_minute, end_minute FROM availability WHERE user_id IN ("+db.Placeholders(len(emps))+")")
 		args = append(args, offArgs...)
 		for _, e := range emps {
 			args = append(args, e)
@@ -770,7 +771,7 @@ func loadFacts(ctx context.Context, q querier, asks []ruleAsk, depts []int64) (r
 		parts = append(parts, "SELECT 3, user_id, department_id, NULL, NULL, 0, 0 FROM user_departments WHERE "+strings.Join(pairOr, " OR "))
 	}
 	if len(depts) > 0 {
-		parts = append(parts, "SELECT 4, id, id, NULL, NULL, 0, 0 FROM departments WHERE id IN ("+placeholders(len(depts))+")")
+		parts = append(parts, "SELECT 4, id, id, NULL, NULL, 0, 0 FROM departments WHERE id IN ("+db.Placeholders(len(depts))+")")
 		for _, d := range depts {
 			args = append(args, d)
 		}
