@@ -150,7 +150,7 @@ func (s *Service) SetPIN(ctx context.Context, p auth.Principal, employeeID int64
 	if err := f.Err(); err != nil {
 		return err
 	}
-	hash, err := auth.HashPassword(in.PIN)
+	hash, err := s.People.Passwords.Hash(in.PIN)
 	if err != nil {
 		return err
 	}

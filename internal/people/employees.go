@@ -235,7 +235,7 @@ func (s *Service) CreateEmployee(ctx context.Context, p auth.Principal, in Emplo
 	if err := f.Err(); err != nil {
 		return Employee{}, err
 	}
-	hash, err := auth.HashPassword(*in.Password)
+	hash, err := s.Passwords.Hash(*in.Password)
 	if err != nil {
 		return Employee{}, err
 	}

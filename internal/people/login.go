@@ -111,7 +111,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 	if why := auth.ValidatePassword(in.New); why != "" {
 		return apperr.Field("new", why)
 	}
-	hash, err := auth.HashPassword(in.New)
+	hash, err := s.Passwords.Hash(in.New)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,9 @@ type Service struct {
 	W        *outbox.Writer
 	Sessions *auth.Sessions
 	Limiter  *auth.LoginLimiter
+	// Passwords hashes new passwords (and, for attendance, kiosk PINs);
+	// the zero value uses the production parameters.
+	Passwords auth.Hasher
 	// Leaving, when set, runs inside the transaction that deactivates a
 	// person (depts nil: everywhere) or takes them out of departments
 	// (depts: the ones they left), so that other domains let go of what
