@@ -143,6 +143,32 @@ func queryShifts(ctx context.Context, q querier, query string, args ...any) ([]S
 	return out, nil
 }
 
+// loadVisibleShift loads shift id (with lock, "" or a row lock) and answers
+// 404 unless p may see it, so that a shift p may not see looks absent.
+func loadVisibleShift(ctx context.Context, q querier, p auth.Principal, id int64, lock string) (Shift, error) {
+	sh, err := loadShift(ctx, q, id, lock)
+	if err != nil {
+		return Shift{}, err
+	}
+	if !canSee(p, sh) {
+		return Shift{}, apperr.NotFoundf("shift")
+	}
+	return sh, nil
+}
+
+// lockShiftToManage locks shift id in tx for a change only managers of its
+// department make: 404 unless p may see it, then auth.RequireManagerOf.
+func lockShiftToManage(ctx context.Context, tx *outbox.Tx, p auth.Principal, id int64) (Shift, error) {
+	sh, err := loadVisibleShift(ctx, tx, p, id, tx.DB.ForUpdate())
+	if err != nil {
+		return Shift{}, err
+	}
+	if err := auth.RequireManagerOf(p, sh.DepartmentID); err != nil {
+		return Shift{}, err
+	}
+	return sh, nil
+}
+
 // canSee: admins and managers of the department see every shift; people of
 // the department (and the assignee) see published ones.
 func canSee(p auth.Principal, sh Shift) bool {
@@ -166,14 +192,7 @@ func requireManagerOfDept(p auth.Principal, dept int64) error {
 
 // GetShift returns one shift the caller may see.
 func (s *Service) GetShift(ctx context.Context, p auth.Principal, id int64) (Shift, error) {
-	sh, err := loadShift(ctx, s.W.DB, id, "")
-	if err != nil {
-		return Shift{}, err
-	}
-	if !canSee(p, sh) {
-		return Shift{}, apperr.NotFoundf("shift")
-	}
-	return sh, nil
+	return loadVisibleShift(ctx, s.W.DB, p, id, "")
 }
 
 // ListShifts lists the shifts the caller may see, in time order.
@@ -364,14 +383,8 @@ func (s *Service) UpdateShift(ctx context.Context, p auth.Principal, id int64, i
 	}
 	var out ShiftResult
 	err = s.W.Do(ctx, func(tx *outbox.Tx) error {
-		cur, err := loadShift(ctx, tx, id, tx.DB.ForUpdate())
+		cur, err := lockShiftToManage(ctx, tx, p, id)
 		if err != nil {
-			return err
-		}
-		if !canSee(p, cur) {
-			return apperr.NotFoundf("shift")
-		}
-		if err := auth.RequireManagerOf(p, cur.DepartmentID); err != nil {
 			return err
 		}
 		if in.Version != nil && *in.Version != cur.Version {
@@ -475,14 +488,8 @@ func (s *Service) ReleaseShifts(ctx context.Context, tx *outbox.Tx, actor auth.P
 // is told.
 func (s *Service) DeleteShift(ctx context.Context, p auth.Principal, id int64, ifMatch *int64) error {
 	return s.W.Do(ctx, func(tx *outbox.Tx) error {
-		cur, err := loadShift(ctx, tx, id, tx.DB.ForUpdate())
+		cur, err := lockShiftToManage(ctx, tx, p, id)
 		if err != nil {
-			return err
-		}
-		if !canSee(p, cur) {
-			return apperr.NotFoundf("shift")
-		}
-		if err := auth.RequireManagerOf(p, cur.DepartmentID); err != nil {
 			return err
 		}
 		if ifMatch != nil && *ifMatch != cur.Version {

@@ -68,12 +68,9 @@ func emitSwap(tx *outbox.Tx, typ string, dept int64, w Swap) {
 func (s *Service) RequestSwap(ctx context.Context, p auth.Principal, shiftID int64, in SwapInput) (Swap, error) {
 	var out Swap
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
-		cur, err := loadShift(ctx, tx, shiftID, tx.DB.ForUpdate())
+		cur, err := loadVisibleShift(ctx, tx, p, shiftID, tx.DB.ForUpdate())
 		if err != nil {
 			return err
-		}
-		if !canSee(p, cur) {
-			return apperr.NotFoundf("shift")
 		}
 		if cur.employee() != p.UserID {
 			return auth.ErrForbidden
