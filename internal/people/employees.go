@@ -148,18 +148,8 @@ func (s *Service) ListEmployees(ctx context.Context, p auth.Principal, f Employe
 	}
 	where := []string{"u.id > ?"}
 	args := []any{after}
-	switch {
-	case p.IsAdmin():
-	case p.Role == auth.RoleManager && len(p.DeptIDs) > 0:
-		where = append(where, "(u.id = ? OR u.id IN (SELECT user_id FROM user_departments WHERE department_id IN ("+db.Placeholders(len(p.DeptIDs))+")))")
-		args = append(args, p.UserID)
-		for _, d := range p.DeptIDs {
-			args = append(args, d)
-		}
-	default:
-		where = append(where, "u.id = ?")
-		args = append(args, p.UserID)
-	}
+	vis, visArgs := VisibleTo(p, "u.id")
+	where, args = append(where, vis), append(args, visArgs...)
 	if f.DepartmentID != 0 {
 		where = append(where, "u.id IN (SELECT user_id FROM user_departments WHERE department_id = ?)")
 		args = append(args, f.DepartmentID)

@@ -151,17 +151,8 @@ func (s *Service) ListTimeOff(ctx context.Context, p auth.Principal, f TimeOffFi
 		return paging.Page[TimeOff]{}, err
 	}
 	where, args := []string{"id > ?"}, []any{after}
-	switch {
-	case p.IsAdmin():
-	case p.Role == auth.RoleManager && len(p.DeptIDs) > 0:
-		where = append(where, "(employee_id = ? OR employee_id IN (SELECT user_id FROM user_departments WHERE department_id IN ("+db.Placeholders(len(p.DeptIDs))+")))")
-		args = append(args, p.UserID)
-		for _, d := range p.DeptIDs {
-			args = append(args, d)
-		}
-	default:
-		where, args = append(where, "employee_id = ?"), append(args, p.UserID)
-	}
+	vis, visArgs := people.VisibleTo(p, "employee_id")
+	where, args = append(where, vis), append(args, visArgs...)
 	if f.EmployeeID != 0 {
 		where, args = append(where, "employee_id = ?"), append(args, f.EmployeeID)
 	}
