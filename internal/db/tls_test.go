@@ -43,12 +43,18 @@ func TestMySQLOverVerifiedTLS(t *testing.T) {
 	writePEM(t, filepath.Join(dir, "server-key.pem"), "EC PRIVATE KEY", key)
 
 	data := filepath.Join(dir, "data")
+	// A private tmpdir: the bootstrap's temporary tables must not share
+	// /tmp with other MariaDB processes on the machine.
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	// The server runs as whoever runs the tests (root must say so).
 	var asUser []string
 	if os.Geteuid() == 0 {
 		asUser = []string{"--user=root"}
 	}
-	if out, err := exec.Command(install, append([]string{"--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal",
+	if out, err := exec.Command(install, append([]string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, "--auth-root-authentication-method=normal",
 		"--skip-test-db"}, asUser...)...).CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
@@ -60,7 +66,7 @@ func TestMySQLOverVerifiedTLS(t *testing.T) {
 		defer ln.Close()
 		return ln.Addr().(*net.TCPAddr).Port
 	}()
-	srv := exec.Command(daemon, append([]string{"--no-defaults", "--datadir=" + data, "--bind-address=127.0.0.1",
+	srv := exec.Command(daemon, append([]string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, "--bind-address=127.0.0.1",
 		fmt.Sprintf("--port=%d", port), "--socket=" + filepath.Join(dir, "sock"),
 		"--require-secure-transport=ON", "--ssl-ca=" + filepath.Join(dir, "ca.pem"),
 		"--ssl-cert=" + filepath.Join(dir, "server.pem"), "--ssl-key=" + filepath.Join(dir, "server-key.pem")}, asUser...)...)
