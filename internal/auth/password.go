@@ -94,19 +94,29 @@ func checkPassword(encoded, pw string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// dummyHash is verified against when an e-mail is unknown, so that a wrong
-// e-mail costs as much time as a wrong password (with the production
-// parameters).
-var dummyHash = sync.OnceValue(func() string {
-	h, err := Hasher{}.Hash("not-a-real-password-at-all")
+// dummyHashes caches one dummy hash per set of parameters.
+var dummyHashes sync.Map // Hasher (parameters filled in) -> string
+
+// DummyHash is a valid hash of no real password made with h's parameters.
+// It is verified against when an e-mail is unknown, so that a wrong e-mail
+// costs as much time as a wrong password.
+func (h Hasher) DummyHash() string {
+	m, tm := h.params()
+	key := Hasher{MemoryKiB: m, Time: tm}
+	if v, ok := dummyHashes.Load(key); ok {
+		return v.(string)
+	}
+	s, err := key.Hash("not-a-real-password-at-all")
 	if err != nil {
 		panic(err)
 	}
-	return h
-})
+	v, _ := dummyHashes.LoadOrStore(key, s)
+	return v.(string)
+}
 
-// DummyHash is a valid hash of no real password.
-func DummyHash() string { return dummyHash() }
+// DummyHash is a valid hash of no real password with the production
+// parameters.
+func DummyHash() string { return Hasher{}.DummyHash() }
 
 // ValidatePassword returns why pw is not acceptable, or "".
 func ValidatePassword(pw string) string {
