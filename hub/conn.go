@@ -17,6 +17,7 @@ import (
 const (
 	StatusSessionRevoked websocket.StatusCode = 4001
 	StatusResubscribe    websocket.StatusCode = 4002
+	StatusTooManySockets websocket.StatusCode = 4003
 	StatusServiceRestart                      = websocket.StatusServiceRestart
 )
 
@@ -128,9 +129,16 @@ func (c *conn) evictLocked() {
 	c.evicted.Store(true)
 	c.queue, c.live = nil, nil
 	c.h.evicted.Add(1)
-	// The shard stops writing to it at once; the close frame waits for
-	// any write in progress (bounded by WriteTimeout, see watchWrites).
-	go c.closeWith(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
+	// The shard stops writing to it at once and it leaves the hub (its
+	// topics, Stats.Conns and crumb_ws_sockets, its person's socket count)
+	// at once; the close frame waits for any write in progress (bounded
+	// by WriteTimeout, see watchWrites). The reader's unregister later is
+	// a no-op. unregister takes the hub's lock, which fanout holds while
+	// taking c.mu: hence the goroutine.
+	go func() {
+		c.h.unregister(c)
+		c.closeWith(websocket.StatusPolicyViolation, "slow consumer: reconnect with since")
+	}()
 }
 
 // closeWith runs the close handshake. Its close frame goes out once no

@@ -23,6 +23,7 @@ const (
 	DefaultGapTimeout     = 250 * time.Millisecond
 	DefaultReconnectAfter = 500 * time.Millisecond
 	DefaultWriters        = 16
+	DefaultMaxPerPerson   = 10
 	// ReadLimit is the largest client message; a larger one closes the
 	// socket with 1009.
 	ReadLimit = 4 << 10
@@ -69,6 +70,12 @@ type Options struct {
 	// ReconnectAfter is the base of the after_ms a draining hub suggests;
 	// each client gets up to four times more, spread to avoid a stampede.
 	ReconnectAfter time.Duration
+	// MaxPerPerson is how many sockets one person may hold on this node;
+	// one more is closed at once with 4003.
+	MaxPerPerson int
+	// Clock is the time sessions expire by (the domain services' clock);
+	// nil is time.Now.
+	Clock func() time.Time
 	// Observe, when set, hears every event the hub dispatches, once and in
 	// seq order, whether the broker delivered it or it was read from the
 	// database to fill a gap, before any socket is sent it (so a client
@@ -83,10 +90,11 @@ type Hub struct {
 	opts Options
 	log  *slog.Logger
 
-	mu     sync.RWMutex
-	topics map[string]map[*conn]struct{}
-	admins map[*conn]struct{}
-	conns  map[*conn]struct{}
+	mu      sync.RWMutex
+	topics  map[string]map[*conn]struct{}
+	admins  map[*conn]struct{}
+	conns   map[*conn]struct{}
+	perUser map[int64]int // open sockets per person
 
 	handlersMu sync.RWMutex
 	handlers   map[string]MessageHandler
@@ -135,10 +143,17 @@ func New(o Options) *Hub {
 	if o.Writers <= 0 {
 		o.Writers = DefaultWriters
 	}
+	if o.MaxPerPerson <= 0 {
+		o.MaxPerPerson = DefaultMaxPerPerson
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
 		opts: o, log: o.Log,
 		topics: make(map[string]map[*conn]struct{}), admins: make(map[*conn]struct{}), conns: make(map[*conn]struct{}),
+		perUser:  make(map[int64]int),
 		handlers: make(map[string]MessageHandler),
 		ctx:      ctx, cancel: cancel,
 		in: make(chan outbox.Event, 4096), resync: make(chan struct{}, 1), gone: make(chan struct{}, 1),
@@ -392,12 +407,16 @@ func topicsOf(p auth.Principal) []string {
 	return ts
 }
 
-func (h *Hub) register(c *conn) (head int64, ok bool) {
+func (h *Hub) register(c *conn) (head int64, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.Accepting() {
-		return 0, false
+		return 0, ErrDraining
 	}
+	if h.perUser[c.p.UserID] >= h.opts.MaxPerPerson {
+		return 0, ErrTooManySockets
+	}
+	h.perUser[c.p.UserID]++
 	h.conns[c] = struct{}{}
 	if c.p.IsAdmin() {
 		h.admins[c] = struct{}{}
@@ -407,7 +426,7 @@ func (h *Hub) register(c *conn) (head int64, ok bool) {
 			h.add(t, c)
 		}
 	}
-	return h.head.Load(), true
+	return h.head.Load(), nil
 }
 
 func (h *Hub) add(topic string, c *conn) {
@@ -421,6 +440,11 @@ func (h *Hub) add(topic string, c *conn) {
 
 func (h *Hub) unregister(c *conn) {
 	h.mu.Lock()
+	if _, ok := h.conns[c]; ok {
+		if h.perUser[c.p.UserID]--; h.perUser[c.p.UserID] <= 0 {
+			delete(h.perUser, c.p.UserID)
+		}
+	}
 	delete(h.conns, c)
 	delete(h.admins, c)
 	for _, t := range topicsOf(c.p) {

@@ -15,6 +15,10 @@ import (
 // ErrDraining is returned by Serve when the hub no longer takes sockets.
 var ErrDraining = errors.New("hub: not accepting sockets")
 
+// ErrTooManySockets is returned by Serve when the person already holds
+// Options.MaxPerPerson sockets on this node.
+var ErrTooManySockets = errors.New("hub: too many sockets for one person")
+
 // Serve runs an upgraded socket of an authenticated principal until it
 // closes. With resume, the events after since on the principal's topics are
 // replayed from the database first; then {"type":"ready","seq":N}; then
@@ -33,13 +37,24 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, up *Upgrade, p auth
 // serve is Serve on any transport.
 func (h *Hub) serve(ctx context.Context, t transport, p auth.Principal, since int64, resume bool) error {
 	c := &conn{h: h, t: t, p: p, id: h.nextID.Add(1), replaying: true}
-	head, ok := h.register(c)
-	if !ok {
+	head, err := h.register(c)
+	switch {
+	case errors.Is(err, ErrTooManySockets):
+		t.close(StatusTooManySockets, "too many sockets")
+		return err
+	case err != nil:
 		t.close(StatusServiceRestart, "server draining")
-		return ErrDraining
+		return err
 	}
 	defer h.unregister(c)
 	defer t.closeNow()
+	if !p.Expires.IsZero() {
+		// The session's end closes the socket as a logout would.
+		expiry := time.AfterFunc(p.Expires.Sub(h.opts.Clock()), func() {
+			c.closeAfter(nil, StatusSessionRevoked, "session expired")
+		})
+		defer expiry.Stop()
+	}
 
 	lastSent := head
 	if resume {

@@ -421,6 +421,8 @@ func TestSlowConsumerEvicted(t *testing.T) {
 	if st := h.Stats(); st.Evicted != 1 {
 		t.Fatalf("Stats.Evicted = %d, want 1", st.Evicted)
 	}
+	// The evicted socket no longer counts as open, before its close.
+	eventually(t, "the evicted socket to leave Stats.Conns", func() bool { return h.Stats().Conns == 1 })
 	close(slow.hold)
 	if code, _ := slow.waitClosed(t); code != websocket.StatusPolicyViolation {
 		t.Errorf("slow socket closed with %d, want 1008", code)
@@ -599,4 +601,43 @@ func TestQueueNeverSharesTheBatchArray(t *testing.T) {
 			t.Fatalf("frame %d has seq %d; frames %+v", i+1, m.Seq, msgs[1:])
 		}
 	}
+}
+
+// TestSocketClosesWhenSessionExpires: a socket closes with 4001 when its
+// session's expiry passes on the hub's clock, as on logout; a socket
+// without an expiry (the system principal) stays.
+func TestSocketClosesWhenSessionExpires(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC)
+	h := startHub(t, Options{Clock: func() time.Time { return now }})
+	short := worker
+	short.Expires = now.Add(30 * time.Millisecond)
+	a, b := h.connect(short, 0, false), h.connect(baker, 0, false)
+	a.waitMsgs(t, 1)
+	b.waitMsgs(t, 1)
+	if code, reason := a.waitClosed(t); code != StatusSessionRevoked {
+		t.Fatalf("expired session's socket closed with %d %q, want 4001", code, reason)
+	}
+	h.emit(ev{topic: "dept:7", typ: "shift.created"})
+	if msgs := b.waitMsgs(t, 2); msgs[1].Event != "shift.created" {
+		t.Fatalf("socket without an expiry: %+v", msgs)
+	}
+}
+
+// TestSocketCapPerPerson: a person's socket past MaxPerPerson closes at
+// once with 4003; other people are not affected, and a closed socket
+// frees its place.
+func TestSocketCapPerPerson(t *testing.T) {
+	t.Parallel()
+	h := startHub(t, Options{MaxPerPerson: 2})
+	a, b := h.connect(worker, 0, false), h.connect(worker, 0, false)
+	a.waitMsgs(t, 1)
+	b.waitMsgs(t, 1)
+	if code, _ := h.connect(worker, 0, false).waitClosed(t); code != StatusTooManySockets {
+		t.Fatalf("third socket closed with %d, want 4003", code)
+	}
+	h.connect(baker, 0, false).waitMsgs(t, 1)
+	a.closeNow()
+	eventually(t, "the closed socket to leave", func() bool { return h.Stats().Conns == 2 })
+	h.connect(worker, 0, false).waitMsgs(t, 1)
 }

@@ -79,24 +79,25 @@ func (e *env) checkA11y(ctx context.Context, where string) {
 // light and dark.
 func TestAccessibility(t *testing.T) {
 	e := newEnv(t).withDemoShifts()
-	screens := []struct{ role, path, ready string }{
-		{"admin", "/dashboard", `document.querySelector("#coverage svg") !== null`},
-		{"admin", "/week", `document.querySelector("#app h1") !== null`},
-		{"admin", "/reports", `document.querySelector("#app h1") !== null`},
-		{"admin", "/admin?tab=people", `document.querySelectorAll("#admin-panel tbody tr").length > 0`},
-		{"employee", "/home", `document.getElementById("next-shifts") && !document.getElementById("next-shifts").textContent.includes("Loading")`},
+	screens := []struct{ role, dept, path, ready string }{
+		{"admin", "", "/dashboard", `document.querySelector("#coverage svg") !== null`},
+		{"admin", "", "/week", `document.querySelector("#app h1") !== null`},
+		{"admin", "", "/reports", `document.querySelector("#app h1") !== null`},
+		{"admin", "", "/admin?tab=people", `document.querySelectorAll("#admin-panel tbody tr").length > 0`},
+		{"employee", "", "/home", `document.getElementById("next-shifts") && !document.getElementById("next-shifts").textContent.includes("Loading")`},
+		{"employee", "Bakery", "/bakery?kind=rtu", `document.querySelectorAll("#counter .count-item").length > 0 && document.querySelector("#bk-cats button") !== null`},
 	}
 	for _, size := range []struct{ w, h int64 }{{1366, 800}, {360, 740}} {
 		for _, scheme := range []string{"light", "dark"} {
 			t.Run(fmt.Sprintf("%dx%d-%s", size.w, size.h, scheme), func(t *testing.T) {
 				pages := map[string]context.Context{}
 				for _, s := range screens {
-					ctx, ok := pages[s.role]
+					ctx, ok := pages[s.role+s.dept]
 					if !ok {
 						ctx = e.page(size.w, size.h)
 						e.do(ctx, "color scheme", colorScheme(scheme))
-						e.signIn(ctx, e.login(s.role, ""), e.seed.Password)
-						pages[s.role] = ctx
+						e.signIn(ctx, e.login(s.role, s.dept), e.seed.Password)
+						pages[s.role+s.dept] = ctx
 					}
 					e.do(ctx, "open "+s.path, chromedp.Navigate(e.base+s.path), waitFor(s.ready))
 					e.checkA11y(ctx, fmt.Sprintf("%s at %dx%d %s", s.path, size.w, size.h, scheme))

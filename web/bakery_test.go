@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -115,4 +116,71 @@ func TestBakeryPagesConverge(t *testing.T) {
 			t.Errorf("server count of item %d = %d, want %d", l.ItemID, l.Count, want[l.ItemID])
 		}
 	}
+}
+
+// TestBakeryFinalizeWithoutReload: two phones count the 108-item RTU sheet
+// (search and categories narrow it; nothing sticks out at 360 px); one
+// finalizes right after its own counts, without a reload, and the other
+// sees the sheet finalized. A refused tap says why beside the item tapped.
+func TestBakeryFinalizeWithoutReload(t *testing.T) {
+	e := newEnv(t)
+	mgr := e.login("manager", "Bakery")
+	a, b := e.page(360, 740), e.page(360, 740)
+	e.signIn(a, e.login("employee", "Bakery"), e.seed.Password)
+	e.signIn(b, mgr, e.seed.Password)
+	for i, page := range []context.Context{a, b} {
+		e.do(page, fmt.Sprintf("phone %d opens the RTU sheet", i), chromedp.Navigate(e.base+"/bakery?kind=rtu"),
+			waitFor(`document.querySelectorAll("#counter .count-item").length === 108 && document.getElementById("conn").dataset.state === "live"`))
+	}
+	if !eval[bool](e, a, noOverflow) {
+		t.Errorf("RTU sheet overflows at 360 px: scrollWidth %v", eval[float64](e, a, `document.documentElement.scrollWidth`))
+	}
+	itemID := func(page context.Context, name string) int64 {
+		t.Helper()
+		id := eval[int64](e, page, fmt.Sprintf(`Number(([...document.querySelectorAll("#counter .count-item")].find((el) => el.querySelector(".name").textContent === %q) || {dataset: {}}).dataset.itemId || 0)`, name))
+		if id == 0 {
+			t.Fatalf("no item %q on the page", name)
+		}
+		return id
+	}
+	names := `[...document.querySelectorAll("#counter .count-item .name")].map((n) => n.textContent)`
+	// Search narrows to the bagels; a category shows only its items.
+	e.do(a, "search bagel", chromedp.SendKeys(chromedp.CSS(`#bk-search`), "bagel"), waitFor(`document.querySelectorAll("#counter .count-item").length === 10`))
+	bagel := itemID(a, "Plain Bagel")
+	e.do(a, "clear search",
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("bk-search"); s.value = ""; s.dispatchEvent(new Event("input")); })()`),
+		waitFor(`document.querySelectorAll("#counter .count-item").length === 108`))
+	e.do(b, "donuts", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#bk-cats button")].find((x) => x.textContent === "Donuts").click()`),
+		waitFor(`document.querySelector("#bk-cats button[aria-pressed=true]").textContent === "Donuts"`))
+	if got := eval[[]string](e, b, names); len(got) < 8 || strings.Contains(strings.Join(got, ","), "Bagel") || !strings.Contains(strings.Join(got, ","), "Honey Dip Donut") {
+		t.Errorf("Donuts shows %v", got)
+	}
+	donut := itemID(b, "Honey Dip Donut")
+	e.shot(b, "bakery-rtu-donuts-360")
+	plus := func(item int64) string {
+		return fmt.Sprintf(`document.querySelector('button[data-item="%d"][data-delta="1"]').click()`, item)
+	}
+	// Both phones count; A finalizes straight after its own taps.
+	e.do(a, "A counts a bagel twice", chromedp.Evaluate[chromedp.Void](plus(bagel)), waitFor(count(bagel)+` === "1"`),
+		chromedp.Evaluate[chromedp.Void](plus(bagel)), waitFor(count(bagel)+` === "2" && document.getElementById("sync").textContent === "in sync"`))
+	e.do(b, "B counts a donut", chromedp.Evaluate[chromedp.Void](plus(donut)), waitFor(count(donut)+` === "1" && document.getElementById("sync").textContent === "in sync"`))
+	e.do(a, "A sees B's donut", waitFor(count(donut)+` === "1"`))
+	// A retired item refuses the tap; the reason shows beside it.
+	res := e.apiCall(mgr, "PATCH", fmt.Sprintf("/api/v1/bakery/items/%d", donut), map[string]any{"active": false})
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("retire the donut: %d", res.StatusCode)
+	}
+	e.do(b, "refused tap", chromedp.Evaluate[chromedp.Void](plus(donut)),
+		waitFor(fmt.Sprintf(`(document.getElementById("err-%d") || {textContent: ""}).textContent.includes("no longer sold") && document.querySelector('.count-item[data-item-id="%d"] #err-%d') !== null`, donut, donut, donut)))
+	e.shot(b, "bakery-refused-tap-360")
+	e.do(a, "A finalizes without a reload",
+		chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; document.getElementById("finalize").click()`),
+		waitFor(`document.querySelector("main").textContent.includes("finalized and read-only")`))
+	e.do(b, "B sees it finalized", waitFor(`document.querySelector("main").textContent.includes("finalized and read-only") && document.getElementById("finalize").hidden`))
+	if eval[bool](e, a, `!!document.querySelector("main .alert.error")`) {
+		t.Errorf("A shows an error: %s", eval[string](e, a, `document.querySelector("main .alert.error").textContent`))
+	}
+	e.keep(a, "bakery-finalized-360")
+	e.checkA11y(a, "bakery counter (RTU) at 360")
 }

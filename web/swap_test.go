@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,4 +103,61 @@ func TestSwapOfferPicksColleague(t *testing.T) {
 		page.Items[0].ToEmployeeID != pick.ID || page.Items[0].Status != roster.SwapPending {
 		t.Errorf("swap requests %+v; want one of shift %d from %d to %d", page.Items, mine, me, pick.ID)
 	}
+}
+
+// TestSwapJourney: swaps are named by day, time and department on every
+// screen; the colleague declines one and the offerer withdraws another in
+// the app; a manager approves an accepted one from the dashboard and the
+// offerer's phone says whom the shift was swapped to.
+func TestSwapJourney(t *testing.T) {
+	e := newEnv(t)
+	dept := e.deptID("Bakery")
+	var bakers []string
+	for _, l := range e.seed.Logins {
+		if l.Role == "employee" && l.Department == "Bakery" {
+			bakers = append(bakers, l.Email)
+		}
+	}
+	if len(bakers) < 2 {
+		t.Fatalf("%d bakers", len(bakers))
+	}
+	aEmail, bEmail := bakers[0], bakers[1]
+	a, aName := e.person(aEmail)
+	b, bName := e.person(bEmail)
+	day := nextWeek().AddDate(0, 0, 2).Add(12 * time.Hour) // Wednesday noon
+	shifts := []int64{e.publish(dept, a, day, 4), e.publish(dept, a, day.AddDate(0, 0, 1), 4), e.publish(dept, a, day.AddDate(0, 0, 2), 4)}
+	for _, id := range shifts {
+		res := e.apiCall(aEmail, "POST", fmt.Sprintf("/api/v1/shifts/%d/swap-requests", id), map[string]int64{"to_employee_id": b})
+		res.Body.Close()
+		if res.StatusCode != 201 {
+			t.Fatalf("offer shift %d: %d", id, res.StatusCode)
+		}
+	}
+	pa, pb := e.page(360, 740), e.page(360, 740)
+	e.signIn(pa, aEmail, e.seed.Password)
+	e.signIn(pb, bEmail, e.seed.Password)
+	swapRow := func(n int) string { return fmt.Sprintf(`document.querySelectorAll("#swaps li[data-swap-id]")[%d]`, n) }
+	click := func(n int, label string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`[...%s.querySelectorAll("button")].find((x) => x.textContent === %q).click()`, swapRow(n), label))
+	}
+	e.do(pb, "B sees three offers named by day, time and department", waitFor(`document.querySelectorAll("#swaps li[data-swap-id]").length === 3`))
+	text := eval[string](e, pb, swapRow(0)+`.textContent`)
+	if !strings.Contains(text, "Bakery") || !strings.Contains(text, aName+" offers it to you") || strings.Contains(text, "#") {
+		t.Errorf("B's swap reads %q", text)
+	}
+	e.do(pb, "B declines the first", click(0, "Decline"), waitFor(swapRow(0)+`.textContent.includes("denied")`))
+	e.do(pa, "A withdraws the second", waitFor(`document.querySelectorAll("#swaps li[data-swap-id]").length === 3`),
+		click(1, "Withdraw"), waitFor(swapRow(1)+`.textContent.includes("denied")`))
+	e.do(pb, "B accepts the third", waitFor(swapRow(1)+`.textContent.includes("denied")`), click(2, "Accept"), waitFor(swapRow(2)+`.textContent.includes("accepted")`))
+
+	desk := e.page(1366, 800)
+	e.signIn(desk, e.login("manager", "Bakery"), e.seed.Password)
+	e.do(desk, "the manager sees the accepted swap", waitFor(`document.querySelector("#pending-swaps li") !== null`))
+	if got := eval[string](e, desk, `document.querySelector("#pending-swaps li").textContent`); !strings.Contains(got, "Bakery") || !strings.Contains(got, aName+" → "+bName) || strings.Contains(got, "#") {
+		t.Errorf("dashboard swap reads %q", got)
+	}
+	e.do(desk, "approve", chromedp.Click(chromedp.CSS(`#pending-swaps li button.primary`)), waitFor(`document.querySelector("#pending-swaps p.empty") !== null`))
+	e.do(pa, "A is told whom it went to", waitFor(fmt.Sprintf(`(document.querySelector("#banner .banner") || {textContent: ""}).textContent.includes("Swapped to %s")`, bName)))
+	e.keep(pa, "swap-swapped-to-360")
+	e.checkA11y(pa, "employee home with swaps at 360")
 }

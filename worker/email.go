@@ -134,7 +134,13 @@ func (h *Handlers) emailDecision(ctx context.Context, t *asynq.Task) error {
 		if err := json.Unmarshal(p.Data, &d); err != nil {
 			return fmt.Errorf("worker: swap data: %w", asynq.SkipRetry)
 		}
-		kind, data = tmplSwap, map[string]any{"ID": d.ID, "ShiftID": d.ShiftID, "Status": d.Status}
+		loc, err := h.location(ctx)
+		if err != nil {
+			return err
+		}
+		v := viewShift(Shift{StartsAt: d.ShiftStartsAt, EndsAt: d.ShiftEndsAt}, loc)
+		kind, data = tmplSwap, map[string]any{"Status": d.Status, "Day": v.Day, "From": v.From, "To": v.To,
+			"Department": d.DepartmentName, "Offerer": d.FromName, "Colleague": d.ToName}
 	default:
 		return fmt.Errorf("worker: decision event %q: %w", p.Type, asynq.SkipRetry)
 	}

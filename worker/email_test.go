@@ -179,3 +179,27 @@ func TestBadPayloadSkipsRetry(t *testing.T) {
 		}
 	}
 }
+
+// TestSwapEmailNamesTheShift: a swap decision e-mail says the shift's day,
+// time (store zone) and department and who swapped with whom, never an id.
+func TestSwapEmailNamesTheShift(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		e := f.emit(outbox.UserTopic(f.ann), worker.EventSwapDecided, worker.SwapDecision{ID: 27, ShiftID: 27, FromEmployeeID: f.ann, ToEmployeeID: f.bob,
+			Status: "approved", ShiftStartsAt: time.Date(2037, 12, 1, 13, 0, 0, 0, time.UTC), ShiftEndsAt: time.Date(2037, 12, 1, 21, 0, 0, 0, time.UTC),
+			DepartmentName: "Bakery", FromName: "Ann Test", ToName: "Bob Test"})
+		tasks, _ := worker.TasksForEvent(e)
+		if err := f.h.Mux().ProcessTask(context.Background(), tasks[0]); err != nil {
+			t.Fatal(err)
+		}
+		msgs := f.mailbox("ann@example.com")
+		if len(msgs) != 1 {
+			t.Fatalf("%d e-mails", len(msgs))
+		}
+		m := msgs[0]
+		want := "Bakery shift on Tue Dec 1, 09:00–17:00 from Ann Test to Bob Test" // 13:00 UTC is 09:00 in Halifax
+		if m.Subject != "Shift swap approved: Tue Dec 1 09:00–17:00" || !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, "Bakery shift on Tue Dec 1") || strings.Contains(m.Text, "#") {
+			t.Errorf("swap e-mail:\n%s\n%s", m.Subject, m.Text)
+		}
+	})
+}

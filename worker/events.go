@@ -56,6 +56,12 @@ type SwapDecision struct {
 	FromEmployeeID int64  `json:"from_employee_id"`
 	ToEmployeeID   int64  `json:"to_employee_id"`
 	Status         string `json:"status"`
+	// The shift as people know it.
+	ShiftStartsAt  time.Time `json:"shift_starts_at"`
+	ShiftEndsAt    time.Time `json:"shift_ends_at"`
+	DepartmentName string    `json:"department_name"`
+	FromName       string    `json:"from_name"`
+	ToName         string    `json:"to_name"`
 }
 
 // ReportReady is the payload of report.ready.

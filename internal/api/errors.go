@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/db"
 )
 
 var errNotFoundRoute = apperr.New(apperr.NotFound, "no such endpoint")
@@ -38,7 +40,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 			// The client went away; nothing useful to send or log.
 			c.Abort()
 			return
-		case dependencyDown(err):
+		case dependencyDown(err) || errors.Is(c.Request.Context().Err(), context.DeadlineExceeded):
+			// Whatever the driver made of it, a request that ran out
+			// its deadline was waiting on the database or Redis.
 			s.Log.Warn("dependency unavailable", "request_id", requestIDOf(c), "method", c.Request.Method,
 				"route", c.FullPath(), "err", err)
 			e = &apperr.Error{Code: apperr.Unavailable, RetryAfter: unavailableRetry,
@@ -76,6 +80,8 @@ func dependencyDown(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), // the server closed the connection mid-answer
+		db.IsRetryable(err), // busy, locked or deadlocked past the retries and the deadline
 		errors.As(err, &ne):
 		return true
 	}

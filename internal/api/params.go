@@ -71,12 +71,27 @@ func describeJSONError(err error) string {
 	return "it could not be decoded"
 }
 
-// idParam reads a positive integer path parameter; anything else is 404,
-// as no such object can exist.
+// parseID is the one parser of ids and counts from outside: plain decimal
+// digits, no sign, no leading zero, no spaces, within int64. "+1", "01",
+// " 1" and "1e3" are not ids (strconv.ParseInt takes the first two).
+func parseID(v string) (int64, bool) {
+	if v == "" || len(v) > 19 || (len(v) > 1 && v[0] == '0') {
+		return 0, false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// idParam reads a positive id path parameter; anything else is 400.
 func idParam(c *gin.Context, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Param(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.NotFoundf(strings.TrimSuffix(name, "_id"))
+	id, ok := parseID(c.Param(name))
+	if !ok || id <= 0 {
+		return 0, apperr.New(apperr.BadRequest, "%s must be a positive integer id", strings.TrimSuffix(name, "_id"))
 	}
 	return id, nil
 }
@@ -133,8 +148,8 @@ func queryInt64(c *gin.Context, name string) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
+	n, ok := parseID(v)
+	if !ok {
 		return 0, apperr.New(apperr.BadRequest, "%s must be a positive integer", name)
 	}
 	return n, nil

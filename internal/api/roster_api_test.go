@@ -124,7 +124,7 @@ func TestShiftsAPI(t *testing.T) {
 	expect(t, "get as manager", w.call("GET", p, w.mgrA, nil, nil), 200)
 	expect(t, "get draft as employee", w.call("GET", p, w.eTok[0], nil, nil), 404)
 	expect(t, "get as other manager", w.call("GET", p, w.mgrB, nil, nil), 404)
-	expect(t, "get bad id", w.call("GET", "/shifts/abc", w.mgrA, nil, nil), 404)
+	expect(t, "get bad id", w.call("GET", "/shifts/abc", w.mgrA, nil, nil), 400)
 	expect(t, "patch stale", w.call("PATCH", p, w.mgrA, map[string]any{"notes": "x"}, nil, "If-Match", "9"), 409)
 	var patched shiftJSON
 	expect(t, "patch", w.call("PATCH", p, w.mgrA, map[string]any{"notes": "x", "version": 1}, &patched), 200)

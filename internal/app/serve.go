@@ -38,7 +38,7 @@ func (a *App) buildRouter() http.Handler {
 		Bakery: a.Bakery, Attendance: a.Attendance, Push: a.Push,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
-		SessionTTL: a.Cfg.SessionTTL, Log: a.Log, Clock: a.Clock,
+		SessionTTL: a.Cfg.SessionTTL, RequestTimeout: a.Cfg.RequestTimeout, Log: a.Log, Clock: a.Clock,
 		Reports: a.Fleet.Reports, Notify: a.Fleet.Notify, Mailbox: a.Fleet.Mailbox,
 		Queues: &ops.Queues{Inspector: a.Fleet.Inspector}, SNSHook: a.Fleet.SNSHook, Files: a.Fleet.Files,
 	})
@@ -81,7 +81,11 @@ func (a *App) Drain(ctx context.Context) error {
 func (a *App) StartRealtime() (stop func(), err error) {
 	opts := a.HubOptions
 	opts.Store, opts.Broker, opts.Log = outbox.Reader{DB: a.DB}, a.Broker, a.Log
-	opts.Observe = a.Roster.Weeks.Observe // other nodes' writes
+	opts.Observe = a.Roster.Weeks.Observe              // other nodes' writes
+	opts.Clock = func() time.Time { return a.Clock() } // sessions expire by the services' clock
+	if opts.MaxPerPerson == 0 {
+		opts.MaxPerPerson = a.Cfg.WSMaxPerPerson
+	}
 	a.Hub = hub.New(opts)
 	a.Hub.Handle(bakery.EventCount, a.Bakery.HandleSocketCount)
 	hubCtx, stopHub := context.WithCancel(context.Background())

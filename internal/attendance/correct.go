@@ -13,6 +13,11 @@ import (
 	"github.com/crumbcommander/crumb/internal/outbox"
 )
 
+// CorrectionWindow is how far back a correction may move a clock-in: a
+// year covers any payroll dispute, and a typo such as year 0000 cannot
+// leave a record that blocks the person's next clock-in.
+const CorrectionWindow = 366 * 24 * time.Hour
+
 // Correction is the body of PATCH /attendance/{id}: a manager fixes a
 // forgotten clock-out, a wrong time or the breaks, and says why.
 type Correction struct {
@@ -94,6 +99,9 @@ func (s *Service) Correct(ctx context.Context, p auth.Principal, id int64, in Co
 		f := apperr.Fields{}
 		if newIn.After(tx.Now()) {
 			f.Add("clock_in_at", "must not be in the future")
+		}
+		if in.ClockInAt != nil && newIn.Before(tx.Now().Add(-CorrectionWindow)) {
+			f.Add("clock_in_at", "must be within the last year")
 		}
 		if newOut != nil && !newOut.After(newIn) {
 			f.Add("clock_out_at", "must be after clock_in_at")

@@ -243,6 +243,9 @@ func TestCorrections(t *testing.T) {
 		}{
 			{"no reason", e.manager, rec.ID, attendance.Correction{ClockOutAt: &out}, apperr.ValidationFailed},
 			{"nothing to change", e.manager, rec.ID, attendance.Correction{Reason: "forgot"}, apperr.ValidationFailed},
+			{"year 0000", e.manager, rec.ID, attendance.Correction{ClockInAt: ptr(time.Date(0, 1, 1, 9, 0, 0, 0, time.UTC)), Reason: "typo"}, apperr.ValidationFailed},
+			{"over a year back", e.manager, rec.ID, attendance.Correction{ClockInAt: ptr(rec.ClockInAt.AddDate(-1, 0, -1)), Reason: "typo"}, apperr.ValidationFailed},
+			{"in the future", e.manager, rec.ID, attendance.Correction{ClockInAt: ptr(rec.ClockInAt.Add(48 * time.Hour)), Reason: "typo"}, apperr.ValidationFailed},
 			{"out before in", e.manager, rec.ID, attendance.Correction{ClockOutAt: ptr(rec.ClockInAt.Add(-time.Hour)), Reason: "forgot"}, apperr.ValidationFailed},
 			{"employee corrects a colleague", e.bob, rec.ID, attendance.Correction{ClockOutAt: &out, Reason: "forgot"}, apperr.NotFound},
 			{"employee corrects self", e.alice, rec.ID, attendance.Correction{ClockOutAt: &out, Reason: "forgot"}, apperr.Forbidden},

@@ -6,6 +6,7 @@ package auth
 
 import (
 	"slices"
+	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 )
@@ -37,10 +38,17 @@ type Principal struct {
 	Role      Role
 	// DeptIDs are the departments a manager manages, or an employee works in.
 	DeptIDs []int64
+	// Expires is when the session ends (zero for System): open sockets
+	// close then, as they do on logout.
+	Expires time.Time
 }
 
 // System is the principal of background work and start-up tasks.
 var System = Principal{Role: RoleAdmin}
+
+// ClocksOnly reports whether p is a kiosk, which may only clock people in
+// and out: no feed tokens, no push subscriptions, nothing of its own.
+func (p Principal) ClocksOnly() bool { return p.Role == RoleKiosk }
 
 // IsAdmin reports whether p is an admin.
 func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }

@@ -145,10 +145,10 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (Principal, error) 
 	var p Principal
 	var role string
 	var active bool
-	err := s.W.DB.QueryRowContext(ctx, `SELECT s.id, s.user_id, u.role, u.active FROM sessions s
+	err := s.W.DB.QueryRowContext(ctx, `SELECT s.id, s.user_id, u.role, u.active, s.expires_at FROM sessions s
 		JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?`,
-		hashToken(token), s.W.Clock().UTC()).Scan(&p.SessionID, &p.UserID, &role, &active)
+		hashToken(token), s.W.Clock().UTC()).Scan(&p.SessionID, &p.UserID, &role, &active, &p.Expires)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !active) {
 		return Principal{}, ErrUnauthenticated
 	}

@@ -500,3 +500,37 @@ func BenchmarkCount(b *testing.B) {
 		})
 	}
 }
+
+// TestCountCarriesSheetVersion: the answer to a count (and its event) says
+// the sheet's version, so the counting device finalizes with it after its
+// own counts, the sheet's first included, without reading the sheet again.
+func TestCountCarriesSheetVersion(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		it := firstItem(t, e, bakery.KindTrayUp)
+		before, err := e.svc.GetSheet(ctx, e.baker, e.day, bakery.KindTrayUp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var last bakery.CountEvent
+		for range 2 {
+			if last, err = e.svc.Count(ctx, e.baker, e.day, bakery.KindTrayUp, bakery.CountInput{ItemID: it.ID, Delta: ptr(1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if last.SheetVersion == before.Version {
+			t.Fatalf("sheet version %d unchanged by the first count: the device's copy would do", last.SheetVersion)
+		}
+		if _, err := e.svc.Finalize(ctx, e.baker, e.day, bakery.KindTrayUp, ptr(before.Version)); err == nil {
+			t.Fatal("finalize with the version from before the counts succeeded")
+		}
+		sh, err := e.svc.Finalize(ctx, e.baker, e.day, bakery.KindTrayUp, ptr(last.SheetVersion))
+		if err != nil {
+			t.Fatalf("finalize with the counted version %d: %v", last.SheetVersion, err)
+		}
+		if sh.Status != bakery.StatusFinalized || sh.Total != 2 {
+			t.Errorf("finalized sheet %s total %d; want finalized, 2", sh.Status, sh.Total)
+		}
+	})
+}

@@ -30,6 +30,9 @@ type CountEvent struct {
 	ItemID  int64  `json:"item_id"`
 	Count   int    `json:"count"`
 	Version int64  `json:"version"`
+	// SheetVersion is the sheet's version after the change: a device
+	// finalizes or resets with it without reloading the sheet.
+	SheetVersion int64 `json:"sheet_version"`
 }
 
 // SheetInput is the body of PUT /bakery/sheets/{date}/{kind}: absolute
@@ -171,7 +174,7 @@ func (s *Service) apply(ctx context.Context, tx *outbox.Tx, p auth.Principal, r 
 	if err != nil {
 		return CountEvent{}, fmt.Errorf("bakery: count: %w", err)
 	}
-	out := CountEvent{SheetID: r.ID, Date: date.Format(time.DateOnly), Kind: kind, ItemID: in.ItemID}
+	out := CountEvent{SheetID: r.ID, Date: date.Format(time.DateOnly), Kind: kind, ItemID: in.ItemID, SheetVersion: r.Version}
 	if err := tx.QueryRowContext(ctx, "SELECT count, version FROM bakery_counts WHERE sheet_id = ? AND item_id = ?", r.ID, in.ItemID).
 		Scan(&out.Count, &out.Version); err != nil {
 		return CountEvent{}, fmt.Errorf("bakery: count: %w", err)
@@ -242,6 +245,7 @@ func (s *Service) PutSheet(ctx context.Context, p auth.Principal, date time.Time
 			if err != nil {
 				return renameField(err, fmt.Sprintf("counts[%d].", i))
 			}
+			ev.SheetVersion = r.Version + 1 // the bump below
 			tx.Emit(outbox.DeptTopic(dept), EventCount, ev)
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE bakery_sheets SET version = version + 1, updated_at = ? WHERE id = ?", tx.Now(), r.ID); err != nil {

@@ -34,6 +34,8 @@ const (
 	DefaultS3Prefix        = "reports/"
 	DefaultWorkerConc      = 10
 	DefaultSessionTTL      = 14 * 24 * time.Hour
+	DefaultRequestTimeout  = 5 * time.Second
+	DefaultWSMaxPerPerson  = 10
 )
 
 // Config is the whole runtime configuration. It is built once by Load and
@@ -58,7 +60,9 @@ type Config struct {
 	ShutdownTimeout time.Duration // CRUMB_SHUTDOWN_TIMEOUT
 	TrustedProxies  []netip.Prefix
 	SessionTTL      time.Duration // CRUMB_SESSION_TTL
+	RequestTimeout  time.Duration // CRUMB_REQUEST_TIMEOUT: bounds every API request's SQL and Redis calls
 	WorkerConc      int           // CRUMB_WORKER_CONCURRENCY
+	WSMaxPerPerson  int           // CRUMB_WS_MAX_PER_PERSON: sockets one person may hold on one node
 
 	AWSRegion         string   // CRUMB_AWS_REGION
 	S3Bucket          string   // CRUMB_S3_BUCKET: empty stores reports under DataDir
@@ -118,7 +122,9 @@ func Load(getenv func(string) string) (*Config, error) {
 		ShutdownTimeout: p.duration("CRUMB_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout),
 		TrustedProxies:  p.prefixes("CRUMB_TRUSTED_PROXIES"),
 		SessionTTL:      p.duration("CRUMB_SESSION_TTL", DefaultSessionTTL),
+		RequestTimeout:  p.duration("CRUMB_REQUEST_TIMEOUT", DefaultRequestTimeout),
 		WorkerConc:      p.int("CRUMB_WORKER_CONCURRENCY", DefaultWorkerConc),
+		WSMaxPerPerson:  p.int("CRUMB_WS_MAX_PER_PERSON", DefaultWSMaxPerPerson),
 
 		AWSRegion:         p.str("CRUMB_AWS_REGION", ""),
 		S3Bucket:          p.str("CRUMB_S3_BUCKET", ""),
@@ -241,8 +247,14 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("CRUMB_SHUTDOWN_TIMEOUT", "must be positive")
 	}
+	if c.RequestTimeout < 100*time.Millisecond || c.RequestTimeout > 5*time.Minute {
+		bad("CRUMB_REQUEST_TIMEOUT", "must be between 100ms and 5m")
+	}
 	if c.SessionTTL < time.Minute {
 		bad("CRUMB_SESSION_TTL", "must be at least 1m")
+	}
+	if c.WSMaxPerPerson < 1 {
+		bad("CRUMB_WS_MAX_PER_PERSON", "must be at least 1")
 	}
 	if c.WorkerConc < 1 {
 		bad("CRUMB_WORKER_CONCURRENCY", "must be at least 1")

@@ -120,8 +120,14 @@ func validKey(s string, min int) bool {
 	return err == nil && len(b) >= min
 }
 
-// Subscribe stores (or moves to the caller) a subscription of the caller's browser.
+// Subscribe stores (or renews) a subscription of the caller's browser. An
+// endpoint another person registered stays theirs: 409 conflict (an
+// endpoint is a capability; whoever presents it must not take over the
+// other person's notifications). A kiosk may not subscribe.
 func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscription, userAgent string) error {
+	if p.ClocksOnly() {
+		return auth.ErrForbidden
+	}
 	f := apperr.Fields{}
 	u, err := url.Parse(in.Endpoint)
 	if err != nil || u.Scheme != "https" && !(s.AllowLoopbackHTTP && u.Scheme == "http" && isLoopback(u.Hostname())) || u.Host == "" || len(in.Endpoint) > 2048 {
@@ -143,9 +149,16 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, in Subscripti
 	_, err = s.DB.ExecContext(ctx, "INSERT INTO push_subscriptions (user_id, endpoint, endpoint_hash, p256dh, auth, user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 		p.UserID, in.Endpoint, hash, in.Keys.P256dh, in.Keys.Auth, userAgent, s.Clock().UTC())
 	if db.IsDuplicate(err) {
-		// The device subscribed before (maybe as someone else): it is the caller's now.
-		_, err = s.DB.ExecContext(ctx, "UPDATE push_subscriptions SET user_id = ?, p256dh = ?, auth = ?, user_agent = ? WHERE endpoint_hash = ?",
-			p.UserID, in.Keys.P256dh, in.Keys.Auth, userAgent, hash)
+		// The device subscribed before: renew it if it is the caller's.
+		// (An endpoint never changes owner, so reading then updating is safe.)
+		var owner int64
+		if err = s.DB.QueryRowContext(ctx, "SELECT user_id FROM push_subscriptions WHERE endpoint_hash = ?", hash).Scan(&owner); err == nil {
+			if owner != p.UserID {
+				return apperr.New(apperr.Conflict, "this push endpoint belongs to another person's sign-in; unsubscribe it there first")
+			}
+			_, err = s.DB.ExecContext(ctx, "UPDATE push_subscriptions SET p256dh = ?, auth = ?, user_agent = ? WHERE endpoint_hash = ? AND user_id = ?",
+				in.Keys.P256dh, in.Keys.Auth, userAgent, hash, p.UserID)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("push: save subscription: %w", err)

@@ -34,7 +34,7 @@ func hashToken(tok string) []byte {
 
 // NewICalToken makes (or replaces) the caller's feed token and returns it.
 func (s *Service) NewICalToken(ctx context.Context, p auth.Principal) (string, error) {
-	if p.UserID == 0 {
+	if p.UserID == 0 || p.ClocksOnly() {
 		return "", auth.ErrForbidden
 	}
 	b := make([]byte, 32)

@@ -354,3 +354,37 @@ func TestZoneChangeMovesTimeOff(t *testing.T) {
 		}
 	})
 }
+
+// TestSwapInvolvingTheManager: a manager who is part of a swap may not
+// approve it (403 saying why); an admin may. Every answer names the shift
+// by its time and department.
+func TestSwapInvolvingTheManager(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		to := f.emps[0]
+		sh := f.mustCreate(f.mgrA, ShiftInput{DepartmentID: &f.deptA, EmployeeID: NullableID{Set: true, Value: &f.mgrA.UserID},
+			StartsAt: ptr(local("2026-12-02 09:00")), EndsAt: ptr(local("2026-12-02 17:00")), Status: ptr(StatusPublished)})
+		w, err := f.svc.RequestSwap(ctx, f.mgrA, sh.ID, SwapInput{ToEmployeeID: to.UserID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !w.ShiftStartsAt.Equal(sh.StartsAt) || !w.ShiftEndsAt.Equal(sh.EndsAt) || w.DepartmentID != f.deptA || w.DepartmentName != "A" {
+			t.Errorf("swap describes its shift as %s–%s in %d %q; want %s–%s in A", w.ShiftStartsAt, w.ShiftEndsAt, w.DepartmentID, w.DepartmentName, sh.StartsAt, sh.EndsAt)
+		}
+		if _, err := f.svc.DecideSwap(ctx, to, w.ID, SwapAccept); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.DecideSwap(ctx, f.mgrA, w.ID, SwapApprove)
+		if e := wantCode(t, err, apperr.Forbidden); !strings.Contains(e.Message, "another manager") {
+			t.Errorf("message %q does not say who may approve", e.Message)
+		}
+		got, err := f.svc.DecideSwap(ctx, f.admin, w.ID, SwapApprove)
+		if err != nil || got.Status != SwapApproved || got.DepartmentName != "A" || !got.ShiftStartsAt.Equal(sh.StartsAt) {
+			t.Fatalf("admin approves = %+v, %v", got, err)
+		}
+		page, err := f.svc.ListSwaps(ctx, to, "", peopleListParams())
+		if err != nil || len(page.Items) != 1 || page.Items[0].DepartmentName != "A" || !page.Items[0].ShiftEndsAt.Equal(sh.EndsAt) {
+			t.Errorf("list = %+v, %v", page.Items, err)
+		}
+	})
+}

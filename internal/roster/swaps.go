@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
@@ -34,6 +35,14 @@ type Swap struct {
 	Status         string `json:"status"`
 	DecidedBy      *int64 `json:"decided_by,omitempty"`
 	Version        int64  `json:"version"`
+	// The shift as people know it (day, time, department), so no screen or
+	// message has to say "shift #27".
+	ShiftStartsAt  time.Time `json:"shift_starts_at"`
+	ShiftEndsAt    time.Time `json:"shift_ends_at"`
+	DepartmentID   int64     `json:"department_id"`
+	DepartmentName string    `json:"department_name"`
+	FromName       string    `json:"from_name"`
+	ToName         string    `json:"to_name"`
 	// Shift is the shift after an approved swap.
 	Shift    *Shift    `json:"shift,omitempty"`
 	Warnings []Warning `json:"warnings,omitempty"`
@@ -45,6 +54,37 @@ type SwapInput struct {
 }
 
 const swapColumns = "id, shift_id, from_employee_id, to_employee_id, status, decided_by, version"
+
+// swapDescribed reads a swap with its shift's time and department.
+const swapDescribed = `SELECT w.id, w.shift_id, w.from_employee_id, w.to_employee_id, w.status, w.decided_by, w.version,
+	s.starts_at, s.ends_at, s.department_id, d.name, f.first_name, f.last_name, t.first_name, t.last_name
+	FROM swap_requests w JOIN shifts s ON s.id = w.shift_id JOIN departments d ON d.id = s.department_id
+	JOIN users f ON f.id = w.from_employee_id JOIN users t ON t.id = w.to_employee_id`
+
+func scanDescribedSwap(r db.Scanner) (Swap, error) {
+	var w Swap
+	var by sql.NullInt64
+	var fFirst, fLast, tFirst, tLast string
+	err := r.Scan(&w.ID, &w.ShiftID, &w.FromEmployeeID, &w.ToEmployeeID, &w.Status, &by, &w.Version,
+		&w.ShiftStartsAt, &w.ShiftEndsAt, &w.DepartmentID, &w.DepartmentName, &fFirst, &fLast, &tFirst, &tLast)
+	w.FromName, w.ToName = fFirst+" "+fLast, tFirst+" "+tLast
+	if by.Valid {
+		v := by.Int64
+		w.DecidedBy = &v
+	}
+	w.ShiftStartsAt, w.ShiftEndsAt = w.ShiftStartsAt.UTC(), w.ShiftEndsAt.UTC()
+	return w, err
+}
+
+// describeSwap reads the swap id as it is now, with its shift's time and
+// department.
+func describeSwap(ctx context.Context, q querier, id int64) (Swap, error) {
+	w, err := scanDescribedSwap(q.QueryRowContext(ctx, swapDescribed+" WHERE w.id = ?", id))
+	if err != nil {
+		return Swap{}, fmt.Errorf("roster: read swap: %w", err)
+	}
+	return w, nil
+}
 
 func scanSwap(r db.Scanner) (Swap, error) {
 	var w Swap
@@ -97,6 +137,9 @@ func (s *Service) RequestSwap(ctx context.Context, p auth.Principal, shiftID int
 		if out.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("roster: request swap: %w", err)
 		}
+		if out, err = describeSwap(ctx, tx, out.ID); err != nil {
+			return err
+		}
 		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "swap.request", Entity: "swap_request", EntityID: out.ID, Detail: out})
 		emitSwap(tx, EventSwapRequested, cur.DepartmentID, out)
 		return nil
@@ -138,6 +181,10 @@ func (s *Service) DecideSwap(ctx context.Context, p auth.Principal, id int64, ac
 		}
 		manager := p.Manages(cur.DepartmentID)
 		party := p.UserID == w.FromEmployeeID || p.UserID == w.ToEmployeeID
+		if action == SwapApprove && party && manager && !p.IsAdmin() {
+			// Nobody signs off their own trade; another manager (or an admin) must.
+			return apperr.New(apperr.Forbidden, "you are part of this swap; another manager must approve it")
+		}
 		if !manager && !party {
 			return apperr.NotFoundf("swap request")
 		}
@@ -179,9 +226,14 @@ func (s *Service) DecideSwap(ctx context.Context, p auth.Principal, id int64, ac
 			w.Status, w.DecidedBy, w.Version, tx.Now(), id); err != nil {
 			return fmt.Errorf("roster: decide swap: %w", err)
 		}
-		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "swap." + action, Entity: "swap_request", EntityID: id, Detail: w})
-		emitSwap(tx, typ, cur.DepartmentID, w)
-		out = w
+		full, err := describeSwap(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		full.Shift, full.Warnings = w.Shift, w.Warnings
+		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "swap." + action, Entity: "swap_request", EntityID: id, Detail: full})
+		emitSwap(tx, typ, cur.DepartmentID, full)
+		out = full
 		return nil
 	})
 	return out, err
@@ -214,12 +266,11 @@ func (s *Service) ListSwaps(ctx context.Context, p auth.Principal, status string
 		where, args = append(where, "w.status = ?"), append(args, status)
 	}
 	args = append(args, lp.Limit+1)
-	rows, err := s.W.DB.QueryContext(ctx, "SELECT w.id, w.shift_id, w.from_employee_id, w.to_employee_id, w.status, w.decided_by, w.version FROM swap_requests w JOIN shifts s ON s.id = w.shift_id WHERE "+
-		strings.Join(where, " AND ")+" ORDER BY w.id LIMIT ?", args...)
+	rows, err := s.W.DB.QueryContext(ctx, swapDescribed+" WHERE "+strings.Join(where, " AND ")+" ORDER BY w.id LIMIT ?", args...)
 	if err != nil {
 		return paging.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
 	}
-	page, err := paging.ReadPage(rows, lp.Limit, scanSwap, func(w Swap) int64 { return w.ID })
+	page, err := paging.ReadPage(rows, lp.Limit, scanDescribedSwap, func(w Swap) int64 { return w.ID })
 	if err != nil {
 		return paging.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
 	}

@@ -95,6 +95,8 @@ export function fmtAge(iso) {
   if (s < 129600) return `${Math.round(s / 3600)} hours ago`;
   return `${Math.round(s / 86400)} days ago`;
 }
+/** swapShift names a swap's shift as people know it: day, time, department. */
+export const swapShift = (r) => `${fmtDay(r.shift_starts_at)} ${fmtTime(r.shift_starts_at)}–${fmtTime(r.shift_ends_at)} ${r.department_name}`;
 export const hoursOf = (s) => (new Date(s.ends_at) - new Date(s.starts_at)) / 3600000;
 
 /** deptStyleClass gives a fallback colour class for a department id. */

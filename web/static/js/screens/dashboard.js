@@ -1,7 +1,7 @@
 // Manager dashboard: the live floor, late/no-show alerts as they happen,
 // coverage by hour against the schedule (hand-drawn SVG), open shifts and
 // pending time-off and swap requests.
-import { h, mount, alertBox, toast, fmtTime, fmtDay, addDays, paintDept } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtTime, fmtDay, addDays, paintDept, swapShift } from "../ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
@@ -118,8 +118,45 @@ export async function render(main, ctx) {
       const page = await api.get("/time-off" + api.qs({ status: "pending" }));
       const items = (page.items || []).filter((t) => t.status === "pending");
       mount(s.timeoff, head, items.length ? h("ul.list", items.map((t) => h("li", h("span", `${name(t.employee_id)}: ${t.starts_on} → ${t.ends_on}${t.reason ? " · " + t.reason : ""}`),
-        h("div.row", decide(`/time-off/${t.id}/approve`, "Approve", loadTimeOff), decide(`/time-off/${t.id}/deny`, "Deny", loadTimeOff))))) : h("p.empty", "Nothing waiting."));
-    } catch (err) { mount(s.timeoff, head, alertBox("error", err.message)); }
+        h("div.row", decide(`/time-off/${t.id}/approve`, "Approve", loadTimeOff, (d) => coverShifts(t, d.colliding_shifts || [])),
+          decide(`/time-off/${t.id}/deny`, "Deny", loadTimeOff))))) : h("p.empty", "Nothing waiting."), cover);
+    } catch (err) { mount(s.timeoff, head, alertBox("error", err.message), cover); }
+  }
+
+  // Approved time off that collides with published shifts: per shift, make
+  // it open, hand it to a candidate, or keep it with the person. The list
+  // stays until every shift is settled.
+  const cover = h("div", { id: "cover-shifts" });
+  function coverShifts(t, list) {
+    if (!list.length) return;
+    const items = h("ul.list");
+    mount(cover, h("div.alert.warn", { role: "status" }, `${name(t.employee_id)} has ${list.length} published shift${list.length === 1 ? "" : "s"} during this time off. Decide what happens to each:`), items);
+    const settle = (li, msg) => { li.remove(); toast(msg); if (!items.children.length) mount(cover, alertBox("ok", "Every shift in that time off is settled.")); };
+    for (const x of list) {
+      const when = `${fmtDay(x.starts_at)} ${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}${x.position ? " · " + x.position : ""}`;
+      const msg = h("div.field-error", { role: "alert", hidden: true });
+      const pick = field("Give to", { name: "candidate" }, "select", [["", "Loading…"]]);
+      const li = h("li", { dataset: { shiftId: x.id } }, h("span", when), pick, h("div.row",
+        h("button", { type: "button", onclick: () => reassign(x, null, li, msg, `${when} is now open.`) }, "Make open"),
+        h("button.primary", { type: "button", "data-action": "assign", onclick: () => {
+          const id = Number(pick.input.value);
+          if (!id) { msg.textContent = "Pick someone first."; msg.hidden = false; return; }
+          reassign(x, id, li, msg, `${when} given to ${pick.input.selectedOptions[0].textContent}.`);
+        } }, "Assign"),
+        h("button", { type: "button", onclick: () => settle(li, `${when} stays with ${name(t.employee_id)}.`) }, "Keep")), msg);
+      items.append(li);
+      api.get(`/shifts/${x.id}/candidates`).then((r) => {
+        const c = r.items || [];
+        mount(pick.input, c.length ? [h("option", { value: "" }, "Choose a person"), ...c.map((p) => h("option", { value: p.employee_id }, `${p.first_name} ${p.last_name}`))]
+          : h("option", { value: "" }, "Nobody is free then"));
+      }).catch((err) => mount(pick.input, h("option", { value: "" }, err.message)));
+    }
+    async function reassign(x, empId, li, msg, done) {
+      try {
+        await api.patch(`/shifts/${x.id}`, { employee_id: empId }, { ifMatch: x.version });
+        settle(li, done); loadShifts();
+      } catch (err) { msg.textContent = err.message; msg.hidden = false; }
+    }
   }
 
   async function loadSwaps() {
@@ -127,14 +164,14 @@ export async function render(main, ctx) {
     try {
       const page = await api.get("/swap-requests" + api.qs({ status: "accepted" }));
       const items = page.items || [];
-      mount(s.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", h("span", `Shift #${r.shift_id}: ${name(r.from_employee_id)} → ${name(r.to_employee_id)} `, h("span.badge", r.status)),
+      mount(s.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", h("span", `${swapShift(r)}: ${r.from_name} → ${r.to_name} `, h("span.badge", r.status)),
         h("div.row", decide(`/swap-requests/${r.id}/approve`, "Approve", loadSwaps), decide(`/swap-requests/${r.id}/deny`, "Deny", loadSwaps))))) : h("p.empty", "Nothing waiting."));
     } catch (err) { mount(s.swaps, head, alertBox("error", err.message)); }
   }
 
-  function decide(path, label, then) {
+  function decide(path, label, then, after) {
     return h("button", { type: "button", class: label === "Approve" ? "primary" : "", onclick: async () => {
-      try { await api.post(path); toast(`${label}d.`); then(); } catch (err) { toast(err.message); }
+      try { const d = await api.post(path); toast(`${label}d.`); then(); if (after) after(d); } catch (err) { toast(err.message); }
     } }, label);
   }
 

@@ -2,7 +2,7 @@
 // assigned or changed), clock in/out, open shifts to claim, swaps, time off,
 // availability, the iCal link and push alerts. Works offline from the last
 // schedule the service worker kept, showing its age.
-import { h, mount, field, alertBox, toast, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, addDays, shiftCard } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, addDays, shiftCard, swapShift } from "../ui.js";
 import { pushState, enablePush, disablePush } from "../push.js";
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
@@ -80,11 +80,16 @@ export async function render(main, ctx) {
     try {
       const page = await api.get("/swap-requests");
       const items = page.items || [];
-      mount(sections.swaps, head, items.length ? h("ul.list", items.map((r) => h("li",
-        h("span", `Shift #${r.shift_id}: ${r.from_employee_id === me.id ? "you offered it" : "offered to you"} `, h("span.badge", r.status)),
-        r.status === "pending" && r.to_employee_id === me.id ? h("button", { type: "button", onclick: async () => {
-          try { await api.post(`/swap-requests/${r.id}/accept`); toast("Swap accepted; your manager will confirm."); loadSwaps(); } catch (err) { toast(err.message); }
-        } }, "Accept") : null))) : h("p.empty", "No swap requests."));
+      const act = (r, action, label, done) => h("button", { type: "button", class: action === "accept" ? "primary" : "", onclick: async () => {
+        try { await api.post(`/swap-requests/${r.id}/${action}`); toast(done); loadSwaps(); } catch (err) { toast(err.message); }
+      } }, label);
+      const open = (r) => r.status === "pending" || r.status === "accepted";
+      mount(sections.swaps, head, items.length ? h("ul.list", items.map((r) => h("li", { dataset: { swapId: r.id } },
+        h("span", `${swapShift(r)}: ${r.from_employee_id === me.id ? `you offered it to ${r.to_name}` : `${r.from_name} offers it to you`} `, h("span.badge", r.status)),
+        h("div.row",
+          r.status === "pending" && r.to_employee_id === me.id ? act(r, "accept", "Accept", "Swap accepted; your manager will confirm.") : null,
+          open(r) && r.to_employee_id === me.id ? act(r, "deny", "Decline", "Swap declined.") : null,
+          open(r) && r.from_employee_id === me.id ? act(r, "deny", "Withdraw", "Swap withdrawn.") : null)))) : h("p.empty", "No swap requests."));
     } catch (err) {
       mount(sections.swaps, head, h("p.muted.small", "Offer one of your shifts with its “Swap…” button."));
     }
@@ -206,7 +211,16 @@ export async function render(main, ctx) {
   const offs = [
     ctx.live.on("shift.assigned", (d) => { showBanner(bannerText("New shift", d)); loadShifts(); loadOpen(); }),
     ctx.live.on("shift.changed", (d) => { showBanner(bannerText("Shift changed", d)); loadShifts(); }),
-    ctx.live.on("shift.cancelled", (d) => { showBanner(bannerText("Shift cancelled", d)); loadShifts(); }),
+    ctx.live.on("shift.cancelled", async (d) => {
+      let what = "Shift cancelled";
+      if (d && d.reason === "swapped" && d.shifts && d.shifts.length) {
+        // Say whom it went to: the approved swap of that shift.
+        const page = await api.get("/swap-requests" + api.qs({ status: "approved" })).catch(() => null);
+        const w = page && (page.items || []).filter((x) => x.shift_id === d.shifts[0].id).pop();
+        what = w ? `Swapped to ${w.to_name}` : "Swapped away";
+      }
+      showBanner(bannerText(what, d)); loadShifts();
+    }),
     ctx.live.on("schedule.published", () => { loadShifts(); loadOpen(); }),
     ctx.live.on("openshift.claimed", () => loadOpen()),
     ctx.live.on("timeoff.decided", (d) => { toast(`Time off ${d.starts_on}–${d.ends_on} ${d.status}.`); loadTimeOff(); }),

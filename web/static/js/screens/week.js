@@ -12,7 +12,7 @@ export async function render(main, ctx) {
   const startsOn = (ctx.store && ctx.store.week_starts_on) ?? 1;
   let deptId = Number(params.get("dept")) || depts[0].id;
   let week = params.get("week") ? weekStart(parseYMD(params.get("week")), startsOn) : weekStart(new Date(), startsOn);
-  let people = [], shifts = [], warningsById = new Map(), carrying = null;
+  let people = [], shifts = [], timeOff = [], availability = new Map(), warningsById = new Map(), carrying = null;
 
   const deptSel = field("Department", { name: "department" }, "select", depts.map((d) => [d.id, d.name]));
   deptSel.input.value = String(deptId);
@@ -48,6 +48,14 @@ export async function render(main, ctx) {
       ]);
       people = emps.filter((p) => p.active !== false && p.role !== "kiosk");
       shifts = page.items || [];
+      // Approved time off and availability per person, so the manager sees
+      // who can work before placing a shift (best effort: the grid works without).
+      const [offs, avail] = await Promise.all([
+        api.all("/time-off", { status: "approved" }).catch(() => []),
+        Promise.all(people.map((p) => api.get(`/employees/${p.id}/availability`).catch(() => null))),
+      ]);
+      timeOff = offs;
+      availability = new Map(people.map((p, i) => [p.id, avail[i]]));
       mount(status);
       draw();
     } catch (err) {
@@ -75,6 +83,7 @@ export async function render(main, ctx) {
             // No aria-label: the row and column headers name the cell, and a
             // label would hide the shifts it shows from screen readers.
             const td = h("td.cell", { role: "gridcell", tabindex: ri === 0 && di === 0 ? "0" : "-1", dataset: { row: ri, col: di } },
+              r.id !== null ? dayNote(r.id, d) : null,
               cellShifts(r.id, d).map((s) => shiftButton(s)),
               h("button.add.ghost.no-print", { type: "button", tabindex: "-1", "aria-label": `Add shift for ${r.name}`, onclick: () => edit(null, r.id, d) }, h("span", { "aria-hidden": "true" }, "+ "), "add"));
             td.addEventListener("keydown", (e) => cellKey(e, td, r.id, d));
@@ -87,6 +96,17 @@ export async function render(main, ctx) {
     mount(grid, table);
     const pub = document.getElementById("publish");
     if (pub) pub.textContent = drafts ? `Publish ${drafts} draft${drafts === 1 ? "" : "s"}…` : "Publish…";
+  }
+
+  // dayNote says whether the person is off (approved time off) or, from
+  // their availability, when they can work that day.
+  function dayNote(empId, day) {
+    const date = ymd(day);
+    if (timeOff.some((t) => t.employee_id === empId && t.starts_on <= date && date <= t.ends_on)) return h("div.day-note.off", "Time off");
+    const windows = availability.get(empId);
+    if (!windows || !windows.length) return null;
+    const today = windows.filter((w) => w.weekday === day.getDay());
+    return h("div.day-note.small.muted", today.length ? "Available " + today.map((w) => `${w.start}–${w.end}`).join(", ") : "Not available");
   }
 
   function shiftButton(s) {
