@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/roster"
 )
@@ -94,7 +95,7 @@ func TestSwapOfferPicksColleague(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)),
 		waitFor(`document.querySelector("dialog") === null`))
 
-	page, err := e.app.Roster.ListSwaps(context.Background(), auth.System, "", people.ListParams{})
+	page, err := e.app.Roster.ListSwaps(context.Background(), auth.System, "", paging.ListParams{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
-	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/paging"
 )
 
 // bind decodes the JSON body into v: unknown fields, trailing data and
@@ -130,12 +130,12 @@ func ifMatch(c *gin.Context) (*int64, error) {
 }
 
 // listParams reads limit and cursor.
-func listParams(c *gin.Context) (people.ListParams, error) {
-	lp := people.ListParams{Cursor: c.Query("cursor")}
+func listParams(c *gin.Context) (paging.ListParams, error) {
+	lp := paging.ListParams{Cursor: c.Query("cursor")}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > people.MaxLimit {
-			return lp, apperr.New(apperr.BadRequest, "limit must be between 1 and %d", people.MaxLimit)
+		if err != nil || n < 1 || n > paging.MaxLimit {
+			return lp, apperr.New(apperr.BadRequest, "limit must be between 1 and %d", paging.MaxLimit)
 		}
 		lp.Limit = n
 	}

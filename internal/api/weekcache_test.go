@@ -12,7 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/crumbcommander/crumb/internal/auth"
-	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/roster"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
@@ -54,7 +54,7 @@ func TestWeekReadAPI(t *testing.T) {
 			filter := roster.ShiftFilter{DepartmentID: dept, From: "2026-11-30", To: "2026-12-07"}
 			path := fmt.Sprintf("/shifts?department_id=%d&from=%s&to=%s", dept, filter.From, filter.To)
 			rendered := func(p auth.Principal) (string, []byte) {
-				page, err := e.a.Roster.ListShifts(context.Background(), p, filter, people.ListParams{})
+				page, err := e.a.Roster.ListShifts(context.Background(), p, filter, paging.ListParams{})
 				if err != nil {
 					t.Fatal(err)
 				}

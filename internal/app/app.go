@@ -121,7 +121,8 @@ func (a *App) open(ctx context.Context) error {
 
 	a.Writer = outbox.NewWriter(d, a.Clock)
 	a.Sessions = &auth.Sessions{W: a.Writer, TTL: a.Cfg.SessionTTL}
-	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock}}
+	a.People = &people.Service{W: a.Writer, Sessions: a.Sessions, Limiter: &auth.LoginLimiter{R: a.Redis, Clock: a.Clock},
+		Passwords: a.Cfg.PasswordHashing}
 	a.Roster = &roster.Service{W: a.Writer, People: a.People, Weeks: roster.NewWeekCache()}
 	a.People.Leaving = a.Roster.ReleaseShifts
 	a.People.Rezone = a.Roster.RezoneTimeOff

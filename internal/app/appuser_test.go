@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
@@ -17,7 +16,6 @@ import (
 // starts, signs in and writes as that account, which may not change the
 // schema.
 func TestMigrateProvisionsAppUser(t *testing.T) {
-	auth.UseCheapHashingForTests()
 	ctx := context.Background()
 	dbURL := testutil.NewDBURL(t, db.MySQL)
 	user := testutil.MySQLUser(t)

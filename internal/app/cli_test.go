@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/app"
-	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
@@ -46,7 +45,6 @@ func TestHelp(t *testing.T) {
 }
 
 func TestMigrateAndSeed(t *testing.T) {
-	auth.UseCheapHashingForTests()
 	for _, dialect := range testutil.Dialects {
 		t.Run(string(dialect), func(t *testing.T) {
 			_, rdb := testutil.Redis(t)
@@ -82,7 +80,6 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // TestEmbeddedDefaults runs `crumb` with no arguments and no services: it
 // must serve the API with demo data, sign-ins printed, and stop on cancel.
 func TestEmbeddedDefaults(t *testing.T) {
-	auth.UseCheapHashingForTests()
 	dir := t.TempDir()
 	env := envOf(map[string]string{"CRUMB_ADDR": "127.0.0.1:0", "CRUMB_DATA_DIR": filepath.Join(dir, "crumb-data"), "CRUMB_LOG_LEVEL": "error"})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -38,6 +38,11 @@ type Server struct {
 	T   testing.TB
 }
 
+// cheapHashing is what the test servers hash passwords with: argon2id still,
+// with parameters cheap enough for suites that create hundreds of people
+// under the race detector.
+var cheapHashing = auth.Hasher{MemoryKiB: 64, Time: 1}
+
 // Options tune Start.
 type Options struct {
 	// Env adds or overrides CRUMB_* variables.
@@ -49,7 +54,6 @@ type Options struct {
 // Start runs the app on dialect with a fresh database and Redis db.
 func Start(t testing.TB, dialect db.Dialect, opts Options) *Server {
 	t.Helper()
-	auth.UseCheapHashingForTests()
 	_, redisDB := testutil.Redis(t)
 	env := map[string]string{
 		"CRUMB_DATABASE_URL":   testutil.NewDBURL(t, dialect),
@@ -69,6 +73,7 @@ func Start(t testing.TB, dialect db.Dialect, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	cfg.PasswordHashing = cheapHashing
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

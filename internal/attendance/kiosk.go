@@ -98,7 +98,7 @@ func (s *Service) checkPIN(ctx context.Context, p auth.Principal, in KioskInput)
 		return 0, auth.RateLimited("wrong PINs", s.PINs.Wait())
 	}
 	if hash == "" {
-		auth.CheckPassword(auth.DummyHash(), in.PIN) // same cost as a wrong PIN
+		auth.CheckPassword(s.People.Passwords.DummyHash(), in.PIN) // same cost as a wrong PIN
 	}
 	if hash == "" || !auth.CheckPassword(hash, in.PIN) {
 		if err := s.PINs.Add(ctx, device, person); err != nil {
@@ -155,7 +155,7 @@ func (s *Service) SetPIN(ctx context.Context, p auth.Principal, employeeID int64
 	if err := f.Err(); err != nil {
 		return err
 	}
-	hash, err := auth.HashPassword(in.PIN)
+	hash, err := s.People.Passwords.Hash(in.PIN)
 	if err != nil {
 		return err
 	}

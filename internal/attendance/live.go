@@ -9,6 +9,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 )
 
 // Live is the floor right now (GET /attendance/live).
@@ -73,7 +74,7 @@ func (s *Service) Live(ctx context.Context, p auth.Principal, departmentID int64
 		args = append(args, d)
 	}
 	rs, err := s.queryRecords(ctx, s.W.DB, "r.clock_in_at >= ? AND r.clock_in_at < ? AND (r.clock_out_at IS NULL OR r.clock_out_at > ?) AND r.department_id IN ("+
-		placeholders(len(depts))+")", args...)
+		db.Placeholders(len(depts))+")", args...)
 	if err != nil {
 		return Live{}, err
 	}
@@ -174,7 +175,7 @@ func (s *Service) names(ctx context.Context, shifts []PlannedShift) (map[int64]s
 	for _, sh := range shifts {
 		args = append(args, sh.EmployeeID)
 	}
-	rows, err := s.W.DB.QueryContext(ctx, "SELECT id, first_name, last_name FROM users WHERE id IN ("+placeholders(len(args))+")", args...)
+	rows, err := s.W.DB.QueryContext(ctx, "SELECT id, first_name, last_name FROM users WHERE id IN ("+db.Placeholders(len(args))+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("attendance: names: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/people"
 )
 
@@ -93,7 +94,7 @@ func (s *Service) fill(ctx context.Context, q Querier, st people.Store, now time
 		}
 	}
 	rows, err := q.QueryContext(ctx, "SELECT id, record_id, starts_at, ends_at FROM attendance_breaks WHERE record_id IN ("+
-		placeholders(len(ids))+") ORDER BY starts_at, id", ids...)
+		db.Placeholders(len(ids))+") ORDER BY starts_at, id", ids...)
 	if err != nil {
 		return fmt.Errorf("attendance: breaks: %w", err)
 	}
@@ -172,24 +173,18 @@ func (s *Service) getRecord(ctx context.Context, st people.Store, id int64) (Rec
 	return rs[0].Record, nil
 }
 
-// scope limits what p may list: admins everything; managers their
-// departments' records and people, and themselves; others themselves.
+// scope limits what p may list: the records of the people p may see
+// (people.VisibleTo), and managers also every record in the departments
+// they manage.
 func scope(p auth.Principal) (string, []any) {
-	switch {
-	case p.IsAdmin():
-		return "1 = 1", nil
-	case p.Role == auth.RoleManager && len(p.DeptIDs) > 0:
-		args := []any{p.UserID}
-		for _, d := range p.DeptIDs {
-			args = append(args, d)
-		}
-		for _, d := range p.DeptIDs {
-			args = append(args, d)
-		}
-		ph := placeholders(len(p.DeptIDs))
-		return "(r.employee_id = ? OR r.department_id IN (" + ph + ") OR r.employee_id IN (SELECT user_id FROM user_departments WHERE department_id IN (" + ph + ")))", args
+	vis, args := people.VisibleTo(p, "r.employee_id")
+	if p.IsAdmin() || p.Role != auth.RoleManager || len(p.DeptIDs) == 0 {
+		return vis, args
 	}
-	return "r.employee_id = ?", []any{p.UserID}
+	for _, d := range p.DeptIDs {
+		args = append(args, d)
+	}
+	return "(" + vis + " OR r.department_id IN (" + db.Placeholders(len(p.DeptIDs)) + "))", args
 }
 
 // List returns the records p may see in a range, with weekly totals.

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -89,7 +90,7 @@ func (SQLShifts) Published(ctx context.Context, q Querier, f ShiftFilter) ([]Pla
 	where := []string{"status = 'published'", "employee_id IS NOT NULL"}
 	var args []any
 	if len(f.IDs) > 0 {
-		where = append(where, "id IN ("+placeholders(len(f.IDs))+")")
+		where = append(where, "id IN ("+db.Placeholders(len(f.IDs))+")")
 		for _, id := range f.IDs {
 			args = append(args, id)
 		}
@@ -102,7 +103,7 @@ func (SQLShifts) Published(ctx context.Context, q Querier, f ShiftFilter) ([]Pla
 		args = append(args, f.EmployeeID)
 	}
 	if len(f.DepartmentIDs) > 0 {
-		where = append(where, "department_id IN ("+placeholders(len(f.DepartmentIDs))+")")
+		where = append(where, "department_id IN ("+db.Placeholders(len(f.DepartmentIDs))+")")
 		for _, id := range f.DepartmentIDs {
 			args = append(args, id)
 		}
@@ -124,5 +125,3 @@ func (SQLShifts) Published(ctx context.Context, q Querier, f ShiftFilter) ([]Pla
 	}
 	return out, rows.Err()
 }
-
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

@@ -46,12 +46,12 @@ type env struct {
 
 func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
-	auth.UseCheapHashingForTests()
 	ctx := context.Background()
 	// 2026-03-09 12:00 UTC is 09:00 ADT, the Monday after spring forward.
 	clock := testutil.NewClock(time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC))
 	w := outbox.NewWriter(d, clock.Now)
-	ppl := &people.Service{W: w}
+	// Cheap argon2id parameters: this fixture creates people in every test.
+	ppl := &people.Service{W: w, Passwords: auth.Hasher{MemoryKiB: 64, Time: 1}}
 	if err := ppl.EnsureStore(ctx, "Test Store", "America/Halifax"); err != nil {
 		t.Fatal(err)
 	}

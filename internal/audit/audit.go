@@ -13,7 +13,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
-	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/paging"
 )
 
 // Entry is one audited write: who, what, when, from where.
@@ -40,17 +40,17 @@ type Filter struct {
 type Service struct{ DB *db.DB }
 
 // List returns entries newest first. Cursors page backwards by id.
-func (s *Service) List(ctx context.Context, p auth.Principal, f Filter, lp people.ListParams) (people.Page[Entry], error) {
+func (s *Service) List(ctx context.Context, p auth.Principal, f Filter, lp paging.ListParams) (paging.Page[Entry], error) {
 	if err := auth.RequireAdmin(p); err != nil {
-		return people.Page[Entry]{}, err
+		return paging.Page[Entry]{}, err
 	}
 	lp, err := lp.Normalize()
 	if err != nil {
-		return people.Page[Entry]{}, err
+		return paging.Page[Entry]{}, err
 	}
-	before, err := people.DecodeCursor(lp.Cursor)
+	before, err := paging.DecodeCursor(lp.Cursor)
 	if err != nil {
-		return people.Page[Entry]{}, err
+		return paging.Page[Entry]{}, err
 	}
 	where := []string{"1 = 1"}
 	var args []any
@@ -64,7 +64,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter, lp peopl
 	}
 	if !f.To.IsZero() {
 		if !f.From.IsZero() && f.To.Before(f.From) {
-			return people.Page[Entry]{}, apperr.Field("to", "must not be before from")
+			return paging.Page[Entry]{}, apperr.Field("to", "must not be before from")
 		}
 		where = append(where, "at < ?")
 		args = append(args, f.To.UTC())
@@ -81,11 +81,11 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter, lp peopl
 	rows, err := s.DB.QueryContext(ctx, `SELECT id, at, actor_id, action, entity, entity_id, ip, request_id, detail
 		FROM audit_log WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
-		return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
+		return paging.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
 	}
-	page, err := people.ReadPage(rows, lp.Limit, scanEntry, func(e Entry) int64 { return e.ID })
+	page, err := paging.ReadPage(rows, lp.Limit, scanEntry, func(e Entry) int64 { return e.ID })
 	if err != nil {
-		return people.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
+		return paging.Page[Entry]{}, fmt.Errorf("audit: list: %w", err)
 	}
 	return page, nil
 }

@@ -21,33 +21,42 @@ const (
 	argonSaltLen   = 16
 )
 
-// hashParams are the parameters new hashes use. Verification always uses the
-// parameters encoded in the stored hash.
-var hashParams = struct {
-	memory, time uint32
-}{argonMemoryKiB, argonTime}
-
-// UseCheapHashingForTests lowers the cost of new hashes so that test suites
-// that create hundreds of people stay fast under the race detector. Hashes
-// stay argon2id and verify normally. Never call it outside tests.
-func UseCheapHashingForTests() {
-	cheapOnce.Do(func() { hashParams.memory, hashParams.time = 64, 1 })
+// Hasher makes new password hashes with its argon2id parameters.
+// Verification (CheckPassword) always uses the parameters encoded in the
+// stored hash, so hashes made with any parameters verify everywhere.
+//
+// The zero Hasher uses the production parameters above. Tests that create
+// hundreds of people under the race detector give their own instance cheap
+// parameters (e.g. Hasher{MemoryKiB: 64, Time: 1}); nothing process-wide
+// changes.
+type Hasher struct {
+	MemoryKiB uint32 // argon2 memory in KiB; 0 means argonMemoryKiB
+	Time      uint32 // argon2 passes; 0 means argonTime
 }
 
-var cheapOnce sync.Once
+func (h Hasher) params() (memory, time uint32) {
+	memory, time = h.MemoryKiB, h.Time
+	if memory == 0 {
+		memory = argonMemoryKiB
+	}
+	if time == 0 {
+		time = argonTime
+	}
+	return memory, time
+}
 
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 10
 
 var errBadHash = errors.New("auth: malformed password hash")
 
-// HashPassword returns an encoded argon2id hash of pw.
-func HashPassword(pw string) (string, error) {
+// Hash returns an encoded argon2id hash of pw.
+func (h Hasher) Hash(pw string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("auth: salt: %w", err)
 	}
-	m, t := hashParams.memory, hashParams.time
+	m, t := h.params()
 	key := argon2.IDKey([]byte(pw), salt, t, m, argonThreads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, m, t, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
@@ -85,18 +94,29 @@ func checkPassword(encoded, pw string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// dummyHash is verified against when an e-mail is unknown, so that a wrong
-// e-mail costs as much time as a wrong password.
-var dummyHash = sync.OnceValue(func() string {
-	h, err := HashPassword("not-a-real-password-at-all")
+// dummyHashes caches one dummy hash per set of parameters.
+var dummyHashes sync.Map // Hasher (parameters filled in) -> string
+
+// DummyHash is a valid hash of no real password made with h's parameters.
+// It is verified against when an e-mail is unknown, so that a wrong e-mail
+// costs as much time as a wrong password.
+func (h Hasher) DummyHash() string {
+	m, tm := h.params()
+	key := Hasher{MemoryKiB: m, Time: tm}
+	if v, ok := dummyHashes.Load(key); ok {
+		return v.(string)
+	}
+	s, err := key.Hash("not-a-real-password-at-all")
 	if err != nil {
 		panic(err)
 	}
-	return h
-})
+	v, _ := dummyHashes.LoadOrStore(key, s)
+	return v.(string)
+}
 
-// DummyHash is a valid hash of no real password.
-func DummyHash() string { return dummyHash() }
+// DummyHash is a valid hash of no real password with the production
+// parameters.
+func DummyHash() string { return Hasher{}.DummyHash() }
 
 // ValidatePassword returns why pw is not acceptable, or "".
 func ValidatePassword(pw string) string {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestPasswordHash(t *testing.T) {
-	h, err := HashPassword("correct horse battery")
+	h, err := Hasher{}.Hash("correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestPasswordHash(t *testing.T) {
 			t.Errorf("%s: got %v", tc.desc, got)
 		}
 	}
-	h2, _ := HashPassword("correct horse battery")
+	h2, _ := Hasher{}.Hash("correct horse battery")
 	if h2 == h {
 		t.Fatal("two hashes of one password are equal: no salt")
 	}
@@ -67,6 +67,31 @@ func TestPolicy(t *testing.T) {
 	for _, tc := range tests {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %v", tc.desc, tc.got)
+		}
+	}
+}
+
+// TestHasherParameters: each Hasher hashes with its own parameters (the zero
+// one with the production ones), and every hash verifies whatever made it.
+func TestHasherParameters(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		desc string
+		h    Hasher
+		want string
+	}{
+		{desc: "zero is production", h: Hasher{}, want: "$m=19456,t=2,p=1$"},
+		{desc: "cheap instance", h: Hasher{MemoryKiB: 64, Time: 1}, want: "$m=64,t=1,p=1$"},
+	} {
+		h, err := tc.h.Hash("correct horse battery")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.desc, err)
+		}
+		if !strings.Contains(h, tc.want) {
+			t.Errorf("%s: hash %q lacks %q", tc.desc, h, tc.want)
+		}
+		if !CheckPassword(h, "correct horse battery") || CheckPassword(h, "wrong horse battery") {
+			t.Errorf("%s: hash does not verify", tc.desc)
 		}
 	}
 }

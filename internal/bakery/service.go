@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -223,7 +222,5 @@ func insertIgnore(mysql bool) string {
 	}
 	return "INSERT OR IGNORE INTO"
 }
-
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/crumbcommander/crumb/internal/auth"
 )
 
 // Defaults for every setting that has one.
@@ -76,6 +78,11 @@ type Config struct {
 	AutoScalingGroup  string   // CRUMB_AUTOSCALING_GROUP: the group this node's metrics are published for
 	VAPIDPublicKey    string   // CRUMB_VAPID_PUBLIC_KEY
 	VAPIDPrivateKey   string   // CRUMB_VAPID_PRIVATE_KEY
+
+	// PasswordHashing is not read from the environment: the zero value
+	// hashes with the production parameters. A test harness that creates
+	// hundreds of people gives its own instance cheap parameters.
+	PasswordHashing auth.Hasher
 }
 
 // Embedded reports whether the process runs without external services

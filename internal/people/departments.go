@@ -12,6 +12,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 )
 
 // Department is a part of the store with its own schedule.
@@ -43,22 +44,22 @@ func scanDept(r db.Scanner) (Department, error) {
 }
 
 // ListDepartments returns every department; all signed-in people may read them.
-func (s *Service) ListDepartments(ctx context.Context, lp ListParams) (Page[Department], error) {
+func (s *Service) ListDepartments(ctx context.Context, lp paging.ListParams) (paging.Page[Department], error) {
 	lp, err := lp.Normalize()
 	if err != nil {
-		return Page[Department]{}, err
+		return paging.Page[Department]{}, err
 	}
-	after, err := DecodeCursor(lp.Cursor)
+	after, err := paging.DecodeCursor(lp.Cursor)
 	if err != nil {
-		return Page[Department]{}, err
+		return paging.Page[Department]{}, err
 	}
 	rows, err := s.W.DB.QueryContext(ctx, "SELECT "+deptColumns+" FROM departments WHERE id > ? ORDER BY id LIMIT ?", after, lp.Limit+1)
 	if err != nil {
-		return Page[Department]{}, fmt.Errorf("people: list departments: %w", err)
+		return paging.Page[Department]{}, fmt.Errorf("people: list departments: %w", err)
 	}
-	page, err := ReadPage(rows, lp.Limit, scanDept, func(d Department) int64 { return d.ID })
+	page, err := paging.ReadPage(rows, lp.Limit, scanDept, func(d Department) int64 { return d.ID })
 	if err != nil {
-		return Page[Department]{}, fmt.Errorf("people: list departments: %w", err)
+		return paging.Page[Department]{}, fmt.Errorf("people: list departments: %w", err)
 	}
 	return page, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 )
 
 // Employee is a person of the store, whatever their role.
@@ -136,29 +137,19 @@ func (s *Service) GetEmployee(ctx context.Context, p auth.Principal, id int64) (
 
 // ListEmployees lists the people the caller may see: admins everyone,
 // managers the people of their departments, others themselves.
-func (s *Service) ListEmployees(ctx context.Context, p auth.Principal, f EmployeeFilter, lp ListParams) (Page[Employee], error) {
+func (s *Service) ListEmployees(ctx context.Context, p auth.Principal, f EmployeeFilter, lp paging.ListParams) (paging.Page[Employee], error) {
 	lp, err := lp.Normalize()
 	if err != nil {
-		return Page[Employee]{}, err
+		return paging.Page[Employee]{}, err
 	}
-	after, err := DecodeCursor(lp.Cursor)
+	after, err := paging.DecodeCursor(lp.Cursor)
 	if err != nil {
-		return Page[Employee]{}, err
+		return paging.Page[Employee]{}, err
 	}
 	where := []string{"u.id > ?"}
 	args := []any{after}
-	switch {
-	case p.IsAdmin():
-	case p.Role == auth.RoleManager && len(p.DeptIDs) > 0:
-		where = append(where, "(u.id = ? OR u.id IN (SELECT user_id FROM user_departments WHERE department_id IN ("+placeholders(len(p.DeptIDs))+")))")
-		args = append(args, p.UserID)
-		for _, d := range p.DeptIDs {
-			args = append(args, d)
-		}
-	default:
-		where = append(where, "u.id = ?")
-		args = append(args, p.UserID)
-	}
+	vis, visArgs := VisibleTo(p, "u.id")
+	where, args = append(where, vis), append(args, visArgs...)
 	if f.DepartmentID != 0 {
 		where = append(where, "u.id IN (SELECT user_id FROM user_departments WHERE department_id = ?)")
 		args = append(args, f.DepartmentID)
@@ -174,14 +165,14 @@ func (s *Service) ListEmployees(ctx context.Context, p auth.Principal, f Employe
 	args = append(args, lp.Limit+1)
 	rows, err := s.W.DB.QueryContext(ctx, "SELECT "+userColumns+" FROM users u WHERE "+strings.Join(where, " AND ")+" ORDER BY u.id LIMIT ?", args...)
 	if err != nil {
-		return Page[Employee]{}, fmt.Errorf("people: list employees: %w", err)
+		return paging.Page[Employee]{}, fmt.Errorf("people: list employees: %w", err)
 	}
-	out, err := ReadPage(rows, lp.Limit, scanEmployee, func(e Employee) int64 { return e.ID })
+	out, err := paging.ReadPage(rows, lp.Limit, scanEmployee, func(e Employee) int64 { return e.ID })
 	if err != nil {
-		return Page[Employee]{}, fmt.Errorf("people: list employees: %w", err)
+		return paging.Page[Employee]{}, fmt.Errorf("people: list employees: %w", err)
 	}
 	if err := s.fillDepartments(ctx, out.Items); err != nil {
-		return Page[Employee]{}, err
+		return paging.Page[Employee]{}, err
 	}
 	for i := range out.Items {
 		out.Items[i] = out.Items[i].forViewer(p)
@@ -202,7 +193,7 @@ func (s *Service) fillDepartments(ctx context.Context, es []Employee) error {
 		es[i].DepartmentIDs = []int64{}
 	}
 	rows, err := s.W.DB.QueryContext(ctx, "SELECT user_id, department_id FROM user_departments WHERE user_id IN ("+
-		placeholders(len(es))+") ORDER BY user_id, department_id", args...)
+		db.Placeholders(len(es))+") ORDER BY user_id, department_id", args...)
 	if err != nil {
 		return fmt.Errorf("people: departments of people: %w", err)
 	}
@@ -215,10 +206,6 @@ func (s *Service) fillDepartments(ctx context.Context, es []Employee) error {
 		es[idx[u]].DepartmentIDs = append(es[idx[u]].DepartmentIDs, d)
 	}
 	return rows.Err()
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // CreateEmployee adds a person (admins only). Password is required.
@@ -238,7 +225,7 @@ func (s *Service) CreateEmployee(ctx context.Context, p auth.Principal, in Emplo
 	if err := f.Err(); err != nil {
 		return Employee{}, err
 	}
-	hash, err := auth.HashPassword(*in.Password)
+	hash, err := s.Passwords.Hash(*in.Password)
 	if err != nil {
 		return Employee{}, err
 	}
@@ -505,7 +492,7 @@ func checkDepartmentsExist(ctx context.Context, tx *outbox.Tx, ids []int64) erro
 		args[i] = id
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM departments WHERE id IN ("+placeholders(len(ids))+")", args...).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM departments WHERE id IN ("+db.Placeholders(len(ids))+")", args...).Scan(&n); err != nil {
 		return fmt.Errorf("people: check departments: %w", err)
 	}
 	if n != len(ids) {

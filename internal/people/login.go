@@ -56,7 +56,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput, c Client) (string, E
 	err = s.W.DB.QueryRowContext(ctx, "SELECT id, password_hash, active FROM users WHERE email = ?", email).Scan(&id, &hash, &active)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		auth.CheckPassword(auth.DummyHash(), in.Password)
+		auth.CheckPassword(s.Passwords.DummyHash(), in.Password)
 		return "", Employee{}, s.failed(ctx, c.IP, email)
 	case err != nil:
 		return "", Employee{}, fmt.Errorf("people: login: %w", err)
@@ -111,7 +111,7 @@ func (s *Service) ChangePassword(ctx context.Context, p auth.Principal, in Passw
 	if why := auth.ValidatePassword(in.New); why != "" {
 		return apperr.Field("new", why)
 	}
-	hash, err := auth.HashPassword(in.New)
+	hash, err := s.Passwords.Hash(in.New)
 	if err != nil {
 		return err
 	}

@@ -344,7 +344,7 @@ func lockPersons(ctx context.Context, tx *outbox.Tx, ids []int64) (map[int64]per
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT id, active, max_hours_per_week FROM users"+hint+" WHERE id IN ("+placeholders(len(ids))+") ORDER BY id"+tx.DB.ForUpdate(), args...)
+	rows, err := tx.QueryContext(ctx, "SELECT id, active, max_hours_per_week FROM users"+hint+" WHERE id IN ("+db.Placeholders(len(ids))+") ORDER BY id"+tx.DB.ForUpdate(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("roster: lock people: %w", err)
 	}

@@ -125,10 +125,6 @@ func lockPeople(ctx context.Context, tx *outbox.Tx, ids ...int64) error {
 	return nil
 }
 
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
 // encodeShiftCursor makes the opaque keyset cursor of a shift list ordered
 // by (starts_at, id).
 func encodeShiftCursor(at time.Time, id int64) string {

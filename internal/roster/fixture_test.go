@@ -11,6 +11,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
@@ -167,4 +168,4 @@ func wantCode(t *testing.T, err error, code apperr.Code) *apperr.Error {
 	return e
 }
 
-func peopleListParams() people.ListParams { return people.ListParams{} }
+func peopleListParams() paging.ListParams { return paging.ListParams{} }

@@ -160,14 +160,8 @@ func (s *Service) DecideClaim(ctx context.Context, p auth.Principal, shiftID, cl
 	}
 	var out Claim
 	err = s.W.Do(ctx, func(tx *outbox.Tx) error {
-		cur, err := loadShift(ctx, tx, shiftID, tx.DB.ForUpdate())
+		cur, err := lockShiftToManage(ctx, tx, p, shiftID)
 		if err != nil {
-			return err
-		}
-		if !canSee(p, cur) {
-			return apperr.NotFoundf("shift")
-		}
-		if err := auth.RequireManagerOf(p, cur.DepartmentID); err != nil {
 			return err
 		}
 		c, err := scanClaim(tx.QueryRowContext(ctx, "SELECT "+claimColumns+" FROM shift_claims WHERE id = ? AND shift_id = ?"+tx.DB.ForUpdate(), claimID, shiftID))

@@ -12,7 +12,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
-	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/paging"
 )
 
 // Swap statuses: A offers (pending), B accepts (accepted), a manager
@@ -108,12 +108,9 @@ func emitSwap(tx *outbox.Tx, typ string, dept int64, w Swap) {
 func (s *Service) RequestSwap(ctx context.Context, p auth.Principal, shiftID int64, in SwapInput) (Swap, error) {
 	var out Swap
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
-		cur, err := loadShift(ctx, tx, shiftID, tx.DB.ForUpdate())
+		cur, err := loadVisibleShift(ctx, tx, p, shiftID, tx.DB.ForUpdate())
 		if err != nil {
 			return err
-		}
-		if !canSee(p, cur) {
-			return apperr.NotFoundf("shift")
 		}
 		if cur.employee() != p.UserID {
 			return auth.ErrForbidden
@@ -244,21 +241,21 @@ func (s *Service) DecideSwap(ctx context.Context, p auth.Principal, id int64, ac
 
 // ListSwaps lists the swap requests the caller is part of, and for managers
 // those of their departments' shifts.
-func (s *Service) ListSwaps(ctx context.Context, p auth.Principal, status string, lp people.ListParams) (people.Page[Swap], error) {
+func (s *Service) ListSwaps(ctx context.Context, p auth.Principal, status string, lp paging.ListParams) (paging.Page[Swap], error) {
 	lp, err := lp.Normalize()
 	if err != nil {
-		return people.Page[Swap]{}, err
+		return paging.Page[Swap]{}, err
 	}
-	after, err := people.DecodeCursor(lp.Cursor)
+	after, err := paging.DecodeCursor(lp.Cursor)
 	if err != nil {
-		return people.Page[Swap]{}, err
+		return paging.Page[Swap]{}, err
 	}
 	where, args := []string{"w.id > ?"}, []any{after}
 	if !p.IsAdmin() {
 		vis := "(w.from_employee_id = ? OR w.to_employee_id = ?"
 		args = append(args, p.UserID, p.UserID)
 		if p.Role == auth.RoleManager && len(p.DeptIDs) > 0 {
-			vis += " OR s.department_id IN (" + placeholders(len(p.DeptIDs)) + ")"
+			vis += " OR s.department_id IN (" + db.Placeholders(len(p.DeptIDs)) + ")"
 			for _, d := range p.DeptIDs {
 				args = append(args, d)
 			}
@@ -271,11 +268,11 @@ func (s *Service) ListSwaps(ctx context.Context, p auth.Principal, status string
 	args = append(args, lp.Limit+1)
 	rows, err := s.W.DB.QueryContext(ctx, swapDescribed+" WHERE "+strings.Join(where, " AND ")+" ORDER BY w.id LIMIT ?", args...)
 	if err != nil {
-		return people.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
+		return paging.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
 	}
-	page, err := people.ReadPage(rows, lp.Limit, scanDescribedSwap, func(w Swap) int64 { return w.ID })
+	page, err := paging.ReadPage(rows, lp.Limit, scanDescribedSwap, func(w Swap) int64 { return w.ID })
 	if err != nil {
-		return people.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
+		return paging.Page[Swap]{}, fmt.Errorf("roster: list swaps: %w", err)
 	}
 	return page, nil
 }

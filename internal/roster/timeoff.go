@@ -12,6 +12,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 )
 
@@ -140,27 +141,18 @@ func (s *Service) RequestTimeOff(ctx context.Context, p auth.Principal, in TimeO
 
 // ListTimeOff lists requests: admins all, managers their people's and their
 // own, others their own.
-func (s *Service) ListTimeOff(ctx context.Context, p auth.Principal, f TimeOffFilter, lp people.ListParams) (people.Page[TimeOff], error) {
+func (s *Service) ListTimeOff(ctx context.Context, p auth.Principal, f TimeOffFilter, lp paging.ListParams) (paging.Page[TimeOff], error) {
 	lp, err := lp.Normalize()
 	if err != nil {
-		return people.Page[TimeOff]{}, err
+		return paging.Page[TimeOff]{}, err
 	}
-	after, err := people.DecodeCursor(lp.Cursor)
+	after, err := paging.DecodeCursor(lp.Cursor)
 	if err != nil {
-		return people.Page[TimeOff]{}, err
+		return paging.Page[TimeOff]{}, err
 	}
 	where, args := []string{"id > ?"}, []any{after}
-	switch {
-	case p.IsAdmin():
-	case p.Role == auth.RoleManager && len(p.DeptIDs) > 0:
-		where = append(where, "(employee_id = ? OR employee_id IN (SELECT user_id FROM user_departments WHERE department_id IN ("+placeholders(len(p.DeptIDs))+")))")
-		args = append(args, p.UserID)
-		for _, d := range p.DeptIDs {
-			args = append(args, d)
-		}
-	default:
-		where, args = append(where, "employee_id = ?"), append(args, p.UserID)
-	}
+	vis, visArgs := people.VisibleTo(p, "employee_id")
+	where, args = append(where, vis), append(args, visArgs...)
 	if f.EmployeeID != 0 {
 		where, args = append(where, "employee_id = ?"), append(args, f.EmployeeID)
 	}
@@ -169,16 +161,16 @@ func (s *Service) ListTimeOff(ctx context.Context, p auth.Principal, f TimeOffFi
 	case TimeOffPending, TimeOffApproved, TimeOffDenied:
 		where, args = append(where, "status = ?"), append(args, f.Status)
 	default:
-		return people.Page[TimeOff]{}, apperr.New(apperr.BadRequest, "status must be pending, approved or denied")
+		return paging.Page[TimeOff]{}, apperr.New(apperr.BadRequest, "status must be pending, approved or denied")
 	}
 	args = append(args, lp.Limit+1)
 	rows, err := s.W.DB.QueryContext(ctx, "SELECT "+timeOffColumns+" FROM time_off WHERE "+strings.Join(where, " AND ")+" ORDER BY id LIMIT ?", args...)
 	if err != nil {
-		return people.Page[TimeOff]{}, fmt.Errorf("roster: list time off: %w", err)
+		return paging.Page[TimeOff]{}, fmt.Errorf("roster: list time off: %w", err)
 	}
-	page, err := people.ReadPage(rows, lp.Limit, scanTimeOff, func(t TimeOff) int64 { return t.ID })
+	page, err := paging.ReadPage(rows, lp.Limit, scanTimeOff, func(t TimeOff) int64 { return t.ID })
 	if err != nil {
-		return people.Page[TimeOff]{}, fmt.Errorf("roster: list time off: %w", err)
+		return paging.Page[TimeOff]{}, fmt.Errorf("roster: list time off: %w", err)
 	}
 	return page, nil
 }
@@ -287,7 +279,7 @@ func (s *Service) RezoneTimeOff(ctx context.Context, tx *outbox.Tx, loc *time.Lo
 		when := strings.Repeat(" WHEN ? THEN ?", len(part))
 		args := append(append(starts, ends...), ids...)
 		if _, err := tx.ExecContext(ctx, "UPDATE time_off SET starts_at = CASE id"+when+" END, ends_at = CASE id"+when+
-			" END WHERE id IN ("+placeholders(len(part))+")", args...); err != nil {
+			" END WHERE id IN ("+db.Placeholders(len(part))+")", args...); err != nil {
 			return fmt.Errorf("roster: rezone time off: %w", err)
 		}
 	}

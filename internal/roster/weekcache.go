@@ -9,7 +9,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/outbox"
-	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/paging"
 )
 
 // Defaults of WeekCache.
@@ -70,7 +70,7 @@ func NewWeekCache() *WeekCache {
 // encoding/json, and so Gin, would write). The week view, with a department
 // set, is answered from the week cache when s.Weeks is set. The returned
 // bytes may be shared: callers must not change them.
-func (s *Service) ListShiftsJSON(ctx context.Context, p auth.Principal, f ShiftFilter, lp people.ListParams) ([]byte, error) {
+func (s *Service) ListShiftsJSON(ctx context.Context, p auth.Principal, f ShiftFilter, lp paging.ListParams) ([]byte, error) {
 	q, err := s.parseShiftQuery(ctx, p, f, lp)
 	if err != nil {
 		return nil, err
@@ -82,7 +82,7 @@ func (s *Service) ListShiftsJSON(ctx context.Context, p auth.Principal, f ShiftF
 		cursor: q.lp.Cursor, limit: q.lp.Limit, class: classOf(p, f.DepartmentID)}
 	if k.class == seesNothing {
 		// What the visibility clause would answer, without asking.
-		return encodeShiftPage(people.Page[Shift]{Items: []Shift{}}, nil)
+		return encodeShiftPage(paging.Page[Shift]{Items: []Shift{}}, nil)
 	}
 	if b, ok := s.Weeks.get(k); ok {
 		return b, nil
@@ -96,7 +96,7 @@ func (s *Service) ListShiftsJSON(ctx context.Context, p auth.Principal, f ShiftF
 	return b, nil
 }
 
-func encodeShiftPage(page people.Page[Shift], err error) ([]byte, error) {
+func encodeShiftPage(page paging.Page[Shift], err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}

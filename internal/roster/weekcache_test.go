@@ -10,6 +10,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
@@ -32,7 +33,7 @@ func weekOf(dept int64, day string) ShiftFilter {
 
 // uncached is what GET /shifts answered before the cache: ListShifts
 // encoded by encoding/json, as Gin's c.JSON does.
-func (f *fixture) uncached(p auth.Principal, flt ShiftFilter, lp people.ListParams) ([]byte, error) {
+func (f *fixture) uncached(p auth.Principal, flt ShiftFilter, lp paging.ListParams) ([]byte, error) {
 	f.t.Helper()
 	page, err := f.svc.ListShifts(ctx, p, flt, lp)
 	if err != nil {
@@ -48,7 +49,7 @@ func (f *fixture) uncached(p auth.Principal, flt ShiftFilter, lp people.ListPara
 // weekRead reads through the cache twice: the first answer must be the
 // uncached one byte for byte, the second must come from the cache (the
 // same bytes in memory). It returns the answer.
-func (f *fixture) weekRead(t *testing.T, p auth.Principal, flt ShiftFilter, lp people.ListParams) []byte {
+func (f *fixture) weekRead(t *testing.T, p auth.Principal, flt ShiftFilter, lp paging.ListParams) []byte {
 	t.Helper()
 	want, err := f.uncached(p, flt, lp)
 	if err != nil {
@@ -85,17 +86,17 @@ func TestWeekCacheAnswersLikeTheUncachedList(t *testing.T) {
 			desc string
 			p    auth.Principal
 			flt  ShiftFilter
-			lp   people.ListParams
+			lp   paging.ListParams
 		}{
-			{"manager's week", f.mgrA, week, people.ListParams{}},
-			{"admin's week", f.admin, week, people.ListParams{}},
-			{"employee's week", f.emps[2], week, people.ListParams{}},
-			{"drafts only", f.mgrA, ShiftFilter{DepartmentID: f.deptA, From: week.From, To: week.To, Status: StatusDraft}, people.ListParams{}},
-			{"one person", f.mgrA, ShiftFilter{DepartmentID: f.deptA, From: week.From, To: week.To, EmployeeID: e0}, people.ListParams{}},
-			{"instants", f.mgrA, instants, people.ListParams{}},
-			{"no range", f.mgrA, ShiftFilter{DepartmentID: f.deptA}, people.ListParams{}},
-			{"first page", f.mgrA, week, people.ListParams{Limit: 2}},
-			{"other department's manager", f.mgrB, week, people.ListParams{}},
+			{"manager's week", f.mgrA, week, paging.ListParams{}},
+			{"admin's week", f.admin, week, paging.ListParams{}},
+			{"employee's week", f.emps[2], week, paging.ListParams{}},
+			{"drafts only", f.mgrA, ShiftFilter{DepartmentID: f.deptA, From: week.From, To: week.To, Status: StatusDraft}, paging.ListParams{}},
+			{"one person", f.mgrA, ShiftFilter{DepartmentID: f.deptA, From: week.From, To: week.To, EmployeeID: e0}, paging.ListParams{}},
+			{"instants", f.mgrA, instants, paging.ListParams{}},
+			{"no range", f.mgrA, ShiftFilter{DepartmentID: f.deptA}, paging.ListParams{}},
+			{"first page", f.mgrA, week, paging.ListParams{Limit: 2}},
+			{"other department's manager", f.mgrB, week, paging.ListParams{}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.desc, func(t *testing.T) {
@@ -111,9 +112,9 @@ func TestWeekCacheAnswersLikeTheUncachedList(t *testing.T) {
 			})
 		}
 		t.Run("every page of a paged week", func(t *testing.T) {
-			lp := people.ListParams{Limit: 1}
+			lp := paging.ListParams{Limit: 1}
 			for n := 0; ; n++ {
-				var page people.Page[Shift]
+				var page paging.Page[Shift]
 				if err := json.Unmarshal(f.weekRead(t, f.mgrA, week, lp), &page); err != nil {
 					t.Fatal(err)
 				}
@@ -131,13 +132,13 @@ func TestWeekCacheAnswersLikeTheUncachedList(t *testing.T) {
 				desc string
 				p    auth.Principal
 				flt  ShiftFilter
-				lp   people.ListParams
+				lp   paging.ListParams
 			}{
-				{"bad status", f.mgrA, ShiftFilter{DepartmentID: f.deptA, Status: "maybe"}, people.ListParams{}},
-				{"bad cursor", f.mgrA, week, people.ListParams{Cursor: "!!"}},
-				{"bad date", f.mgrA, ShiftFilter{DepartmentID: f.deptA, From: "soon"}, people.ListParams{}},
-				{"bad date, foreign department", f.mgrB, ShiftFilter{DepartmentID: f.deptA, From: "soon"}, people.ListParams{}},
-				{"bad limit", f.mgrA, week, people.ListParams{Limit: people.MaxLimit + 1}},
+				{"bad status", f.mgrA, ShiftFilter{DepartmentID: f.deptA, Status: "maybe"}, paging.ListParams{}},
+				{"bad cursor", f.mgrA, week, paging.ListParams{Cursor: "!!"}},
+				{"bad date", f.mgrA, ShiftFilter{DepartmentID: f.deptA, From: "soon"}, paging.ListParams{}},
+				{"bad date, foreign department", f.mgrB, ShiftFilter{DepartmentID: f.deptA, From: "soon"}, paging.ListParams{}},
+				{"bad limit", f.mgrA, week, paging.ListParams{Limit: paging.MaxLimit + 1}},
 			} {
 				_, want := f.uncached(tc.p, tc.flt, tc.lp)
 				_, got := f.svc.ListShiftsJSON(ctx, tc.p, tc.flt, tc.lp)
@@ -209,7 +210,7 @@ func TestWeekCacheFreshAfterWrites(t *testing.T) {
 				in := openIn
 				in.StartsAt, in.EndsAt = ptr(local("2026-12-05 09:00")), ptr(local("2026-12-05 17:00"))
 				open2 := f.mustCreate(f.mgrA, in)
-				f.weekRead(t, f.mgrA, week, people.ListParams{}) // cached again before the claim
+				f.weekRead(t, f.mgrA, week, paging.ListParams{}) // cached again before the claim
 				f.must(f.svc.ClaimShift(ctx, f.emps[4], open2.ID))
 			}},
 			{desc: "swap accepted (no change yet)", same: true, write: func(t *testing.T) {
@@ -217,7 +218,7 @@ func TestWeekCacheFreshAfterWrites(t *testing.T) {
 				f.must(f.svc.DecideSwap(ctx, f.emps[3], w.ID, SwapAccept))
 			}},
 			{desc: "approve the swap", write: func(t *testing.T) {
-				swaps, err := f.svc.ListSwaps(ctx, f.mgrA, SwapAccepted, people.ListParams{})
+				swaps, err := f.svc.ListSwaps(ctx, f.mgrA, SwapAccepted, paging.ListParams{})
 				if err != nil || len(swaps.Items) != 1 {
 					t.Fatalf("swaps %+v, %v", swaps, err)
 				}
@@ -272,13 +273,13 @@ func TestWeekCacheFreshAfterWrites(t *testing.T) {
 func (f *fixture) readIfVisible(t *testing.T, p auth.Principal, flt ShiftFilter) []byte {
 	t.Helper()
 	if classOf(p, flt.DepartmentID) == seesNothing {
-		b, err := f.svc.ListShiftsJSON(ctx, p, flt, people.ListParams{})
-		if want, _ := f.uncached(p, flt, people.ListParams{}); err != nil || !bytes.Equal(b, want) {
+		b, err := f.svc.ListShiftsJSON(ctx, p, flt, paging.ListParams{})
+		if want, _ := f.uncached(p, flt, paging.ListParams{}); err != nil || !bytes.Equal(b, want) {
 			t.Fatalf("got %s, %v; want %s", b, err, want)
 		}
 		return b
 	}
-	return f.weekRead(t, p, flt, people.ListParams{})
+	return f.weekRead(t, p, flt, paging.ListParams{})
 }
 
 // must fails the test on err and returns v (type-assert it for a field).
@@ -302,30 +303,30 @@ func TestWeekCacheVisibility(t *testing.T) {
 		f.mustCreate(f.mgrA, pub)
 		week := weekOf(f.deptA, "2026-11-30")
 		count := func(b []byte) int {
-			var page people.Page[Shift]
+			var page paging.Page[Shift]
 			if err := json.Unmarshal(b, &page); err != nil {
 				t.Fatal(err)
 			}
 			return len(page.Items)
 		}
-		if n := count(f.weekRead(t, f.mgrA, week, people.ListParams{})); n != 2 {
+		if n := count(f.weekRead(t, f.mgrA, week, paging.ListParams{})); n != 2 {
 			t.Fatalf("manager sees %d shifts", n)
 		}
-		if n := count(f.weekRead(t, f.emps[1], week, people.ListParams{})); n != 1 {
+		if n := count(f.weekRead(t, f.emps[1], week, paging.ListParams{})); n != 1 {
 			t.Fatalf("employee sees %d shifts after the manager's read", n)
 		}
-		if n := count(f.weekRead(t, f.admin, week, people.ListParams{})); n != 2 {
+		if n := count(f.weekRead(t, f.admin, week, paging.ListParams{})); n != 2 {
 			t.Fatalf("admin sees %d shifts", n)
 		}
 		drafts := ShiftFilter{DepartmentID: f.deptA, From: week.From, To: week.To, Status: StatusDraft}
-		if n := count(f.weekRead(t, f.mgrA, drafts, people.ListParams{})); n != 1 {
+		if n := count(f.weekRead(t, f.mgrA, drafts, paging.ListParams{})); n != 1 {
 			t.Fatalf("manager sees %d drafts", n)
 		}
-		if n := count(f.weekRead(t, f.emps[2], drafts, people.ListParams{})); n != 0 {
+		if n := count(f.weekRead(t, f.emps[2], drafts, paging.ListParams{})); n != 0 {
 			t.Fatalf("employee sees %d drafts", n)
 		}
 		for _, p := range []auth.Principal{f.empB, f.mgrB, {UserID: 999, Role: auth.RoleEmployee, DeptIDs: []int64{}}} {
-			got, err := f.svc.ListShiftsJSON(ctx, p, week, people.ListParams{})
+			got, err := f.svc.ListShiftsJSON(ctx, p, week, paging.ListParams{})
 			if err != nil || string(got) != `{"items":[]}` {
 				t.Fatalf("%+v sees %s, %v", p, got, err)
 			}
@@ -344,11 +345,11 @@ func TestWeekCacheFillRace(t *testing.T) {
 			f.svc.Weeks.beforeStore = nil
 			f.must(f.svc.UpdateShift(ctx, f.mgrA, sh.ID, ShiftInput{Notes: ptr("written during the fill")}, nil))
 		}
-		old, err := f.svc.ListShiftsJSON(ctx, f.mgrA, week, people.ListParams{})
+		old, err := f.svc.ListShiftsJSON(ctx, f.mgrA, week, paging.ListParams{})
 		if err != nil || bytes.Contains(old, []byte("during the fill")) {
 			t.Fatalf("the fill saw the write: %s, %v", old, err)
 		}
-		if got := f.weekRead(t, f.mgrA, week, people.ListParams{}); !bytes.Contains(got, []byte("during the fill")) {
+		if got := f.weekRead(t, f.mgrA, week, paging.ListParams{}); !bytes.Contains(got, []byte("during the fill")) {
 			t.Fatalf("stale answer after the fill race: %s", got)
 		}
 	})
@@ -369,8 +370,8 @@ func TestWeekCacheSafetyNets(t *testing.T) {
 		}
 		stale := func(want bool) {
 			t.Helper()
-			got, err := f.svc.ListShiftsJSON(ctx, f.mgrA, week, people.ListParams{})
-			fresh, _ := f.uncached(f.mgrA, week, people.ListParams{})
+			got, err := f.svc.ListShiftsJSON(ctx, f.mgrA, week, paging.ListParams{})
+			fresh, _ := f.uncached(f.mgrA, week, paging.ListParams{})
 			if err != nil || bytes.Equal(got, fresh) == want {
 				t.Fatalf("stale = %v, want %v: %s", !bytes.Equal(got, fresh), want, got)
 			}
@@ -379,7 +380,7 @@ func TestWeekCacheSafetyNets(t *testing.T) {
 		f.svc.Weeks.now = clock.Now
 		f.svc.Weeks.MaxAge = 3 * time.Second
 
-		f.weekRead(t, f.mgrA, week, people.ListParams{})
+		f.weekRead(t, f.mgrA, week, paging.ListParams{})
 		behind("one")
 		stale(true)
 		clock.Advance(3 * time.Second)
@@ -396,7 +397,7 @@ func TestWeekCacheSafetyNets(t *testing.T) {
 			{"a person", outbox.UserTopic(f.emps[0].UserID), false},
 		} {
 			t.Run(tc.desc, func(t *testing.T) {
-				f.weekRead(t, f.mgrA, week, people.ListParams{})
+				f.weekRead(t, f.mgrA, week, paging.ListParams{})
 				behind(tc.desc)
 				f.svc.Weeks.Observe(outbox.Event{Topic: tc.topic})
 				stale(!tc.forget)
@@ -407,7 +408,7 @@ func TestWeekCacheSafetyNets(t *testing.T) {
 		t.Run("bounded", func(t *testing.T) {
 			f.svc.Weeks.MaxEntries = 2
 			for _, day := range []string{"2026-11-30", "2026-12-07", "2026-12-14"} {
-				f.weekRead(t, f.mgrA, weekOf(f.deptA, day), people.ListParams{})
+				f.weekRead(t, f.mgrA, weekOf(f.deptA, day), paging.ListParams{})
 			}
 			f.svc.Weeks.mu.Lock()
 			n := len(f.svc.Weeks.entries)
