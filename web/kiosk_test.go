@@ -134,9 +134,12 @@ func TestKioskJourney(t *testing.T) {
 	e.keep(phone, "kiosk-confirmation-phone")
 
 	// A wrong PIN is said next to the pad and shows nothing of the person.
-	e.do(phone, "wrong PIN", chromedp.Click(chromedp.CSS(`.kiosk-confirm button`)),
+	// The confirmation may already have gone back to idle by itself (the
+	// accessibility check and the screenshot take seconds), so "Done" is
+	// pressed only while it is there, and the name is tapped in the page.
+	e.do(phone, "wrong PIN", waitFor(`(document.querySelector(".kiosk-confirm button")?.click(), true)`),
 		waitFor(`document.querySelectorAll(".kiosk-name").length === 1`),
-		chromedp.Click(chromedp.CSS(`.kiosk-name`)), chromedp.WaitVisible(chromedp.CSS(`#kiosk-pin`)),
+		waitFor(`(document.querySelector(".kiosk-name").click(), true)`), chromedp.WaitVisible(chromedp.CSS(`#kiosk-pin`)),
 		chromedp.SendKeys(chromedp.CSS(`#kiosk-pin`), "9713\r"),
 		waitFor(`document.querySelector(".kiosk-pad .alert.error") && document.querySelector(".kiosk-pad .alert.error").textContent.includes("not right")`))
 }

@@ -1,7 +1,7 @@
 // Service worker: an offline shell (the app's files, cache-first) and the
 // last schedule the employee saw (network-first, cached with its age), plus
 // Web Push notifications.
-const SHELL = "crumb-shell-v2";
+const SHELL = "crumb-shell-v1"; // placeholder: web.go serves it as crumb-shell-<hash of the app files>
 const DATA = "crumb-data-v2";
 const FILES = ["/", "/app.css", "/icon.svg", "/manifest.webmanifest", "/js/main.js", "/js/api.js", "/js/ui.js",
   "/js/live.js", "/js/push.js", "/js/screens/login.js", "/js/screens/home.js", "/js/screens/dashboard.js",
