@@ -74,10 +74,23 @@ type App struct {
 	tasks      *asynq.Client
 }
 
+// Option changes how New builds the app.
+type Option func(*App)
+
+// WithClock makes clock the time source of every component the app builds
+// (domain services, outbox, relay, worker, report sources, mailbox, blob
+// links, ops hook); tests pass a fake clock. The default is time.Now.
+func WithClock(clock func() time.Time) Option {
+	return func(a *App) { a.Clock = clock }
+}
+
 // New opens the database and Redis, migrates the schema and builds the
 // domain services. Close releases what it opened.
-func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts ...Option) (*App, error) {
 	a := &App{Cfg: cfg, Log: log, Clock: time.Now, Metrics: prometheus.NewRegistry()}
+	for _, o := range opts {
+		o(a)
+	}
 	if err := a.open(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -257,19 +270,6 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
-}
-
-// SetClock replaces the clock of every domain service (tests).
-func (a *App) SetClock(clock func() time.Time) {
-	a.Clock = clock
-	a.Writer.Clock = clock
-	a.People.Limiter.Clock = clock
-	a.Idem.Clock = clock
-	a.Bakery.Counts.Clock = clock
-	a.Attendance.PINs.Clock = clock
-	if a.Push != nil {
-		a.Push.Clock = clock
-	}
 }
 
 // hubCollector exports the hub's counters (hub.Stats) at scrape time.

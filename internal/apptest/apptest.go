@@ -78,12 +78,13 @@ func Start(t testing.TB, dialect db.Dialect, opts Options) *Server {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	a, err := app.New(context.Background(), cfg, log)
+	var appOpts []app.Option
+	if opts.Clock != nil {
+		appOpts = append(appOpts, app.WithClock(opts.Clock))
+	}
+	a, err := app.New(context.Background(), cfg, log, appOpts...)
 	if err != nil {
 		t.Fatalf("app: %v", err)
-	}
-	if opts.Clock != nil {
-		a.SetClock(opts.Clock)
 	}
 	if err := a.Bootstrap(context.Background()); err != nil {
 		t.Fatalf("bootstrap: %v", err)
