@@ -366,7 +366,7 @@ func TestResumeReplaysThenReady(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		h.emit(ev{topic: "dept:3", typ: "shift.created"}, ev{topic: "dept:7", typ: "bakery.count"})
 	}
-	eventually(t, "the hub's head at 10", func() bool { return h.Stats().Head == 10 })
+	testutil.Eventually(t, 5*time.Second, "the hub's head at 10", func() bool { return h.Stats().Head == 10 })
 	s := h.connect(worker, 4, true) // seqs 5..10: dept:3 has 5, 7, 9
 	msgs := s.waitMsgs(t, 4)
 	var got []string
@@ -422,7 +422,7 @@ func TestSlowConsumerEvicted(t *testing.T) {
 		t.Fatalf("Stats.Evicted = %d, want 1", st.Evicted)
 	}
 	// The evicted socket no longer counts as open, before its close.
-	eventually(t, "the evicted socket to leave Stats.Conns", func() bool { return h.Stats().Conns == 1 })
+	testutil.Eventually(t, 5*time.Second, "the evicted socket to leave Stats.Conns", func() bool { return h.Stats().Conns == 1 })
 	close(slow.hold)
 	if code, _ := slow.waitClosed(t); code != websocket.StatusPolicyViolation {
 		t.Errorf("slow socket closed with %d, want 1008", code)
@@ -447,19 +447,7 @@ func TestStalledWriteCut(t *testing.T) {
 	if m := other.waitMsgs(t, 2)[1]; m.Seq != 1 {
 		t.Errorf("other socket got %+v", m)
 	}
-	eventually(t, "Stats.TimedOut = 1", func() bool { return h.Stats().TimedOut == 1 })
-}
-
-// eventually waits until cond holds, for at most five seconds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, "Stats.TimedOut = 1", func() bool { return h.Stats().TimedOut == 1 })
 }
 
 // TestSessionRevokedAndResubscribe: session.revoked closes the matching
@@ -563,7 +551,7 @@ func TestQueueNeverSharesTheBatchArray(t *testing.T) {
 			h.emit(ev{topic: "dept:3", typ: "shift.created"})
 		}
 		seq += int64(n)
-		eventually(t, fmt.Sprintf("head at %d", seq), func() bool { return h.Stats().Head == seq })
+		testutil.Eventually(t, 5*time.Second, fmt.Sprintf("head at %d", seq), func() bool { return h.Stats().Head == seq })
 	}
 	// write lets the writer's next batch through and checks its size.
 	batch := func(want int) {
@@ -638,6 +626,6 @@ func TestSocketCapPerPerson(t *testing.T) {
 	}
 	h.connect(baker, 0, false).waitMsgs(t, 1)
 	a.closeNow()
-	eventually(t, "the closed socket to leave", func() bool { return h.Stats().Conns == 2 })
+	testutil.Eventually(t, 5*time.Second, "the closed socket to leave", func() bool { return h.Stats().Conns == 2 })
 	h.connect(worker, 0, false).waitMsgs(t, 1)
 }

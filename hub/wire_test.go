@@ -23,6 +23,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
 // coderWebsocketVersion is the coder/websocket release whose write path the
@@ -157,7 +158,7 @@ func TestWireInterleavesControlAndDataFrames(t *testing.T) {
 		}
 		readWhenEvicted()
 	}
-	eventually(t, "the slow client's eviction", func() bool { return h.Stats().Evicted == 1 })
+	testutil.Eventually(t, 5*time.Second, "the slow client's eviction", func() bool { return h.Stats().Evicted == 1 })
 	readWhenEvicted()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/relay"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
@@ -57,8 +58,18 @@ func TestWSResumeAcrossRestart(t *testing.T) {
 				b.emit(topic, "test.n", 10+i)
 				seqs = append(seqs, c2.must(5*time.Second).Seq)
 			}
-			// The sweep republishes the offline events later: no duplicate.
-			time.Sleep(500 * time.Millisecond)
+			// The sweep republishes the offline events (this relay's clock is
+			// an hour ahead, so it takes them now, unless the node's own
+			// sweep came first): the socket, which had them from its
+			// replay, gets no duplicate.
+			hourAhead := func() time.Time { return time.Now().Add(time.Hour) }
+			sweeper := &relay.Relay{Broker: b.App.Broker, Events: outbox.Reader{DB: b.App.DB}, Log: b.App.Log, Clock: hourAhead}
+			if _, err := sweeper.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if left, err := sweeper.Events.Unrelayed(context.Background(), hourAhead(), 10); err != nil || len(left) != 0 {
+				t.Fatalf("after the sweep %d events are unrelayed (%v)", len(left), err)
+			}
 			b.emit(topic, "test.last", nil)
 			seqs = append(seqs, c2.must(5*time.Second).Seq)
 			if want := wantSeqs(t, b, first.Seq, topics); !slices.Equal(seqs, want) {

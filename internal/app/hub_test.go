@@ -14,6 +14,7 @@ import (
 
 	"github.com/crumbcommander/crumb/hub"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
 func TestWSRefusals(t *testing.T) {
@@ -158,7 +159,7 @@ func TestWSSlowConsumerEvicted(t *testing.T) {
 	// Once evicted, the slow client reads what the kernel holds, then the 1008.
 	slowStatus := make(chan websocket.StatusCode, 1)
 	go func() {
-		for n.App.Hub.Stats().Evicted == 0 {
+		for deadline := time.Now().Add(60 * time.Second); n.App.Hub.Stats().Evicted == 0 && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 		slowStatus <- slow.closeStatus(30 * time.Second)
@@ -198,11 +199,9 @@ func TestWSStalledWriteIsCut(t *testing.T) {
 	stalled.until("ready", nil)
 	fast.until("ready", nil)
 	bigEventsToReader(t, n, f.EmployeeID, fast, 400)
-	st := n.App.Hub.Stats()
-	for deadline := time.Now().Add(5 * time.Second); st.Conns != 1 && time.Now().Before(deadline); st = n.App.Hub.Stats() {
-		time.Sleep(10 * time.Millisecond) // the cut socket's reader unregisters it
-	}
-	if st.TimedOut != 1 || st.Evicted != 0 || st.Conns != 1 {
+	// The cut socket's reader unregisters it.
+	testutil.Eventually(t, 5*time.Second, "one socket left", func() bool { return n.App.Hub.Stats().Conns == 1 })
+	if st := n.App.Hub.Stats(); st.TimedOut != 1 || st.Evicted != 0 || st.Conns != 1 {
 		t.Fatalf("stats %+v: want one socket cut by the write deadline, none evicted, one left", st)
 	}
 	// The stalled client finds its connection gone (no close handshake: the
@@ -237,11 +236,11 @@ func TestWSStalledReplayIsCut(t *testing.T) {
 		n.emit(outbox.UserTopic(f.EmployeeID), "test.big", map[string]any{"i": i, "pad": pad})
 	}
 	stalled := n.dial(f.Employee, "?since="+itoa(since)) // never read
-	st := n.App.Hub.Stats()
-	for deadline := time.Now().Add(20 * time.Second); (st.Conns != 0 || st.TimedOut != 1) && time.Now().Before(deadline); st = n.App.Hub.Stats() {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if st.Conns != 0 || st.TimedOut != 1 || st.Evicted != 0 {
+	testutil.Eventually(t, 20*time.Second, "the replaying socket cut", func() bool {
+		st := n.App.Hub.Stats()
+		return st.Conns == 0 && st.TimedOut == 1
+	})
+	if st := n.App.Hub.Stats(); st.Conns != 0 || st.TimedOut != 1 || st.Evicted != 0 {
 		t.Fatalf("stats %+v: want the replaying socket cut by the write deadline and counted", st)
 	}
 	if code := stalled.closeStatus(30 * time.Second); code == websocket.StatusNormalClosure {
@@ -406,13 +405,8 @@ func TestWSDeadPeerDropped(t *testing.T) {
 	c := n.dial(f.Employee, "")
 	c.until("ready", nil)
 	// The client stops reading, so it never answers pings.
-	deadline := time.Now().Add(10 * time.Second)
-	for n.App.Hub.Stats().Conns > 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("a peer that does not answer pings is still connected")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, "the peer that does not answer pings to be dropped",
+		func() bool { return n.App.Hub.Stats().Conns == 0 })
 }
 
 func TestRelaySweepPublishesUnnotifiedEvents(t *testing.T) {
@@ -432,19 +426,13 @@ func TestRelaySweepPublishesUnnotifiedEvents(t *testing.T) {
 		t.Fatalf("got %+v", fr)
 	}
 	// It is marked relayed just after publishing.
-	for i := 0; ; i++ {
+	testutil.Eventually(t, 5*time.Second, "every event marked relayed", func() bool {
 		evs, err := outbox.Reader{DB: n.App.DB}.Unrelayed(context.Background(), time.Now().Add(time.Hour), 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(evs) == 0 {
-			break
-		}
-		if i == 100 {
-			t.Fatalf("%d events still unrelayed", len(evs))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(evs) == 0
+	})
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }

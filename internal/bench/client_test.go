@@ -12,17 +12,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-)
 
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
+	"github.com/crumbcommander/crumb/internal/testutil"
+)
 
 // The load generator's raw clients hear every message the bare
 // broadcaster (coder/websocket) sends, on every socket.
@@ -35,7 +27,7 @@ func TestLeanClientsHearEveryMessage(t *testing.T) {
 	defer cancel()
 	go ServeBare(ctx, addr)
 	b := &bareTarget{child: &child{url: "http://" + addr}, pad: strings.Repeat("x", 120)}
-	waitFor(t, "the broadcaster", func() bool {
+	testutil.Eventually(t, 10*time.Second, "the broadcaster", func() bool {
 		res, err := http.Get(b.url + "/healthz")
 		if err == nil {
 			res.Body.Close()
@@ -70,7 +62,7 @@ func TestLeanClientsHearEveryMessage(t *testing.T) {
 	// The broadcaster registers a subscriber after the upgrade; a first
 	// message shows when all are in.
 	s.want[1].Store(subs)
-	waitFor(t, "every subscriber registered", func() bool {
+	testutil.Eventually(t, 10*time.Second, "every subscriber registered", func() bool {
 		if err := b.publish(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +74,7 @@ func TestLeanClientsHearEveryMessage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "every message on every socket", func() bool {
+	testutil.Eventually(t, 10*time.Second, "every message on every socket", func() bool {
 		for k := 2; k <= msgs; k++ {
 			if s.delivered[k].Load() < subs {
 				return false
@@ -144,7 +136,7 @@ func TestLeanClientPingsLengthsAndEviction(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("ping not answered")
 	}
-	waitFor(t, "the close", func() bool { return c.dead.Load() })
+	testutil.Eventually(t, 10*time.Second, "the close", func() bool { return c.dead.Load() })
 	for k := 1; k <= 3; k++ {
 		if n := s.delivered[k].Load(); n != 1 {
 			t.Errorf("message %d delivered %d times", k, n)
