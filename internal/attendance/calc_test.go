@@ -33,6 +33,7 @@ func utc(s string) time.Time {
 }
 
 func TestWorkedAcrossDST(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		desc        string
 		in, out     time.Time
@@ -69,6 +70,7 @@ func TestWorkedAcrossDST(t *testing.T) {
 }
 
 func TestLateAndEarlyLeave(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		desc        string
 		start, in   time.Time
@@ -102,6 +104,7 @@ func TestLateAndEarlyLeave(t *testing.T) {
 }
 
 func TestDaysAndWeeks(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		desc  string
 		date  string
@@ -138,6 +141,7 @@ func TestDaysAndWeeks(t *testing.T) {
 }
 
 func TestWeeklyTotalsAndOvertime(t *testing.T) {
+	t.Parallel()
 	// Five 9-hour nights 22:00-07:00 (minus 30-minute breaks) in the week of
 	// the fall-back night (Monday weeks: 2026-10-26 .. 2026-11-01), plus one in
 	// the spring-forward week. Saturday 2026-10-31 22:00 to Sunday 07:00 is 10
@@ -183,6 +187,7 @@ func TestWeeklyTotalsAndOvertime(t *testing.T) {
 }
 
 func TestCoverage(t *testing.T) {
+	t.Parallel()
 	d, _ := time.Parse(time.DateOnly, "2026-11-01")
 	now := utc("2026-11-01 13:30") // 09:30 AST
 	sched := []Interval{{utc("2026-11-01 12:00"), utc("2026-11-01 20:00")}, {utc("2026-11-01 13:00"), utc("2026-11-01 17:00")}}

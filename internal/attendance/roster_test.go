@@ -15,6 +15,7 @@ import (
 // TestLinksToRosterShifts runs attendance on the roster's real shifts table
 // (SQLShifts): a published shift is picked at clock-in, a draft is not.
 func TestLinksToRosterShifts(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()

@@ -93,6 +93,7 @@ func wantCode(t *testing.T, err error, code apperr.Code) *apperr.Error {
 }
 
 func TestClockInOutAndBreaks(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -190,6 +191,7 @@ func TestClockInOutAndBreaks(t *testing.T) {
 }
 
 func TestDoubleClockInFromManyDevices(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -221,6 +223,7 @@ func TestDoubleClockInFromManyDevices(t *testing.T) {
 }
 
 func TestCorrections(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -281,6 +284,7 @@ func TestCorrections(t *testing.T) {
 }
 
 func TestKioskPINs(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -339,6 +343,7 @@ func TestKioskPINs(t *testing.T) {
 }
 
 func TestLiveFloor(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -385,6 +390,7 @@ func ptr[T any](v T) *T { return &v }
 // 2026 in Halifax: the spring-forward night is an hour shorter, the
 // fall-back night an hour longer, and lateness is measured in real minutes.
 func TestNightShiftsAcrossDST(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()

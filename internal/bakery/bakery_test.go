@@ -80,6 +80,7 @@ func firstItem(t *testing.T, e *env, kind string) bakery.Item {
 }
 
 func TestCatalogueIsSeeded(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -113,6 +114,7 @@ func TestCatalogueIsSeeded(t *testing.T) {
 }
 
 func TestAccess(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -157,6 +159,7 @@ func TestAccess(t *testing.T) {
 }
 
 func TestCountValidation(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -212,6 +215,7 @@ func TestCountValidation(t *testing.T) {
 // stored total is the sum of the accepted deltas, never leaves 0..limit, and
 // replaying the bakery.count events in seq order ends at the stored counts.
 func TestConcurrentCountsConverge(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -285,6 +289,7 @@ func TestConcurrentCountsConverge(t *testing.T) {
 }
 
 func TestFinalizeAndReset(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -352,6 +357,7 @@ func TestFinalizeAndReset(t *testing.T) {
 }
 
 func TestPutSheetAndItems(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -391,6 +397,7 @@ func TestPutSheetAndItems(t *testing.T) {
 }
 
 func TestCountRateLimit(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -418,6 +425,7 @@ func TestCountRateLimit(t *testing.T) {
 }
 
 func TestSocketCountMessage(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
@@ -505,6 +513,7 @@ func BenchmarkCount(b *testing.B) {
 // the sheet's version, so the counting device finalizes with it after its
 // own counts, the sheet's first included, without reading the sheet again.
 func TestCountCarriesSheetVersion(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()

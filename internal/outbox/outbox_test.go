@@ -26,6 +26,7 @@ func (r *recorder) Committed(evs []outbox.Event) {
 }
 
 func TestEventsCommitWithTheWrite(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		w := outbox.NewWriter(d, nil)
@@ -83,6 +84,7 @@ func TestEventsCommitWithTheWrite(t *testing.T) {
 // writer in four numbers its own events (Tx.NumberHere, as the roster's
 // combined creates do) while the others leave theirs to the sequencers.
 func TestSequenceIsCommitOrder(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		pair := [2]*outbox.Writer{outbox.NewWriter(d, nil), outbox.NewWriter(d, nil)}
@@ -179,6 +181,7 @@ func TestSequenceIsCommitOrder(t *testing.T) {
 }
 
 func TestRelayBookkeeping(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		w := outbox.NewWriter(d, nil)
@@ -212,6 +215,7 @@ func TestRelayBookkeeping(t *testing.T) {
 // nobody reads them (no seq to resume from) until the next round, the
 // relay sweep's first step, numbers them after what is already numbered.
 func TestUnnumberedEventsWaitForTheSequencer(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		w := outbox.NewWriter(d, nil)
@@ -243,6 +247,7 @@ func TestUnnumberedEventsWaitForTheSequencer(t *testing.T) {
 // TestCommitHook: the hook hears the events of each committed transaction
 // before Do returns, and nothing of a transaction that failed.
 func TestCommitHook(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		w := outbox.NewWriter(d, nil)
@@ -276,6 +281,7 @@ func TestCommitHook(t *testing.T) {
 }
 
 func TestDeptOfTopic(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		desc  string
 		topic string
@@ -298,6 +304,7 @@ func TestDeptOfTopic(t *testing.T) {
 // names its own (a transaction serving several requests); many rows are
 // written in chunks, in order.
 func TestAuditOrigins(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := outbox.WithOrigin(context.Background(), outbox.Origin{IP: "10.0.0.1", RequestID: "tx"})
 		w := outbox.NewWriter(d, nil)

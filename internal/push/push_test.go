@@ -180,6 +180,7 @@ func newUser(t *testing.T, d *db.DB, email string) int64 {
 }
 
 func TestDeliver(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		clock := testutil.NewClock(time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
@@ -252,6 +253,7 @@ func TestDeliver(t *testing.T) {
 }
 
 func TestSubscribeValidation(t *testing.T) {
+	t.Parallel()
 	d := testutil.NewDB(t, db.SQLite)
 	svc := &push.Service{DB: d, Clock: time.Now}
 	uid := newUser(t, d, "v@example.com")
@@ -280,6 +282,7 @@ func TestSubscribeValidation(t *testing.T) {
 }
 
 func TestMessageFor(t *testing.T) {
+	t.Parallel()
 	loc, _ := time.LoadLocation("America/Halifax")
 	tests := []struct {
 		desc, typ, data, title, body string

@@ -17,6 +17,7 @@ func at(s string) time.Time {
 func iv(id int64, from, to string) Interval { return Interval{ID: id, Start: at(from), End: at(to)} }
 
 func TestOverlaps(t *testing.T) {
+	t.Parallel()
 	base := iv(1, "2026-12-01T09:00:00Z", "2026-12-01T17:00:00Z")
 	tests := []struct {
 		desc  string
@@ -53,6 +54,7 @@ func kinds(ws []Warning) []string {
 }
 
 func TestRules(t *testing.T) {
+	t.Parallel()
 	loc, _ := time.LoadLocation("America/Halifax")
 	shift := iv(0, "2026-12-02T13:00:00Z", "2026-12-02T21:00:00Z") // Wed 09:00-17:00 AST
 	week := WeekOf(shift.Start, loc, 1)
@@ -104,6 +106,7 @@ func TestRules(t *testing.T) {
 }
 
 func TestWithinAvailabilityOverMidnight(t *testing.T) {
+	t.Parallel()
 	loc, _ := time.LoadLocation("America/Halifax")
 	night := iv(0, "2026-12-03T02:00:00Z", "2026-12-03T10:00:00Z") // Wed 22:00 - Thu 06:00 AST
 	tests := []struct {

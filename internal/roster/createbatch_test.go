@@ -207,6 +207,7 @@ func batchCase(t *testing.T, d *db.DB) (*fixture, []createReq) {
 // It runs twice: with ids derived from the first (consecutive ids, as on
 // SQLite and MariaDB) and with ids read back (MySQL 8's interleaved ids).
 func TestCombinedCreatesAsIfOneByOne(t *testing.T) {
+	t.Parallel()
 	for _, readBack := range []bool{false, true} {
 		t.Run(fmt.Sprintf("read back ids %v", readBack), func(t *testing.T) {
 			readBackIDs = readBack
@@ -285,6 +286,7 @@ func testCombinedCreatesAsIfOneByOne(t *testing.T) {
 // TestCombinedCreatesValidationNeverQueues: bad input and forbidden creates
 // are answered before the batch, even while it is held.
 func TestCombinedCreatesValidationNeverQueues(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0 := f.emps[0].UserID
@@ -318,6 +320,7 @@ func TestCombinedCreatesValidationNeverQueues(t *testing.T) {
 // while it waits for its batch is answered with the context's error and
 // not written; the batch goes on with the others.
 func TestCombinedCreatesCancelledWhileQueued(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e := func(i int) *int64 { return &f.emps[i].UserID }
@@ -365,6 +368,7 @@ func TestCombinedCreatesCancelledWhileQueued(t *testing.T) {
 // the batch's reads and its inserts: the insert breaks its foreign key),
 // every create runs again alone and gets its own answer.
 func TestCombinedCreatesFallBack(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		gone := f.dept("Closing")

@@ -14,6 +14,7 @@ import (
 // department, announced to it (managers only for drafts) and, for
 // published ones, to the person. Past and started shifts stay as they were.
 func TestLeavingOpensFutureShifts(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		f.svc.People.Leaving = f.svc.ReleaseShifts

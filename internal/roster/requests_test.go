@@ -17,6 +17,7 @@ import (
 )
 
 func TestTimeOff(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0 := f.emps[0].UserID
@@ -60,6 +61,7 @@ func TestTimeOff(t *testing.T) {
 }
 
 func TestAvailabilityWarns(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0 := f.emps[0].UserID
@@ -83,6 +85,7 @@ func TestAvailabilityWarns(t *testing.T) {
 }
 
 func TestOpenShiftClaims(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		open := f.mustCreate(f.mgrA, ShiftInput{DepartmentID: &f.deptA, StartsAt: ptr(local("2026-12-02 09:00")), EndsAt: ptr(local("2026-12-02 17:00")), Status: ptr(StatusPublished)})
@@ -132,6 +135,7 @@ func TestOpenShiftClaims(t *testing.T) {
 }
 
 func TestSwapFlow(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		a, b := f.emps[0], f.emps[1]
@@ -184,6 +188,7 @@ func TestSwapFlow(t *testing.T) {
 }
 
 func TestCandidatesRanked(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e := func(i int) *int64 { return &f.emps[i].UserID }
@@ -218,6 +223,7 @@ func TestCandidatesRanked(t *testing.T) {
 // The employee working a published shift sees whom they could swap it with,
 // names only; nobody else who is no manager does.
 func TestCandidatesForAssignee(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e := func(i int) *int64 { return &f.emps[i].UserID }
@@ -256,6 +262,7 @@ func TestCandidatesForAssignee(t *testing.T) {
 }
 
 func TestICalFeed(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0 := f.emps[0].UserID
@@ -306,6 +313,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // store moves to another zone its requests cover the same days there, and
 // the conflict rules judge shifts against the new span.
 func TestZoneChangeMovesTimeOff(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		f.svc.People.Rezone = f.svc.RezoneTimeOff
@@ -359,6 +367,7 @@ func TestZoneChangeMovesTimeOff(t *testing.T) {
 // approve it (403 saying why); an admin may. Every answer names the shift
 // by its time and department.
 func TestSwapInvolvingTheManager(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		to := f.emps[0]

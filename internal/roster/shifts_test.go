@@ -11,6 +11,7 @@ import (
 )
 
 func TestCreateShiftChecks(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0 := f.emps[0].UserID
@@ -100,6 +101,7 @@ func TestCreateShiftChecks(t *testing.T) {
 // TestNoDoubleBookingUnderConcurrency fires overlapping creates for a few
 // people at once; the database must end with no overlapping pair.
 func TestNoDoubleBookingUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		const n = 60

@@ -8,6 +8,7 @@ import (
 // Halifax springs forward on 2026-03-08 (02:00 AST -> 03:00 ADT) and falls
 // back on 2026-11-01 (02:00 ADT -> 01:00 AST).
 func TestWeekOfAcrossDST(t *testing.T) {
+	t.Parallel()
 	loc, err := time.LoadLocation("America/Halifax")
 	if err != nil {
 		t.Fatal(err)
@@ -41,6 +42,7 @@ func TestWeekOfAcrossDST(t *testing.T) {
 }
 
 func TestDurationsAndCopyAcrossDST(t *testing.T) {
+	t.Parallel()
 	loc, _ := time.LoadLocation("America/Halifax")
 	tests := []struct {
 		desc       string
@@ -68,6 +70,7 @@ func TestDurationsAndCopyAcrossDST(t *testing.T) {
 }
 
 func TestWeekHoursAcrossFallBack(t *testing.T) {
+	t.Parallel()
 	loc, _ := time.LoadLocation("America/Halifax")
 	w := WeekOf(at("2026-11-01T12:00:00-04:00"), loc, 1)
 	shifts := []Interval{

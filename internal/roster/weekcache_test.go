@@ -70,6 +70,7 @@ func (f *fixture) weekRead(t *testing.T, p auth.Principal, flt ShiftFilter, lp p
 }
 
 func TestWeekCacheAnswersLikeTheUncachedList(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d).withWeekCache()
 		e0, e1 := f.emps[0].UserID, f.emps[1].UserID
@@ -153,6 +154,7 @@ func TestWeekCacheAnswersLikeTheUncachedList(t *testing.T) {
 // TestWeekCacheFreshAfterWrites: after every kind of write that changes
 // shifts, the next read of a cached week answers the new state.
 func TestWeekCacheFreshAfterWrites(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d).withWeekCache()
 		e0, e1, e3 := f.emps[0].UserID, f.emps[1].UserID, f.emps[3].UserID
@@ -294,6 +296,7 @@ func (f *fixture) must(v any, err error) any {
 // TestWeekCacheVisibility: a manager's cached week (with drafts) is never
 // the answer of an employee, whoever reads first.
 func TestWeekCacheVisibility(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d).withWeekCache()
 		e0 := f.emps[0].UserID
@@ -337,6 +340,7 @@ func TestWeekCacheVisibility(t *testing.T) {
 // TestWeekCacheFillRace: a write that commits after a fill has queried but
 // before it stores its answer leaves no stale entry behind.
 func TestWeekCacheFillRace(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d).withWeekCache()
 		sh := f.mustCreate(f.mgrA, shiftIn(f.deptA, nil, "2026-12-01 09:00", "2026-12-01 17:00"))
@@ -358,6 +362,7 @@ func TestWeekCacheFillRace(t *testing.T) {
 // TestWeekCacheSafetyNets: entries age out, the cache is bounded, and the
 // hub's observer forgets by department or store topic.
 func TestWeekCacheSafetyNets(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d).withWeekCache()
 		sh := f.mustCreate(f.mgrA, shiftIn(f.deptA, nil, "2026-12-01 09:00", "2026-12-01 17:00"))

@@ -11,6 +11,7 @@ import (
 )
 
 func TestPublishWeek(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0, e1 := f.emps[0].UserID, f.emps[1].UserID
@@ -92,6 +93,7 @@ func TestPublishWeek(t *testing.T) {
 }
 
 func TestCopyWeekAcrossSpringForward(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0, e1 := f.emps[0].UserID, f.emps[1].UserID
@@ -124,6 +126,7 @@ func TestCopyWeekAcrossSpringForward(t *testing.T) {
 }
 
 func TestPublishAutumnWeekBoundaries(t *testing.T) {
+	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		e0 := f.emps[0].UserID
