@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/app"
-	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/testutil"
@@ -37,11 +36,6 @@ type Server struct {
 	App *app.App
 	T   testing.TB
 }
-
-// cheapHashing is what the test servers hash passwords with: argon2id still,
-// with parameters cheap enough for suites that create hundreds of people
-// under the race detector.
-var cheapHashing = auth.Hasher{MemoryKiB: 64, Time: 1}
 
 // Options tune Start.
 type Options struct {
@@ -73,7 +67,7 @@ func Start(t testing.TB, dialect db.Dialect, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	cfg.PasswordHashing = cheapHashing
+	cfg.PasswordHashing = testutil.CheapHasher()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))

@@ -51,7 +51,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	clock := testutil.NewClock(time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC))
 	w := outbox.NewWriter(d, clock.Now)
 	// Cheap argon2id parameters: this fixture creates people in every test.
-	ppl := &people.Service{W: w, Passwords: auth.Hasher{MemoryKiB: 64, Time: 1}}
+	ppl := &people.Service{W: w, Passwords: testutil.CheapHasher()}
 	if err := ppl.EnsureStore(ctx, "Test Store", "America/Halifax"); err != nil {
 		t.Fatal(err)
 	}

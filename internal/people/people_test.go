@@ -17,10 +17,6 @@ import (
 
 var ctx = context.Background()
 
-// cheap keeps argon2id but with parameters cheap enough for the race
-// detector; the production parameters are checked in internal/auth.
-var cheap = auth.Hasher{MemoryKiB: 64, Time: 1}
-
 const password = "correct horse battery"
 
 type fixture struct {
@@ -36,7 +32,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	clock := testutil.NewClock(time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC))
 	w := outbox.NewWriter(d, clock.Now)
 	svc := &people.Service{W: w, Sessions: &auth.Sessions{W: w, TTL: time.Hour},
-		Limiter: &auth.LoginLimiter{R: r, Clock: clock.Now}, Passwords: cheap}
+		Limiter: &auth.LoginLimiter{R: r, Clock: clock.Now}, Passwords: testutil.CheapHasher()}
 	if err := svc.EnsureStore(ctx, "Test Store", "America/Halifax"); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/migrations"
 )
@@ -257,3 +258,8 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 	}
 }
+
+// CheapHasher hashes passwords with argon2id at parameters cheap enough
+// for suites that create many people under the race detector. The
+// production parameters (auth.Hasher{}) are checked in internal/auth.
+func CheapHasher() auth.Hasher { return auth.Hasher{MemoryKiB: 64, Time: 1} }
