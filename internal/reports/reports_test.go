@@ -45,6 +45,9 @@ func (q *queued) EnqueueExport(_ context.Context, id int64) error {
 	return nil
 }
 
+// store is the store the exports are built for.
+var store = people.Store{Name: "Boulangerie Crème", Timezone: "America/Halifax", WeekStartsOn: 1}
+
 type env struct {
 	svc   *reports.Service
 	q     *queued
@@ -70,9 +73,12 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	start := time.Date(2026, 11, 30, 13, 0, 0, 0, time.UTC)
 	src := memSource{cols: []string{"employee", "starts_at", "late_minutes", "worked_hours"}, rows: [][]any{
 		{"Ann Tester", start, int64(0), 7.5}, {"Bob, \"the baker\"", start.Add(time.Hour), int64(12), 6.25}}}
+	sched := memSource{cols: (&reports.ScheduleSource{}).Columns(), rows: [][]any{
+		{"2026-11-30", "Mon", "Bakery", "Zoë Gagné", "07:00", "15:00", 8.0, "Ovens", ""},
+		{"2026-12-08", "Tue", "Bakery", "François Lévesque", "09:00", "17:00", 8.0, "Counter", ""}}}
 	q := &queued{}
 	svc := &reports.Service{W: w, Queue: q, Blob: &blob.Dir{Root: root, BaseURL: "http://crumb.test", Key: make([]byte, 32), Clock: clock.Now},
-		Sources: map[string]reports.Source{reports.KindAttendance: src, reports.KindSchedule: src}}
+		Sources: map[string]reports.Source{reports.KindAttendance: src, reports.KindSchedule: sched}}
 	return &env{svc: svc, q: q, root: root, admin: auth.Principal{UserID: a.ID, Role: auth.RoleAdmin}, d: d}
 }
 
@@ -106,7 +112,6 @@ func TestExportOnceEachFormat(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		loc, _ := time.LoadLocation("America/Halifax")
 		tests := []struct {
 			desc, kind, format string
 			check              func(t *testing.T, b []byte)
@@ -139,7 +144,7 @@ func TestExportOnceEachFormat(t *testing.T) {
 				t.Fatalf("%s: create %+v %v", tc.desc, r, err)
 			}
 			for i := 0; i < 2; i++ { // a redelivered task does nothing more
-				if err := e.svc.Export(ctx, r.ID, loc, time.Monday); err != nil {
+				if err := e.svc.Export(ctx, r.ID, store); err != nil {
 					t.Fatalf("%s: export: %v", tc.desc, err)
 				}
 			}
@@ -171,7 +176,7 @@ func TestExportFailsWithReason(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Export(ctx, r.ID, time.UTC, time.Monday); err != nil {
+		if err := e.svc.Export(ctx, r.ID, people.Store{Timezone: "UTC", WeekStartsOn: 1}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := e.svc.Get(ctx, e.admin, r.ID)
