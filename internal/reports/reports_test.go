@@ -17,6 +17,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/cloud/blob"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/reports"
 	"github.com/crumbcommander/crumb/internal/testutil"
@@ -203,4 +204,54 @@ func readyEvents(t *testing.T, d *db.DB, user int64) []outbox.Event {
 		}
 	}
 	return out
+}
+
+// TestListOwnReports: the list holds only the caller's reports, newest
+// first, pages by cursor, and gives ready ones a download link; kinds name
+// their formats and a format a kind lacks is refused.
+func TestListOwnReports(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		var ids []int64
+		for _, day := range []string{"2026-11-02", "2026-11-09", "2026-11-16"} {
+			r, err := e.svc.Create(ctx, e.admin, reports.Request{Kind: "attendance", Format: "csv", From: day, To: day})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+		}
+		if err := e.svc.Export(ctx, ids[2], store); err != nil {
+			t.Fatal(err)
+		}
+		page, err := e.svc.List(ctx, e.admin, paging.ListParams{Limit: 2})
+		if err != nil || len(page.Items) != 2 || page.NextCursor == "" {
+			t.Fatalf("first page %+v %v", page, err)
+		}
+		if page.Items[0].ID != ids[2] || page.Items[0].Status != reports.StatusReady || !strings.Contains(page.Items[0].DownloadURL, "sig=") ||
+			page.Items[1].ID != ids[1] || page.Items[1].DownloadURL != "" {
+			t.Errorf("first page %+v", page.Items)
+		}
+		rest, err := e.svc.List(ctx, e.admin, paging.ListParams{Limit: 2, Cursor: page.NextCursor})
+		if err != nil || len(rest.Items) != 1 || rest.Items[0].ID != ids[0] || rest.NextCursor != "" {
+			t.Errorf("second page %+v %v", rest, err)
+		}
+		other, err := e.svc.List(ctx, auth.Principal{UserID: e.admin.UserID + 100, Role: auth.RoleManager, DeptIDs: []int64{1}}, paging.ListParams{})
+		if err != nil || len(other.Items) != 0 {
+			t.Errorf("another person lists %+v %v", other, err)
+		}
+	})
+	formats := map[string]string{}
+	for _, k := range reports.Kinds() {
+		formats[k.Kind] = strings.Join(k.Formats, ",")
+	}
+	if formats["hours"] != "csv,xlsx" || formats["attendance"] != "csv,xlsx" || formats["schedule"] != "csv,xlsx,pdf" {
+		t.Errorf("kinds %v", formats)
+	}
+	_, err := newEnv(t, testutil.NewDB(t, db.SQLite)).svc.Create(context.Background(), auth.Principal{UserID: 1, Role: auth.RoleAdmin},
+		reports.Request{Kind: "attendance", Format: "pdf", From: "2026-11-02", To: "2026-11-08"})
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Fields["format"] != "attendance reports come as csv, xlsx" {
+		t.Errorf("attendance pdf: %v", err)
+	}
 }

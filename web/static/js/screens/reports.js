@@ -103,7 +103,8 @@ export async function render(main, ctx) {
       poll(id, n + 1);
     }, Math.min(10000, 1000 * 2 ** Math.min(n, 3)));
   }
-  const offs = [ctx.live.on("report.ready", (d) => { if (rows.has(d.id)) show(d); })];
+  // The event says ready or failed; the row count comes with the report itself.
+  const offs = [ctx.live.on("report.ready", (d) => { if (rows.has(d.id)) { show(d); api.get(`/reports/${d.id}`).then(show, () => {}); } })];
   await loadPage();
   return { unmount: () => { gone = true; offs.forEach((f) => f()); } };
 }
