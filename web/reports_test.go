@@ -21,7 +21,7 @@ import (
 func TestReportExportDownloads(t *testing.T) {
 	e := newEnv(t).withDemoShifts()
 	mgr := e.login("manager", "Bakery")
-	ctx := e.page(1280, 900)
+	ctx := e.page(1366, 800)
 	e.signIn(ctx, mgr, e.seed.Password)
 	monday := nextWeek().AddDate(0, 0, -7) // this week, published in the demo schedule
 	e.do(ctx, "reports screen", chromedp.Navigate(e.base+"/reports"),
@@ -115,7 +115,7 @@ func TestReportExportDownloads(t *testing.T) {
 	if href := eval[string](e, ctx, row+`.querySelector("a[download]").href`); !strings.Contains(href, "/files/") {
 		t.Errorf("after a reload the download link is %q", href)
 	}
-	e.checkA11y(ctx, "/reports with a ready report at 1280x900")
+	e.checkA11y(ctx, "/reports with a ready report at 1366x800")
 	phone := e.page(360, 740)
 	e.signIn(phone, mgr, e.seed.Password)
 	e.do(phone, "reports on a phone", chromedp.Navigate(e.base+"/reports"), waitFor(row+` !== null && `+row+`.querySelector("a[download]") !== null`))
