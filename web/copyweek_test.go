@@ -71,6 +71,9 @@ func TestCopyLastWeekReport(t *testing.T) {
 	e.checkA11y(ctx, "/week with the copy report")
 	e.do(ctx, "dismiss", chromedp.Click(chromedp.CSS(`#copy-report button`)),
 		waitFor(`document.querySelector("#copy-report section") === null`))
+	if got := eval[string](e, ctx, `document.activeElement.textContent`); got != "Copy last week" {
+		t.Errorf("after dismissing, the focus is on %q, want the Copy last week button", got)
+	}
 }
 
 // decode checks an API answer's status and reads its JSON body into out (when not nil).

@@ -21,7 +21,9 @@ type Query struct {
 }
 
 // Source streams the rows of one report kind. Values are string, int64,
-// float64, bool or time.Time. Stream must not hold more than a row in memory.
+// float64, bool or time.Time. Stream holds no more than a row of its input
+// in memory (a source that totals, like hours, holds one total per output
+// row).
 type Source interface {
 	Columns() []string
 	Stream(ctx context.Context, q Query, emit func(row []any) error) error

@@ -277,7 +277,8 @@ export async function render(main, ctx) {
   const personName = (id) => { if (id == null) return "Open shift"; const p = people.find((x) => x.id === id); return p ? `${p.first_name} ${p.last_name}` : `Employee #${id}`; };
   const shiftLine = (s) => `${fmtDay(s.starts_at)} ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)} ${personName(s.employee_id)}${s.position ? ` (${s.position})` : ""}`;
 
-  async function copyLastWeek() {
+  async function copyLastWeek(e) {
+    const copyButton = e && e.currentTarget;
     try {
       const res = await api.post("/schedules/copy", { department_id: deptId, from_week: ymd(addDays(week, -7)), to_week: ymd(week) }, { idempotencyKey: api.newKey() });
       const skipped = (res && res.skipped) || [];
@@ -287,7 +288,8 @@ export async function render(main, ctx) {
         h("h2", { id: "copy-report-title" }, `Copied ${created.length} shift${created.length === 1 ? "" : "s"} from last week as drafts${skipped.length ? `, skipped ${skipped.length}` : ""}`),
         created.length ? h("details", h("summary", `Created (${created.length})`), h("ul.issues", { id: "copy-created" }, created.map((s) => h("li", shiftLine(s))))) : null,
         skipped.length ? h("div", h("h3", "Skipped"), h("ul.issues", { id: "copy-skipped" }, skipped.map((x) => h("li", `${shiftLine(x)} — ${skipText(x)}`)))) : null,
-        h("button", { type: "button", onclick: () => mount(copyBox) }, "Dismiss")));
+        // Dismissing hands the focus back to the button that copied.
+        h("button", { type: "button", onclick: () => { mount(copyBox); if (copyButton) copyButton.focus(); } }, "Dismiss")));
       await load();
     } catch (err) { showError(status, err); }
   }
