@@ -43,6 +43,7 @@ require (
 require (
 	github.com/aws/aws-sdk-go-v2/service/sns v1.48.0
 	github.com/chromedp/cdproto v0.159.0
+	golang.org/x/image v0.44.0
 )
 
 require (

@@ -62,7 +62,7 @@ func (h *Handlers) reportExport(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	err = h.Reports.Export(ctx, p.ReportID, st.Location(), time.Weekday(st.WeekStartsOn%7))
+	err = h.Reports.Export(ctx, p.ReportID, st)
 	if err == nil {
 		return nil
 	}

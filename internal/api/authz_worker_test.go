@@ -25,6 +25,11 @@ func init() {
 			want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)}},
 		"POST /api/v1/reports": {path: staticPath("/api/v1/reports"), body: reportBody,
 			want: map[string][2]int{"admin": same(202), "manager": {202, 403}, "employee": same(403)}},
+		// Everyone lists their own reports (an employee has none) and reads the kinds.
+		"GET /api/v1/reports": {path: staticPath("/api/v1/reports"),
+			want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)}},
+		"GET /api/v1/reports/kinds": {path: staticPath("/api/v1/reports/kinds"),
+			want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)}},
 		// A report the admin asked for: only the requester (and admins) see it.
 		"GET /api/v1/reports/:report_id": {
 			path: func(f *fixture, sc scope) string {

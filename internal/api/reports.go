@@ -9,8 +9,24 @@ import (
 )
 
 func (s *Server) mountReports(r *gin.RouterGroup) {
+	r.GET("/reports", s.listReports)
 	r.POST("/reports", s.createReport)
+	r.GET("/reports/kinds", s.reportKinds)
 	r.GET("/reports/:report_id", s.getReport)
+}
+
+func (s *Server) listReports(c *gin.Context) {
+	lp, err := listParams(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.Reports.List(c.Request.Context(), principal(c), lp)
+	s.render(c, http.StatusOK, page, err)
+}
+
+func (s *Server) reportKinds(c *gin.Context) {
+	s.render(c, http.StatusOK, gin.H{"items": reports.Kinds()}, nil)
 }
 
 func (s *Server) createReport(c *gin.Context) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/people"
 )
 
 // Query is what a source needs to select its rows.
@@ -16,10 +17,13 @@ type Query struct {
 	DepartmentID *int64
 	Location     *time.Location
 	WeekStart    time.Weekday // the store's first day of the week
+	StoreName    string       // printed on the schedule PDF
 }
 
 // Source streams the rows of one report kind. Values are string, int64,
-// float64, bool or time.Time. Stream must not hold more than a row in memory.
+// float64, bool or time.Time. Stream holds no more than a row of its input
+// in memory (a source that totals, like hours, holds one total per output
+// row).
 type Source interface {
 	Columns() []string
 	Stream(ctx context.Context, q Query, emit func(row []any) error) error
@@ -34,7 +38,8 @@ var ErrPermanent = errors.New("reports: permanent failure")
 // report ready and emits report.ready in one transaction guarded by the
 // status, so however often a task is delivered (a worker killed mid-export
 // and its lease recovered) the report completes exactly once.
-func (s *Service) Export(ctx context.Context, id int64, loc *time.Location, weekStart time.Weekday) error {
+func (s *Service) Export(ctx context.Context, id int64, st people.Store) error {
+	loc := st.Location()
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return err
@@ -56,7 +61,7 @@ func (s *Service) Export(ctx context.Context, id int64, loc *time.Location, week
 	}
 	from, _ := time.ParseInLocation(dayLayout, r.From, loc)
 	to, _ := time.ParseInLocation(dayLayout, r.To, loc)
-	q := Query{From: from, To: to, DepartmentID: r.DepartmentID, Location: loc, WeekStart: weekStart}
+	q := Query{From: from, To: to, DepartmentID: r.DepartmentID, Location: loc, WeekStart: time.Weekday(st.WeekStartsOn % 7), StoreName: st.Name}
 
 	rows, size, err := s.write(ctx, r, src, q)
 	if err != nil {

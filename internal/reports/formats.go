@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-pdf/fpdf"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -21,7 +20,10 @@ func writeFormat(ctx context.Context, format, kind string, w io.Writer, src Sour
 	case FormatXLSX:
 		return writeXLSX(ctx, w, src, q)
 	case FormatPDF:
-		return writePDF(ctx, w, kind, src, q)
+		if kind != KindSchedule {
+			return 0, fmt.Errorf("%w: %s reports have no pdf", ErrPermanent, kind)
+		}
+		return writeSchedulePDF(ctx, w, src, q)
 	}
 	return 0, fmt.Errorf("%w: unknown format %q", ErrPermanent, format)
 }
@@ -116,43 +118,4 @@ func writeXLSX(ctx context.Context, w io.Writer, src Source, q Query) (int64, er
 		return n, err
 	}
 	return n, f.Write(w)
-}
-
-// writePDF prints the rows as a landscape table (the printable schedule).
-// A schedule has at most a few hundred rows, so the document is built in
-// memory.
-func writePDF(ctx context.Context, w io.Writer, kind string, src Source, q Query) (int64, error) {
-	pdf := fpdf.New("L", "mm", "A4", "")
-	pdf.SetTitle("CrumbCommander "+kind, true)
-	pdf.SetAutoPageBreak(true, 12)
-	cols := src.Columns()
-	width := 277.0 / float64(len(cols))
-	header := func() {
-		pdf.SetFont("Helvetica", "B", 9)
-		for _, c := range cols {
-			pdf.CellFormat(width, 7, c, "1", 0, "L", false, 0, "")
-		}
-		pdf.Ln(-1)
-		pdf.SetFont("Helvetica", "", 9)
-	}
-	pdf.SetHeaderFunc(func() {
-		pdf.SetFont("Helvetica", "B", 13)
-		pdf.CellFormat(0, 9, fmt.Sprintf("%s %s to %s", kind, q.From.Format("2006-01-02"), q.To.Format("2006-01-02")), "", 1, "L", false, 0, "")
-		header()
-	})
-	pdf.AddPage()
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	var n int64
-	err := src.Stream(ctx, q, func(row []any) error {
-		for _, v := range row {
-			pdf.CellFormat(width, 6, tr(cellString(v, q.Location)), "1", 0, "L", false, 0, "")
-		}
-		pdf.Ln(-1)
-		n++
-		return pdf.Error()
-	})
-	if err != nil {
-		return n, err
-	}
-	return n, pdf.Output(w)
 }

@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
@@ -16,6 +18,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/cloud/blob"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 )
 
 // Kinds, formats and statuses.
@@ -45,6 +48,34 @@ const MaxSpanDays = 366
 const LinkTTL = 24 * time.Hour
 
 const dayLayout = "2006-01-02"
+
+// KindInfo describes one report kind: what it holds and the formats it can
+// be built in (GET /reports/kinds).
+type KindInfo struct {
+	Kind        string   `json:"kind"`
+	Label       string   `json:"label"`
+	Description string   `json:"description"`
+	Formats     []string `json:"formats"`
+}
+
+// kinds lists the report kinds in the order a screen offers them.
+var kinds = []KindInfo{
+	{KindHours, "Hours worked", "Per person and week: hours worked from attendance (punches minus breaks), scheduled hours, overtime over the weekly maximum.", []string{FormatCSV, FormatXLSX}},
+	{KindAttendance, "Attendance", "Every published shift with its punches (late, early leave, no-show) and every punch without a shift.", []string{FormatCSV, FormatXLSX}},
+	{KindSchedule, "Schedule", "The published shifts; as PDF, a printable people × days grid per week.", []string{FormatCSV, FormatXLSX, FormatPDF}},
+}
+
+// Kinds returns the report kinds with their formats.
+func Kinds() []KindInfo { return slices.Clone(kinds) }
+
+func kindInfo(kind string) (KindInfo, bool) {
+	for _, k := range kinds {
+		if k.Kind == kind {
+			return k, true
+		}
+	}
+	return KindInfo{}, false
+}
 
 // Request is the body of POST /reports.
 type Request struct {
@@ -108,19 +139,10 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Request) (Rep
 		return Report{}, err
 	}
 	f := apperr.Fields{}
-	switch in.Kind {
-	case KindAttendance, KindHours, KindSchedule:
-	default:
+	if k, ok := kindInfo(in.Kind); !ok {
 		f.Add("kind", "must be attendance, hours or schedule")
-	}
-	switch in.Format {
-	case FormatCSV, FormatXLSX:
-	case FormatPDF:
-		if in.Kind != KindSchedule {
-			f.Add("format", "pdf is only for the schedule")
-		}
-	default:
-		f.Add("format", "must be csv, xlsx or pdf")
+	} else if !slices.Contains(k.Formats, in.Format) {
+		f.Add("format", fmt.Sprintf("%s reports come as %s", k.Kind, strings.Join(k.Formats, ", ")))
 	}
 	from, ferr := time.Parse(dayLayout, in.From)
 	to, terr := time.Parse(dayLayout, in.To)
@@ -180,28 +202,73 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Report, 
 	if err != nil {
 		return r, err
 	}
-	if r.Status == StatusReady {
-		if r.DownloadURL, err = s.Blob.URL(ctx, r.Object(), LinkTTL); err != nil {
-			return r, err
+	return r, s.link(ctx, &r)
+}
+
+// List returns the caller's own reports, newest first, each ready one with
+// a fresh download link. Cursors page backwards by id.
+func (s *Service) List(ctx context.Context, p auth.Principal, lp paging.ListParams) (paging.Page[Report], error) {
+	lp, err := lp.Normalize()
+	if err != nil {
+		return paging.Page[Report]{}, err
+	}
+	before, err := paging.DecodeCursor(lp.Cursor)
+	if err != nil {
+		return paging.Page[Report]{}, err
+	}
+	where, args := "requested_by = ?", []any{p.UserID}
+	if before > 0 {
+		where, args = where+" AND id < ?", append(args, before)
+	}
+	rows, err := s.W.DB.QueryContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE `+where+` ORDER BY id DESC LIMIT ?`, append(args, lp.Limit+1)...)
+	if err != nil {
+		return paging.Page[Report]{}, fmt.Errorf("reports: list: %w", err)
+	}
+	page, err := paging.ReadPage(rows, lp.Limit, scanReport, func(r Report) int64 { return r.ID })
+	if err != nil {
+		return paging.Page[Report]{}, fmt.Errorf("reports: list: %w", err)
+	}
+	for i := range page.Items {
+		if err := s.link(ctx, &page.Items[i]); err != nil {
+			return paging.Page[Report]{}, err
 		}
 	}
-	return r, nil
+	return page, nil
+}
+
+// link sets the download link of a ready report.
+func (s *Service) link(ctx context.Context, r *Report) error {
+	if r.Status != StatusReady {
+		return nil
+	}
+	url, err := s.Blob.URL(ctx, r.Object(), LinkTTL)
+	if err != nil {
+		return fmt.Errorf("reports: link: %w", err)
+	}
+	r.DownloadURL = url
+	return nil
 }
 
 const reportColumns = `id, requested_by, kind, format, from_day, to_day, department_id, status, reason, object_key, row_count, size_bytes, created_at, finished_at`
 
 func (s *Service) load(ctx context.Context, id int64) (Report, error) {
-	var r Report
-	var from, to time.Time
-	var dept sql.NullInt64
-	var fin sql.NullTime
-	err := s.W.DB.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE id = ?`, id).Scan(
-		&r.ID, &r.RequestedBy, &r.Kind, &r.Format, &from, &to, &dept, &r.Status, &r.Reason, &r.objectKey, &r.Rows, &r.SizeBytes, &r.CreatedAt, &fin)
+	r, err := scanReport(s.W.DB.QueryRowContext(ctx, `SELECT `+reportColumns+` FROM reports WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, db.ErrNotFound
 	}
 	if err != nil {
 		return r, fmt.Errorf("reports: load: %w", err)
+	}
+	return r, nil
+}
+
+func scanReport(row db.Scanner) (Report, error) {
+	var r Report
+	var from, to time.Time
+	var dept sql.NullInt64
+	var fin sql.NullTime
+	if err := row.Scan(&r.ID, &r.RequestedBy, &r.Kind, &r.Format, &from, &to, &dept, &r.Status, &r.Reason, &r.objectKey, &r.Rows, &r.SizeBytes, &r.CreatedAt, &fin); err != nil {
+		return r, err
 	}
 	r.From, r.To = from.Format(dayLayout), to.Format(dayLayout)
 	r.CreatedAt = r.CreatedAt.UTC()

@@ -17,6 +17,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/cloud/blob"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/paging"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/reports"
 	"github.com/crumbcommander/crumb/internal/testutil"
@@ -45,6 +46,9 @@ func (q *queued) EnqueueExport(_ context.Context, id int64) error {
 	return nil
 }
 
+// store is the store the exports are built for.
+var store = people.Store{Name: "Boulangerie Crème", Timezone: "America/Halifax", WeekStartsOn: 1}
+
 type env struct {
 	svc   *reports.Service
 	q     *queued
@@ -70,9 +74,12 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	start := time.Date(2026, 11, 30, 13, 0, 0, 0, time.UTC)
 	src := memSource{cols: []string{"employee", "starts_at", "late_minutes", "worked_hours"}, rows: [][]any{
 		{"Ann Tester", start, int64(0), 7.5}, {"Bob, \"the baker\"", start.Add(time.Hour), int64(12), 6.25}}}
+	sched := memSource{cols: (&reports.ScheduleSource{}).Columns(), rows: [][]any{
+		{"2026-11-30", "Mon", "Bakery", "Zoë Gagné", "07:00", "15:00", 8.0, "Ovens", ""},
+		{"2026-12-08", "Tue", "Bakery", "François Lévesque", "09:00", "17:00", 8.0, "Counter", ""}}}
 	q := &queued{}
 	svc := &reports.Service{W: w, Queue: q, Blob: &blob.Dir{Root: root, BaseURL: "http://crumb.test", Key: make([]byte, 32), Clock: clock.Now},
-		Sources: map[string]reports.Source{reports.KindAttendance: src, reports.KindSchedule: src}}
+		Sources: map[string]reports.Source{reports.KindAttendance: src, reports.KindSchedule: sched}}
 	return &env{svc: svc, q: q, root: root, admin: auth.Principal{UserID: a.ID, Role: auth.RoleAdmin}, d: d}
 }
 
@@ -106,7 +113,6 @@ func TestExportOnceEachFormat(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		loc, _ := time.LoadLocation("America/Halifax")
 		tests := []struct {
 			desc, kind, format string
 			check              func(t *testing.T, b []byte)
@@ -139,7 +145,7 @@ func TestExportOnceEachFormat(t *testing.T) {
 				t.Fatalf("%s: create %+v %v", tc.desc, r, err)
 			}
 			for i := 0; i < 2; i++ { // a redelivered task does nothing more
-				if err := e.svc.Export(ctx, r.ID, loc, time.Monday); err != nil {
+				if err := e.svc.Export(ctx, r.ID, store); err != nil {
 					t.Fatalf("%s: export: %v", tc.desc, err)
 				}
 			}
@@ -171,7 +177,7 @@ func TestExportFailsWithReason(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Export(ctx, r.ID, time.UTC, time.Monday); err != nil {
+		if err := e.svc.Export(ctx, r.ID, people.Store{Timezone: "UTC", WeekStartsOn: 1}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := e.svc.Get(ctx, e.admin, r.ID)
@@ -198,4 +204,54 @@ func readyEvents(t *testing.T, d *db.DB, user int64) []outbox.Event {
 		}
 	}
 	return out
+}
+
+// TestListOwnReports: the list holds only the caller's reports, newest
+// first, pages by cursor, and gives ready ones a download link; kinds name
+// their formats and a format a kind lacks is refused.
+func TestListOwnReports(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		var ids []int64
+		for _, day := range []string{"2026-11-02", "2026-11-09", "2026-11-16"} {
+			r, err := e.svc.Create(ctx, e.admin, reports.Request{Kind: "attendance", Format: "csv", From: day, To: day})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ID)
+		}
+		if err := e.svc.Export(ctx, ids[2], store); err != nil {
+			t.Fatal(err)
+		}
+		page, err := e.svc.List(ctx, e.admin, paging.ListParams{Limit: 2})
+		if err != nil || len(page.Items) != 2 || page.NextCursor == "" {
+			t.Fatalf("first page %+v %v", page, err)
+		}
+		if page.Items[0].ID != ids[2] || page.Items[0].Status != reports.StatusReady || !strings.Contains(page.Items[0].DownloadURL, "sig=") ||
+			page.Items[1].ID != ids[1] || page.Items[1].DownloadURL != "" {
+			t.Errorf("first page %+v", page.Items)
+		}
+		rest, err := e.svc.List(ctx, e.admin, paging.ListParams{Limit: 2, Cursor: page.NextCursor})
+		if err != nil || len(rest.Items) != 1 || rest.Items[0].ID != ids[0] || rest.NextCursor != "" {
+			t.Errorf("second page %+v %v", rest, err)
+		}
+		other, err := e.svc.List(ctx, auth.Principal{UserID: e.admin.UserID + 100, Role: auth.RoleManager, DeptIDs: []int64{1}}, paging.ListParams{})
+		if err != nil || len(other.Items) != 0 {
+			t.Errorf("another person lists %+v %v", other, err)
+		}
+	})
+	formats := map[string]string{}
+	for _, k := range reports.Kinds() {
+		formats[k.Kind] = strings.Join(k.Formats, ",")
+	}
+	if formats["hours"] != "csv,xlsx" || formats["attendance"] != "csv,xlsx" || formats["schedule"] != "csv,xlsx,pdf" {
+		t.Errorf("kinds %v", formats)
+	}
+	_, err := newEnv(t, testutil.NewDB(t, db.SQLite)).svc.Create(context.Background(), auth.Principal{UserID: 1, Role: auth.RoleAdmin},
+		reports.Request{Kind: "attendance", Format: "pdf", From: "2026-11-02", To: "2026-11-08"})
+	var ae *apperr.Error
+	if !errors.As(err, &ae) || ae.Fields["format"] != "attendance reports come as csv, xlsx" {
+		t.Errorf("attendance pdf: %v", err)
+	}
 }

@@ -1,9 +1,12 @@
 package reports
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/db"
@@ -69,66 +72,100 @@ func (s *ScheduleSource) Stream(ctx context.Context, q Query, emit func([]any) e
 	return rows.Err()
 }
 
-// HoursSource sums scheduled hours per person per week, with the hours
-// over their weekly maximum as overtime. It reads published shifts (worked
-// hours come with attendance).
+// HoursSource gives, per person and week, the hours actually worked (from
+// attendance: punches minus breaks, a punch counted in the week it was
+// clocked in) next to the hours scheduled (published shifts, future ones
+// included), and the worked hours over the person's weekly maximum as
+// overtime. It holds one total per person-week, not the punches.
 type HoursSource struct{ DB *db.DB }
 
 // Columns are the header.
 func (*HoursSource) Columns() []string {
-	return []string{"employee_id", "employee", "week_start", "shifts", "hours", "max_hours", "overtime_hours"}
+	return []string{"employee_id", "employee", "week_start", "shifts", "scheduled_hours", "worked_hours", "break_hours", "max_hours", "overtime_hours"}
+}
+
+type hoursKey struct {
+	emp  int64
+	week string
 }
 
 type hoursRow struct {
-	emp, shifts   int64
-	name, week    string
-	hours, maxHrs float64
+	name                     string
+	shifts                   int64
+	maxHrs                   float64
+	scheduled, worked, onBrk time.Duration
 }
 
-func (h hoursRow) cells() []any {
-	return []any{h.emp, h.name, h.week, h.shifts, h.hours, h.maxHrs, max(0, h.hours-h.maxHrs)}
-}
-
-// Stream walks the shifts in (person, start) order and emits a row each
-// time the person or the week changes: one row in memory at a time.
+// Stream totals the published shifts, then the punches, and emits the
+// person-weeks in (person, week) order.
 func (s *HoursSource) Stream(ctx context.Context, q Query, emit func([]any) error) error {
 	from, to := q.span()
+	totals := map[hoursKey]*hoursRow{}
+	row := func(emp int64, at time.Time, name string, maxH int64) *hoursRow {
+		k := hoursKey{emp, weekStart(at.In(q.Location), q.WeekStart).Format(dayLayout)}
+		r := totals[k]
+		if r == nil {
+			r = &hoursRow{name: name, maxHrs: float64(maxH)}
+			totals[k] = r
+		}
+		return r
+	}
 	where, args := deptFilter(q, "s.department_id", []any{"published", from, to})
 	rows, err := s.DB.QueryContext(ctx, `SELECT s.employee_id, u.first_name, u.last_name, u.max_hours_per_week, s.starts_at, s.ends_at
 		FROM shifts s JOIN users u ON u.id = s.employee_id
-		WHERE s.status = ? AND s.starts_at >= ? AND s.starts_at < ?`+where+`
-		ORDER BY s.employee_id, s.starts_at, s.id`, args...)
+		WHERE s.status = ? AND s.starts_at >= ? AND s.starts_at < ?`+where, args...)
 	if err != nil {
 		return fmt.Errorf("reports: hours: %w", err)
 	}
 	defer rows.Close()
-	var cur *hoursRow
 	for rows.Next() {
-		var r hoursRow
+		var emp, maxH int64
 		var first, last string
-		var maxH int64
 		var st, en time.Time
-		if err := rows.Scan(&r.emp, &first, &last, &maxH, &st, &en); err != nil {
+		if err := rows.Scan(&emp, &first, &last, &maxH, &st, &en); err != nil {
 			return fmt.Errorf("reports: hours scan: %w", err)
 		}
-		r.name, r.maxHrs, r.week = first+" "+last, float64(maxH), weekStart(st.In(q.Location), q.WeekStart).Format(dayLayout)
-		if cur != nil && (cur.emp != r.emp || cur.week != r.week) {
-			if err := emit(cur.cells()); err != nil {
-				return err
-			}
-			cur = nil
-		}
-		if cur == nil {
-			cur = &r
-		}
-		cur.shifts++
-		cur.hours += en.Sub(st).Hours()
+		r := row(emp, st, first+" "+last, maxH)
+		r.shifts++
+		r.scheduled += en.Sub(st)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return fmt.Errorf("reports: hours: %w", err)
 	}
-	if cur != nil {
-		return emit(cur.cells())
+	rows.Close()
+
+	where, args = deptFilter(q, "a.department_id", []any{from, to})
+	punches, err := s.DB.QueryContext(ctx, recordPunches+where+` ORDER BY a.id, b.starts_at`, args...)
+	if err != nil {
+		return fmt.Errorf("reports: hours: %w", err)
+	}
+	defer punches.Close()
+	c := &punchCursor{rows: punches}
+	for {
+		o, err := c.Next()
+		if err != nil {
+			return err
+		}
+		if o == nil {
+			break
+		}
+		r := row(o.employee, o.at, o.name(), o.maxHours)
+		for _, p := range o.punches {
+			w, b := p.worked()
+			r.worked, r.onBrk = r.worked+w, r.onBrk+b
+		}
+	}
+	keys := make([]hoursKey, 0, len(totals))
+	for k := range totals {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b hoursKey) int { return cmp.Or(cmp.Compare(a.emp, b.emp), strings.Compare(a.week, b.week)) })
+	for _, k := range keys {
+		r := totals[k]
+		worked := r.worked.Hours()
+		if err := emit([]any{k.emp, r.name, k.week, r.shifts, r.scheduled.Hours(), worked, r.onBrk.Hours(), r.maxHrs, max(0, worked-r.maxHrs)}); err != nil {
+			return err
+		}
 	}
 	return nil
 }

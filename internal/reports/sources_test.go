@@ -72,28 +72,51 @@ func TestScheduleAndHoursSources(t *testing.T) {
 		q := reports.Query{From: time.Date(2026, 11, 30, 0, 0, 0, 0, loc), To: time.Date(2026, 12, 13, 0, 0, 0, 0, loc),
 			DepartmentID: &dep.ID, Location: loc, WeekStart: time.Monday}
 
+		// Ann clocked in 7 minutes late for Monday, took a 30-minute break
+		// and worked until 16:00; on Tuesday she came on time and left at
+		// 15:15; on Thursday she came in without a shift for two hours.
+		shiftAt := func(at time.Time) int64 {
+			var id int64
+			if err := d.QueryRowContext(ctx, `SELECT id FROM shifts WHERE starts_at = ?`, at).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		punch := func(shift any, in, out time.Time, breaks ...time.Time) {
+			res, err := d.ExecContext(ctx, `INSERT INTO attendance_records (employee_id, department_id, shift_id, clock_in_at, clock_out_at, source, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, 'web', ?, ?)`, ann.ID, dep.ID, shift, in, out, in, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, _ := res.LastInsertId()
+			for i := 0; i+1 < len(breaks); i += 2 {
+				if _, err := d.ExecContext(ctx, `INSERT INTO attendance_breaks (record_id, starts_at, ends_at) VALUES (?, ?, ?)`, rec, breaks[i], breaks[i+1]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		tue, thu := mon.Add(24*time.Hour), mon.Add(72*time.Hour)
+		punch(shiftAt(mon), mon.Add(7*time.Minute), mon.Add(8*time.Hour), mon.Add(4*time.Hour), mon.Add(4*time.Hour+30*time.Minute))
+		punch(shiftAt(tue), tue, tue.Add(7*time.Hour+15*time.Minute))
+		punch(nil, thu, thu.Add(2*time.Hour))
+
+		// Hours worked come from the punches (7h23 + 7h15 + 2h = 16.633 h,
+		// 0.633 over her 16), scheduled hours from the shifts (3 × 8 h, the
+		// not yet worked Wednesday included).
 		hours := collect(t, &reports.HoursSource{DB: d}, q)
-		want := []string{"|Ann Tester|2026-11-30|3|24h|16h|8h", "|Ann Tester|2026-12-07|1|6h|16h|0h"}
+		want := []string{"|Ann Tester|2026-11-30|3|24h|16.633333333333333h|0.5h|16h|0.6333333333333329h", "|Ann Tester|2026-12-07|1|6h|0h|0h|16h|0h"}
 		if len(hours) != 2 || !strings.HasSuffix(hours[0], want[0]) || !strings.HasSuffix(hours[1], want[1]) {
-			t.Errorf("hours rows %q, want suffixes %q", hours, want)
+			t.Errorf("hours rows\n%s\nwant suffixes\n%s", strings.Join(hours, "\n"), strings.Join(want, "\n"))
 		}
-		// Ann clocked in 7 minutes late for Monday and worked until 16:00.
-		var monID int64
-		if err := d.QueryRowContext(ctx, `SELECT id FROM shifts WHERE starts_at = ?`, mon).Scan(&monID); err != nil {
-			t.Fatal(err)
-		}
-		in := mon.Add(7 * time.Minute)
-		if _, err := d.ExecContext(ctx, `INSERT INTO attendance_records (employee_id, shift_id, clock_in_at, clock_out_at, source, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 'web', ?, ?)`, ann.ID, monID, in, mon.Add(8*time.Hour), in, in); err != nil {
-			t.Fatal(err)
-		}
-		att := collect(t, &reports.AttendanceSource{DB: d, Clock: func() time.Time { return mon.Add(33 * time.Hour) }}, q)
+		att := collect(t, &reports.AttendanceSource{DB: d, Clock: func() time.Time { return mon.Add(57 * time.Hour) }}, q)
 		wantAtt := []string{
-			"2026-11-30|Bakery|Ann Tester|08:00|16:00|8h|08:07|16:00|7.883333333333333h|7|late",
-			"2026-12-01|Bakery|Ann Tester|08:00|16:00|8h|||0h|0|no_show",
-			"2026-12-02|Bakery|Ann Tester|08:00|16:00|8h|||0h|0|scheduled",
+			"2026-11-30|Bakery|Ann Tester|08:00|16:00|8h|08:07|16:00|7.383333333333334h|30|7|0|late",
+			"2026-12-01|Bakery|Ann Tester|08:00|16:00|8h|08:00|15:15|7.25h|0|0|45|left_early",
+			"2026-12-02|Bakery|Ann Tester|08:00|16:00|8h|||0h|0|0|0|no_show",
+			"2026-12-03|Bakery|Ann Tester|||0h|08:00|10:00|2h|0|0|0|unscheduled",
+			"2026-12-07|Bakery|Ann Tester|08:00|14:00|6h|||0h|0|0|0|scheduled",
 		}
-		if len(att) != 4 || att[0] != wantAtt[0] || att[1] != wantAtt[1] || att[2] != wantAtt[2] {
+		if strings.Join(att, "\n") != strings.Join(wantAtt, "\n") {
 			t.Errorf("attendance rows\n%s\nwant\n%s", strings.Join(att, "\n"), strings.Join(wantAtt, "\n"))
 		}
 		sched := collect(t, &reports.ScheduleSource{DB: d}, q)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
@@ -106,9 +107,15 @@ type CopyInput struct {
 	ToWeek       string `json:"to_week"`
 }
 
-// Skipped is a shift of the source week that was not copied, and why.
+// Skipped is a shift of the source week that was not copied, and why. It
+// carries the shift it would have become (person, times in the target week,
+// position) so the manager can be told which shift was left out.
 type Skipped struct {
 	SourceShiftID int64                 `json:"source_shift_id"`
+	EmployeeID    *int64                `json:"employee_id"`
+	StartsAt      time.Time             `json:"starts_at"`
+	EndsAt        time.Time             `json:"ends_at"`
+	Position      string                `json:"position"`
 	Reason        string                `json:"reason"`
 	Conflicts     []apperr.ConflictItem `json:"conflicts,omitempty"`
 }
@@ -179,7 +186,7 @@ func (s *Service) CopyWeek(ctx context.Context, p auth.Principal, in CopyInput) 
 			if skip, err := s.copyCheck(ctx, tx, st, members, next); err != nil {
 				return err
 			} else if skip != nil {
-				skip.SourceShiftID = sh.ID
+				skip.SourceShiftID, skip.EmployeeID, skip.StartsAt, skip.EndsAt, skip.Position = sh.ID, next.EmployeeID, next.StartsAt, next.EndsAt, next.Position
 				out.Skipped = append(out.Skipped, *skip)
 				continue
 			}

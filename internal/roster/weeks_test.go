@@ -111,6 +111,11 @@ func TestCopyWeekAcrossSpringForward(t *testing.T) {
 			t.Fatalf("copied = %+v", out)
 		}
 		loc, _ := time.LoadLocation("America/Halifax")
+		// The skipped entry names the shift it would have been: person, target-week times, position.
+		if sk := out.Skipped[0]; sk.Reason != "conflict" || sk.EmployeeID == nil || *sk.EmployeeID != e1 ||
+			sk.StartsAt.In(loc).Format("2006-01-02 15:04") != "2026-03-10 09:00" || sk.EndsAt.Sub(sk.StartsAt) != 8*time.Hour {
+			t.Errorf("skipped = %+v", sk)
+		}
 		got := out.Created[0]
 		if got.StartsAt.In(loc).Format("2006-01-02 15:04 MST") != "2026-03-09 09:00 ADT" || got.EndsAt.Sub(got.StartsAt) != 8*time.Hour ||
 			got.Status != StatusDraft || *got.EmployeeID != e0 || got.ID == src.ID {

@@ -2,7 +2,7 @@
 // (drag, or keyboard: M picks a shift up, arrows move, Enter drops) and
 // delete shifts; conflicts (409) and warnings inline; copy last week;
 // publish with a summary of who will be told; print view (@media print).
-import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, fmtTime, pad, hoursOf, deptStyleClass, paintDept } from "../ui.js";
+import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, fmtDay, fmtTime, pad, hoursOf, deptStyleClass, paintDept } from "../ui.js";
 
 export async function render(main, ctx) {
   const { api, me } = ctx;
@@ -267,14 +267,29 @@ export async function render(main, ctx) {
     } else mount(box, alertBox("error", err.message));
   }
 
-  async function copyLastWeek() {
+  // The copy's outcome stays on screen until the manager dismisses it: it
+  // lives in its own box, which the reload and live refreshes that follow
+  // (they clear #week-status) leave alone.
+  const copyBox = h("div.no-print", { id: "copy-report" });
+  const skipReasons = { not_in_department: "no longer in this department", inactive: "no longer active" };
+  const conflictText = (c) => c.kind === "time_off" ? "overlaps approved time off" : "overlaps another shift" + (c.starts_at ? ` (${fmtDay(c.starts_at)} ${fmtTime(c.starts_at)}–${fmtTime(c.ends_at)})` : "");
+  const skipText = (x) => skipReasons[x.reason] || (x.conflicts || []).map(conflictText).join("; ") || x.reason;
+  const personName = (id) => { if (id == null) return "Open shift"; const p = people.find((x) => x.id === id); return p ? `${p.first_name} ${p.last_name}` : `Employee #${id}`; };
+  const shiftLine = (s) => `${fmtDay(s.starts_at)} ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)} ${personName(s.employee_id)}${s.position ? ` (${s.position})` : ""}`;
+
+  async function copyLastWeek(e) {
+    const copyButton = e && e.currentTarget;
     try {
       const res = await api.post("/schedules/copy", { department_id: deptId, from_week: ymd(addDays(week, -7)), to_week: ymd(week) }, { idempotencyKey: api.newKey() });
       const skipped = (res && res.skipped) || [];
       const created = (res && res.created) || [];
-      mount(status, h("div", { class: `alert ${skipped.length ? "warn" : "ok"}`, role: "status" },
-        `Copied ${created.length} shift${created.length === 1 ? "" : "s"} from last week as drafts${skipped.length ? `; ${skipped.length} skipped:` : "."}`,
-        skipped.length ? h("ul.issues", skipped.map((x) => h("li", `shift #${x.source_shift_id}: ${x.reason}`))) : null));
+      if (!copyBox.isConnected) status.before(copyBox);
+      mount(copyBox, h(`section.alert.${skipped.length ? "warn" : "ok"}`, { role: "status", "aria-labelledby": "copy-report-title" },
+        h("h2", { id: "copy-report-title" }, `Copied ${created.length} shift${created.length === 1 ? "" : "s"} from last week as drafts${skipped.length ? `, skipped ${skipped.length}` : ""}`),
+        created.length ? h("details", h("summary", `Created (${created.length})`), h("ul.issues", { id: "copy-created" }, created.map((s) => h("li", shiftLine(s))))) : null,
+        skipped.length ? h("div", h("h3", "Skipped"), h("ul.issues", { id: "copy-skipped" }, skipped.map((x) => h("li", `${shiftLine(x)} — ${skipText(x)}`)))) : null,
+        // Dismissing hands the focus back to the button that copied.
+        h("button", { type: "button", onclick: () => { mount(copyBox); if (copyButton) copyButton.focus(); } }, "Dismiss")));
       await load();
     } catch (err) { showError(status, err); }
   }
