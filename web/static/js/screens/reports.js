@@ -1,11 +1,11 @@
 // Reports: ask for one, watch its progress live (report.ready), download.
-import { h, mount, field, alertBox, ymd, addDays } from "../ui.js";
+import { h, mount, field, alertBox, ymd, addDays, today } from "../ui.js";
 
 export function render(main, ctx) {
   const { api } = ctx;
   const kind = field("Report", { name: "kind" }, "select", [["hours", "Hours worked"], ["attendance", "Attendance"], ["schedule", "Schedule"]]);
-  const from = field("From", { type: "date", name: "from", value: ymd(addDays(new Date(), -7)), required: true });
-  const to = field("To", { type: "date", name: "to", value: ymd(new Date()), required: true });
+  const from = field("From", { type: "date", name: "from", value: ymd(addDays(today(), -7)), required: true });
+  const to = field("To", { type: "date", name: "to", value: ymd(today()), required: true });
   // Managers report on one of their departments (the server requires it); admins may take all.
   const admin = ctx.me.role === "admin";
   const mine = ctx.departments.filter((d) => admin || ctx.me.department_ids.includes(d.id));
