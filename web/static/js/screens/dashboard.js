@@ -86,7 +86,7 @@ export async function render(main, ctx) {
     const counts = GROUPS.map((g) => `${rows.filter((r) => r.st[0] === g).length} ${g}`).join(" · ");
     mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), h("p.small.muted", counts),
       rows.length ? h("div.floor", rows.map((r) => h("div.person", { dataset: { employeeId: r.id, state: r.key } }, paintDept(h("span.dot", { class: `dept-c${r.dept % 6}` }), r.dept),
-        h("div.who", h("div", r.name), h("div.small.muted.times", r.times.map((x) => `${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}`).join(", "))),
+        h("div.who", h("div", r.name), h("div.small.muted.times", r.times.flatMap((x, i) => [i ? ", " : null, h("span", `${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}`)]))),
         h(`span.badge${r.st[2] ? "." + r.st[2] : ""}`, r.st[1])))) : h("p.empty", "Nobody is scheduled today."));
   }
 
