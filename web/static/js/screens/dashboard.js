@@ -214,10 +214,12 @@ export async function render(main, ctx) {
   async function loadAlerts() {
     try {
       const res = await api.get("/attendance/alerts");
-      mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
+      alerts.querySelectorAll("li:not([data-kind])").forEach((li) => li.remove()); // keeps alerts heard live meanwhile
       for (const a of res.items || []) addAlert(a.kind, a, a.at, true);
+      if (!alerts.children.length) mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
     } catch (err) { mount(alerts, h("li", alertBox("error", err.message))); }
   }
+  mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
   const offs = [
     ctx.live.on("attendance.late", (d) => { addAlert("late", d, new Date()); loadLive(); }),
     ctx.live.on("attendance.no_show", (d) => { addAlert("no_show", d, new Date()); loadLive(); }),
