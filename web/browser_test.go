@@ -48,8 +48,9 @@ func needChromium(t *testing.T) {
 	}
 }
 
-// newEnv starts the app with demo data and a headless browser.
-func newEnv(t *testing.T) *env {
+// newEnv starts the app with demo data and a headless browser (started
+// with browserOpts too, e.g. chromedp.Env("TZ=...")).
+func newEnv(t *testing.T, browserOpts ...chromedp.ExecAllocatorOption) *env {
 	t.Helper()
 	needChromium(t)
 	// The socket checks Origin against CRUMB_BASE_URL, so the app must know
@@ -95,12 +96,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("serve: %v", err)
 	}
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath), chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900)}, browserOpts...)...)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	if err := chromedp.Do(browser); err != nil { // starts the browser
 		t.Fatalf("start chromium: %v", err)

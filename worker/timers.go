@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
@@ -26,8 +27,8 @@ const (
 )
 
 // NoShowAfter is how long after the start a missing clock-in turns from
-// late into a no-show.
-const NoShowAfter = 30 * time.Minute
+// late into a no-show (GET /attendance/alerts lists by the same rule).
+const NoShowAfter = attendance.NoShowAfter
 
 // Check stages of TypeNoShow.
 const (

@@ -11,6 +11,7 @@ import (
 func (s *Server) mountAttendance(r *gin.RouterGroup) {
 	r.GET("/attendance", s.listAttendance)
 	r.GET("/attendance/live", s.liveAttendance)
+	r.GET("/attendance/alerts", s.attendanceAlerts)
 	r.POST("/attendance/clock-in", s.clockAction(attendance.ActClockIn))
 	r.POST("/attendance/clock-out", s.clockAction(attendance.ActClockOut))
 	r.POST("/attendance/break/start", s.clockAction(attendance.ActBreakStart))
@@ -62,6 +63,16 @@ func (s *Server) liveAttendance(c *gin.Context) {
 	}
 	live, err := s.Attendance.Live(c.Request.Context(), principal(c), dept)
 	s.render(c, http.StatusOK, live, err)
+}
+
+func (s *Server) attendanceAlerts(c *gin.Context) {
+	dept, err := queryInt64(c, "department_id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	alerts, err := s.Attendance.Alerts(c.Request.Context(), principal(c), dept)
+	s.render(c, http.StatusOK, alerts, err)
 }
 
 // clockAction handles the caller's own clock; an empty body is allowed.

@@ -101,6 +101,12 @@ var attendanceMatrix = map[string]matrixRow{
 		},
 		want: map[string][2]int{"admin": same(200), "manager": {200, 403}, "employee": same(403)},
 	},
+	"GET /api/v1/attendance/alerts": {
+		path: func(f *fixture, sc scope) string {
+			return fmt.Sprintf("/api/v1/attendance/alerts?department_id=%d", f.dept(sc))
+		},
+		want: map[string][2]int{"admin": same(200), "manager": {200, 403}, "employee": same(403)},
+	},
 	// Clock rows use fresh callers (never clocked in); the bootstrap admin
 	// is put in the needed state first.
 	"POST /api/v1/attendance/clock-in": {

@@ -10,6 +10,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/people"
 )
 
 // Live is the floor right now (GET /attendance/live).
@@ -46,45 +47,12 @@ type FloorEntry struct {
 // Live returns the floor of the departments p manages (all for admins),
 // or of one of them.
 func (s *Service) Live(ctx context.Context, p auth.Principal, departmentID int64) (Live, error) {
-	if err := auth.RequireManager(p); err != nil {
-		return Live{}, err
-	}
-	st, err := s.People.GetStore(ctx)
+	fd, err := s.floorDay(ctx, p, departmentID)
 	if err != nil {
 		return Live{}, err
 	}
-	loc := st.Location()
-	now := s.W.Clock().UTC()
-	day := LocalDate(now, loc)
-	dayStart, dayEnd := DayBounds(day, loc)
-	depts, err := s.liveDepartments(ctx, p, departmentID)
-	if err != nil {
-		return Live{}, err
-	}
+	st, loc, now, day, depts, shifts, rs, names := fd.st, fd.loc, fd.now, fd.day, fd.depts, fd.shifts, fd.records, fd.names
 	out := Live{At: now, Date: day.Format(time.DateOnly), Departments: []DeptLive{}}
-	if len(depts) == 0 {
-		return out, nil
-	}
-	shifts, err := s.published(ctx, s.W.DB, ShiftFilter{From: dayStart, To: dayEnd, DepartmentIDs: depts})
-	if err != nil {
-		return Live{}, err
-	}
-	args := []any{dayStart.Add(-24 * time.Hour).UTC(), dayEnd.UTC(), dayStart.UTC()}
-	for _, d := range depts {
-		args = append(args, d)
-	}
-	rs, err := s.queryRecords(ctx, s.W.DB, "r.clock_in_at >= ? AND r.clock_in_at < ? AND (r.clock_out_at IS NULL OR r.clock_out_at > ?) AND r.department_id IN ("+
-		db.Placeholders(len(depts))+")", args...)
-	if err != nil {
-		return Live{}, err
-	}
-	if err := s.fill(ctx, s.W.DB, st, now, rs); err != nil {
-		return Live{}, err
-	}
-	names, err := s.names(ctx, shifts)
-	if err != nil {
-		return Live{}, err
-	}
 	grace := time.Duration(st.LateGraceMinutes) * time.Minute
 	for _, d := range depts {
 		dl := DeptLive{DepartmentID: d, OnFloor: []FloorEntry{}, OnBreak: []FloorEntry{}, Late: []FloorEntry{}, NotArrived: []FloorEntry{}}
@@ -138,6 +106,55 @@ func (s *Service) Live(ctx context.Context, p auth.Principal, departmentID int64
 		out.Departments = append(out.Departments, dl)
 	}
 	return out, nil
+}
+
+// floorDay is what the floor and the alerts of today are made of: the
+// store's day, the published shifts of some departments and the clock
+// records touching it.
+type floorDay struct {
+	st      people.Store
+	loc     *time.Location
+	now     time.Time
+	day     time.Time // the store's date, midnight UTC
+	depts   []int64
+	shifts  []PlannedShift
+	records []recordRow
+	names   map[int64]string // of the people with a shift
+}
+
+// floorDay reads today of the departments p manages (all for admins), or
+// of one of them.
+func (s *Service) floorDay(ctx context.Context, p auth.Principal, departmentID int64) (floorDay, error) {
+	if err := auth.RequireManager(p); err != nil {
+		return floorDay{}, err
+	}
+	st, err := s.People.GetStore(ctx)
+	if err != nil {
+		return floorDay{}, err
+	}
+	fd := floorDay{st: st, loc: st.Location(), now: s.W.Clock().UTC()}
+	fd.day = LocalDate(fd.now, fd.loc)
+	dayStart, dayEnd := DayBounds(fd.day, fd.loc)
+	if fd.depts, err = s.liveDepartments(ctx, p, departmentID); err != nil || len(fd.depts) == 0 {
+		return fd, err
+	}
+	if fd.shifts, err = s.published(ctx, s.W.DB, ShiftFilter{From: dayStart, To: dayEnd, DepartmentIDs: fd.depts}); err != nil {
+		return fd, err
+	}
+	args := []any{dayStart.Add(-24 * time.Hour).UTC(), dayEnd.UTC(), dayStart.UTC()}
+	for _, d := range fd.depts {
+		args = append(args, d)
+	}
+	fd.records, err = s.queryRecords(ctx, s.W.DB, "r.clock_in_at >= ? AND r.clock_in_at < ? AND (r.clock_out_at IS NULL OR r.clock_out_at > ?) AND r.department_id IN ("+
+		db.Placeholders(len(fd.depts))+")", args...)
+	if err != nil {
+		return fd, err
+	}
+	if err := s.fill(ctx, s.W.DB, st, fd.now, fd.records); err != nil {
+		return fd, err
+	}
+	fd.names, err = s.names(ctx, fd.shifts)
+	return fd, err
 }
 
 func (s *Service) liveDepartments(ctx context.Context, p auth.Principal, only int64) ([]int64, error) {

@@ -1,5 +1,6 @@
 // Small DOM and formatting helpers shared by the screens. No inline styles or
 // scripts anywhere (the CSP forbids them): classes and data attributes only.
+import { fmtTime, fmtDay, zoneLabel } from "./zone.js";
 
 /** h creates an element: h("button.primary", {type: "submit", onclick}, "Save"). */
 export function h(tag, attrs, ...children) {
@@ -73,21 +74,8 @@ export function toast(msg, ms = 4000) {
 /** errorText is the human message of any error. */
 export function errorText(err) { return (err && err.message) || String(err); }
 
-export const pad = (n) => String(n).padStart(2, "0");
-/** ymd formats a local date as YYYY-MM-DD. */
-export const ymd = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-/** parseYMD reads YYYY-MM-DD as a local date. */
-export function parseYMD(s) { const [y, m, d] = s.split("-").map(Number); return new Date(y, m - 1, d); }
-export function addDays(d, n) { const x = new Date(d); x.setDate(x.getDate() + n); return x; }
-/** weekStart returns the first day (local midnight) of the week containing d. */
-export function weekStart(d, startsOn = 1) {
-  const x = new Date(d.getFullYear(), d.getMonth(), d.getDate());
-  const diff = (x.getDay() - startsOn + 7) % 7;
-  return addDays(x, -diff);
-}
-export const fmtTime = (iso) => new Date(iso).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
-export const fmtDay = (d) => new Date(d).toLocaleDateString([], { weekday: "short", month: "short", day: "numeric" });
-export const fmtDateTime = (iso) => new Date(iso).toLocaleString([], { weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+// Dates and times: one set of helpers, all in the store's zone (zone.js).
+export { pad, ymd, parseYMD, addDays, weekday, dayOf, today, weekStart, at, startOf, wallTime, fmtTime, fmtDay, fmtDateTime, fmtDate, zoneNote, zoneLabel } from "./zone.js";
 export function fmtAge(iso) {
   const s = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
   if (s < 90) return "just now";
@@ -95,6 +83,8 @@ export function fmtAge(iso) {
   if (s < 129600) return `${Math.round(s / 3600)} hours ago`;
   return `${Math.round(s / 86400)} days ago`;
 }
+/** zoneHint names the store's zone when the device is in another one (else null). */
+export const zoneHint = () => (zoneLabel() ? h("p.small.muted.zone-hint", `Times are ${zoneLabel()}.`) : null);
 /** swapShift names a swap's shift as people know it: day, time, department. */
 export const swapShift = (r) => `${fmtDay(r.shift_starts_at)} ${fmtTime(r.shift_starts_at)}–${fmtTime(r.shift_ends_at)} ${r.department_name}`;
 export const hoursOf = (s) => (new Date(s.ends_at) - new Date(s.starts_at)) / 3600000;

@@ -1,6 +1,7 @@
 // Admin: departments, people and roles, store settings, audit log, ops view
 // (queues, alarms, sockets) and the dev mailbox (embedded mode).
 import { h, mount, field, alertBox, toast, fmtDateTime, showFieldErrors } from "../ui.js";
+import { setZone } from "../zone.js";
 
 const TABS = [["departments", "Departments"], ["people", "People"], ["store", "Store settings"], ["audit", "Audit log"], ["ops", "Ops"], ["mailbox", "Dev mailbox"]];
 
@@ -87,7 +88,7 @@ const panels = {
       e.preventDefault();
       const body = { version: st.version, claims_need_approval: claims.checked };
       for (const [k, x] of Object.entries(f)) body[k] = x.input.type === "number" || k === "week_starts_on" ? Number(x.input.value) : x.input.value;
-      try { ctx.store = await api.patch("/store", body); showFieldErrors(f, null); mount(msg, alertBox("ok", "Saved.")); st.version = ctx.store.version; }
+      try { ctx.store = await api.patch("/store", body); setZone(ctx.store.timezone); showFieldErrors(f, null); mount(msg, alertBox("ok", "Saved.")); st.version = ctx.store.version; }
       catch (err) { showFieldErrors(f, err); mount(msg, alertBox("error", err.code === "stale_version" ? "Someone else saved meanwhile; reload to see their changes." : err.message)); }
     });
     mount(box, form);

@@ -2,7 +2,7 @@
 // as deltas (POST .../counts, one answer per tap), every device converging
 // on the server's counts (bakery.count events, applied by version), a
 // visible sync state, and finalize. Managers add items to the catalogue.
-import { h, mount, field, alertBox, toast, ymd } from "../ui.js";
+import { h, mount, field, alertBox, toast, ymd, today } from "../ui.js";
 
 const KINDS = [["trayup", "Tray-up"], ["rtu", "Ready-to-use pull"]];
 // Categories of the catalogue, by a word of the item's name (the first that
@@ -15,7 +15,7 @@ const categoryOf = (name) => (CATEGORIES.find(([, re]) => re.test(name)) || ["Ot
 export async function render(main, ctx) {
   const { api, live, me } = ctx;
   const params = new URLSearchParams(location.search);
-  let date = params.get("date") || ymd(new Date());
+  let date = params.get("date") || ymd(today());
   let kind = KINDS.some(([k]) => k === params.get("kind")) ? params.get("kind") : "trayup";
   let sheet = null;
   const confirmed = new Map(); // item_id -> {count, version}: the server's word

@@ -1,7 +1,7 @@
 // Manager dashboard: the live floor, late/no-show alerts as they happen,
 // coverage by hour against the schedule (hand-drawn SVG), open shifts and
 // pending time-off and swap requests.
-import { h, mount, field, alertBox, toast, fmtTime, fmtDay, addDays, paintDept, swapShift } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtTime, fmtDay, addDays, today, startOf, zoneHint, paintDept, swapShift } from "../ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
@@ -18,19 +18,19 @@ export async function render(main, ctx) {
     timeoff: h("section.card", { id: "pending-timeoff", "aria-labelledby": "h-to" }),
     swaps: h("section.card", { id: "pending-swaps", "aria-labelledby": "h-sw" }),
   };
-  mount(main, h("div.stack", h("h1", "Today on the floor"), h("div.grid", Object.values(s))));
+  mount(main, h("div.stack", h("h1", "Today on the floor"), zoneHint(), h("div.grid", Object.values(s))));
   let todayShifts = [], live = null;
   const name = (id) => { const p = ctx.peopleById && ctx.peopleById.get(id); return p ? `${p.first_name} ${p.last_name}` : `#${id}`; };
   ctx.peopleById = ctx.peopleById || new Map();
   api.all("/employees").then((list) => { list.forEach((p) => ctx.peopleById.set(p.id, p)); drawFloor(); }).catch(() => {});
 
   async function loadShifts() {
-    const from = new Date(); from.setHours(0, 0, 0, 0);
-    const to = addDays(from, 1);
+    const from = startOf(today()), to = startOf(addDays(today(), 1));
     try {
-      const lists = await Promise.all(depts.map((d) => api.get("/shifts" + api.qs({ department_id: d.id, from: from.toISOString(), to: addDays(from, 7).toISOString() }))));
+      const lists = await Promise.all(depts.map((d) => api.get("/shifts" + api.qs({ department_id: d.id, from: from.toISOString(), to: startOf(addDays(today(), 7)).toISOString() }))));
       const all = lists.flatMap((p) => p.items || []);
-      todayShifts = all.filter((x) => new Date(x.starts_at) < to && x.status === "published");
+      todayShifts = all.filter((x) => new Date(x.starts_at) >= from && new Date(x.starts_at) < to && x.status === "published");
+      drawFloor();
       const open = all.filter((x) => x.employee_id === null && x.status === "published");
       mount(s.open, h("h2", { id: "h-open" }, "Open shifts"), open.length ? h("ul.list", open.map((x) => {
         const claims = h("div.row");
@@ -56,16 +56,38 @@ export async function render(main, ctx) {
     drawCoverage();
   }
 
-  const GROUPS = [["on_floor", "in", "ok"], ["on_break", "on break", "info"], ["late", "late", "danger"], ["not_arrived", "not arrived", "warn"]];
+  // One row per person with today's shift times and where they stand:
+  // in, on break, not arrived (their shift started more than the grace
+  // period ago: /attendance/live "late"), due (started, within the grace
+  // period) or later today.
+  const RANK = ["on_floor", "on_break", "late", "not_arrived"];
+  const GROUPS = ["in", "on break", "not arrived", "due now", "later today"];
+  // standing is [group, badge text, badge class] of a person.
+  function standing(p, now) {
+    const x = p.entry;
+    if (p.key === "on_floor") return ["in", "in", "ok"];
+    if (p.key === "on_break") return ["on break", "on break", "info"];
+    if (p.key === "late") return ["not arrived", `not arrived · ${x.late_minutes} min late`, "danger"];
+    return new Date(x.starts_at).getTime() > now ? ["later today", `starts ${fmtTime(x.starts_at)}`, ""] : ["due now", "due now", "warn"];
+  }
   function drawFloor() {
     if (!live) return;
-    const depts = live.departments || [];
-    const entries = GROUPS.flatMap(([key, label, badge]) => depts.flatMap((d) => (d[key] || []).map((x) => ({ ...x, label, badge, dept: d.department_id }))));
-    const counts = GROUPS.map(([key, label]) => `${depts.reduce((n, d) => n + (d[key] || []).length, 0)} ${label}`).join(" · ");
+    const now = Date.now();
+    const people = new Map();
+    for (const d of live.departments || []) for (const key of RANK) for (const x of d[key] || []) {
+      let p = people.get(x.employee_id);
+      if (!p) { p = { id: x.employee_id, name: x.employee_name || name(x.employee_id), dept: d.department_id, key, entry: x, shifts: new Map() }; people.set(x.employee_id, p); }
+      else if (RANK.indexOf(key) < RANK.indexOf(p.key)) Object.assign(p, { key, entry: x, dept: d.department_id });
+      if (x.starts_at) p.shifts.set(x.shift_id ?? x.starts_at, x);
+    }
+    for (const x of todayShifts) if (people.has(x.employee_id)) people.get(x.employee_id).shifts.set(x.id, x);
+    const rows = [...people.values()].map((p) => ({ ...p, times: [...p.shifts.values()].sort((a, b) => a.starts_at.localeCompare(b.starts_at)), st: standing(p, now) }))
+      .sort((a, b) => RANK.indexOf(a.key) - RANK.indexOf(b.key) || (a.times[0]?.starts_at || "").localeCompare(b.times[0]?.starts_at || ""));
+    const counts = GROUPS.map((g) => `${rows.filter((r) => r.st[0] === g).length} ${g}`).join(" · ");
     mount(s.floor, h("h2", { id: "h-floor" }, "Live floor"), h("p.small.muted", counts),
-      entries.length ? h("div.floor", entries.map((x) => h("div.person", paintDept(h("span.dot", { class: `dept-c${x.dept % 6}` }), x.dept),
-        h("span", x.employee_name || name(x.employee_id)),
-        h(`span.badge.${x.badge}`, x.label === "late" && x.late_minutes ? `late ${x.late_minutes} min` : x.label)))) : h("p.empty", "Nobody is scheduled today."));
+      rows.length ? h("div.floor", rows.map((r) => h("div.person", { dataset: { employeeId: r.id, state: r.key } }, paintDept(h("span.dot", { class: `dept-c${r.dept % 6}` }), r.dept),
+        h("div.who", h("div", r.name), h("div.small.muted.times", r.times.flatMap((x, i) => [i ? ", " : null, h("span", `${fmtTime(x.starts_at)}–${fmtTime(x.ends_at)}`)]))),
+        h(`span.badge${r.st[2] ? "." + r.st[2] : ""}`, r.st[1])))) : h("p.empty", "Nobody is scheduled today."));
   }
 
   // Coverage by hour: scheduled (grey) against present (green), from
@@ -83,8 +105,9 @@ export async function render(main, ctx) {
       }
       hours = [...byStart.values()].sort((a, b) => a.start.localeCompare(b.start));
     } else {
-      const day = new Date(); day.setHours(0, 0, 0, 0);
-      hours = [...Array(24).keys()].map((i) => {
+      // The store's day has 23 or 25 hours on DST days.
+      const day = startOf(today()), n = Math.round((startOf(addDays(today(), 1)) - day) / 3600000);
+      hours = [...Array(n).keys()].map((i) => {
         const at = new Date(day.getTime() + (i + 0.5) * 3600000);
         return { start: new Date(day.getTime() + i * 3600000).toISOString(), present: null,
           scheduled: todayShifts.filter((x) => x.employee_id !== null && new Date(x.starts_at) <= at && new Date(x.ends_at) > at).length };
@@ -99,7 +122,7 @@ export async function render(main, ctx) {
     hours.forEach((x, i) => {
       chart.append(svg("rect", { class: "bar-sched", x: left + i * bw + 1, y: y(x.scheduled), width: Math.max(1, bw - 2), height: H - bottom - y(x.scheduled) }));
       if (x.present !== null) chart.append(svg("rect", { class: "bar-in", x: left + i * bw + bw / 4, y: y(x.present), width: bw / 2, height: H - bottom - y(x.present) }));
-      if (i % 6 === 0) { const t = svg("text", { x: left + i * bw, y: H - 5 }); t.textContent = new Date(x.start).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); chart.append(t); }
+      if (i % 6 === 0) { const t = svg("text", { x: left + i * bw, y: H - 5 }); t.textContent = fmtTime(x.start); chart.append(t); }
     });
     if (nowIdx >= 0) {
       const xNow = left + (nowIdx + (now - new Date(hours[nowIdx].start).getTime()) / 3600000) * bw;
@@ -175,23 +198,38 @@ export async function render(main, ctx) {
     } }, label);
   }
 
-  function addAlert(kind, d) {
-    const li = h("li", h("span", `${d.employee_name || name(d.employee_id)} — ${kind === "no_show" ? "no-show" : `late ${d.late_minutes || ""} min`} (shift ${fmtTime(d.starts_at)})`),
-      h(`span.badge.${kind === "no_show" ? "danger" : "warn"}`, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
-    alerts.prepend(li);
-    toast(li.textContent);
+  // Alerts: today's, from GET /attendance/alerts, then live. One row per
+  // shift: a no-show replaces the late alert of the same shift.
+  function addAlert(kind, d, at, quiet) {
+    const key = String(d.shift_id ?? `${d.employee_id}-${d.starts_at}`);
+    const old = alerts.querySelector(`li[data-shift="${CSS.escape(key)}"]`);
+    if (old && old.dataset.kind === "no_show" && kind === "late") return;
+    alerts.querySelector("#no-alerts")?.remove();
+    const li = h("li", { dataset: { shift: key, kind } },
+      h("span", `${d.employee_name || name(d.employee_id)} — ${kind === "no_show" ? "no-show" : `late ${d.late_minutes || ""} min`} (shift ${fmtTime(d.starts_at)})`),
+      h(`span.badge.${kind === "no_show" ? "danger" : "warn"}`, fmtTime(at)));
+    if (old) old.replaceWith(li); else alerts.prepend(li);
+    if (!quiet) toast(li.textContent);
+  }
+  async function loadAlerts() {
+    try {
+      const res = await api.get("/attendance/alerts");
+      alerts.querySelectorAll("li:not([data-kind])").forEach((li) => li.remove()); // keeps alerts heard live meanwhile
+      for (const a of res.items || []) addAlert(a.kind, a, a.at, true);
+      if (!alerts.children.length) mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
+    } catch (err) { mount(alerts, h("li", alertBox("error", err.message))); }
   }
   mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
   const offs = [
-    ctx.live.on("attendance.late", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("late", d); loadLive(); }),
-    ctx.live.on("attendance.no_show", (d) => { alerts.querySelector("#no-alerts")?.remove(); addAlert("no_show", d); loadLive(); }),
+    ctx.live.on("attendance.late", (d) => { addAlert("late", d, new Date()); loadLive(); }),
+    ctx.live.on("attendance.no_show", (d) => { addAlert("no_show", d, new Date()); loadLive(); }),
     ...["attendance.clock_in", "attendance.clock_out", "attendance.break_start", "attendance.break_end"].map((t) => ctx.live.on(t, loadLive)),
     ...["schedule.published", "shift.created", "shift.updated", "shift.deleted", "openshift.claimed", "openshift.decided"].map((t) => ctx.live.on(t, loadShifts)),
     ctx.live.on("timeoff.requested", loadTimeOff), ctx.live.on("timeoff.decided", loadTimeOff),
     ctx.live.on("swap.requested", loadSwaps), ctx.live.on("swap.decided", loadSwaps),
-    ctx.live.onReset(() => { loadShifts(); loadLive(); loadTimeOff(); loadSwaps(); }),
+    ctx.live.onReset(() => { loadShifts(); loadLive(); loadAlerts(); loadTimeOff(); loadSwaps(); }),
   ];
   const tick = setInterval(loadLive, 60000);
-  loadShifts(); loadLive(); loadTimeOff(); loadSwaps();
+  loadShifts(); loadLive(); loadAlerts(); loadTimeOff(); loadSwaps();
   return { unmount: () => { offs.forEach((f) => f()); clearInterval(tick); } };
 }

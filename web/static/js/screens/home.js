@@ -2,9 +2,8 @@
 // assigned or changed), clock in/out, open shifts to claim, swaps, time off,
 // availability, the iCal link and push alerts. Works offline from the last
 // schedule the service worker kept, showing its age.
-import { h, mount, field, alertBox, toast, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, addDays, shiftCard, swapShift } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, today, zoneNote, zoneHint, swapShift } from "../ui.js";
 import { pushState, enablePush, disablePush } from "../push.js";
-import { fmtClock, zoneNote } from "../zone.js";
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
@@ -28,7 +27,7 @@ export async function render(main, ctx) {
   const deptName = (id) => (ctx.departments.find((d) => d.id === id) || {}).name || "";
 
   async function loadShifts() {
-    const from = new Date(), to = addDays(from, 21);
+    const from = new Date(), to = new Date(from.getTime() + 21 * 86400000);
     mount(sections.next, h("h2", { id: "h-next" }, "Next shifts"), h("p.muted", "Loading…"));
     try {
       const page = await api.get("/shifts" + api.qs({ employee_id: me.id, from: from.toISOString(), to: to.toISOString() }));
@@ -38,7 +37,7 @@ export async function render(main, ctx) {
           h("div.when", `${fmtDay(s.starts_at)} · ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}`),
           h("div.muted.small", [deptName(s.department_id), s.position].filter(Boolean).join(" · "))),
         h("button", { type: "button", onclick: () => offerSwap(s) }, "Swap…")))) : h("p.empty", "No upcoming shifts.");
-      mount(sections.next, h("h2", { id: "h-next" }, "Next shifts"),
+      mount(sections.next, h("h2", { id: "h-next" }, "Next shifts"), zoneHint(),
         page.cachedAt ? alertBox("warn", `Offline — schedule from ${fmtAge(page.cachedAt)}.`) : null, list);
     } catch (err) {
       mount(sections.next, h("h2", { id: "h-next" }, "Next shifts"), alertBox("error", err.message));
@@ -60,8 +59,8 @@ export async function render(main, ctx) {
     try { st = await api.get("/attendance/me"); } catch (err) {
       mount(sections.clock, h("h2", { id: "h-clock" }, "Clock in / out"), alertBox("error", err.message)); return;
     }
-    const where = st.state === "in" ? `Clocked in since ${fmtClock(st.since)}${zoneNote()}`
-      : st.state === "break" ? `On break since ${fmtClock(st.since)}${zoneNote()}` : "Not clocked in.";
+    const where = st.state === "in" ? `Clocked in since ${fmtTime(st.since)}${zoneNote()}`
+      : st.state === "break" ? `On break since ${fmtTime(st.since)}${zoneNote()}` : "Not clocked in.";
     const act = (a) => {
       const [path, label] = CLOCK[a];
       return h(a === "break-start" || a === "break-end" ? "button" : "button.primary", { type: "button", onclick: async () => {
@@ -73,13 +72,13 @@ export async function render(main, ctx) {
     };
     mount(sections.clock, h("h2", { id: "h-clock" }, "Clock in / out"),
       h("p.clock-state", { dataset: { state: st.state } }, where),
-      h("p.muted", current ? `Current shift: ${fmtClock(current.starts_at)}–${fmtClock(current.ends_at)}` : "No shift right now."),
+      h("p.muted", current ? `Current shift: ${fmtTime(current.starts_at)}–${fmtTime(current.ends_at)}` : "No shift right now."),
       h("div.row", st.actions.map(act)), msg);
   }
 
   async function loadOpen() {
     mount(sections.open, h("h2", { id: "h-open" }, "Open shifts"), h("p.muted", "Loading…"));
-    const from = new Date(), to = addDays(from, 14);
+    const from = new Date(), to = new Date(from.getTime() + 14 * 86400000);
     try {
       const lists = await Promise.all(me.department_ids.map((d) => api.get("/shifts" + api.qs({ department_id: d, from: from.toISOString(), to: to.toISOString(), status: "published" }))));
       const open = lists.flatMap((p) => p.items || []).filter((s) => s.employee_id === null && s.status !== "draft");
@@ -144,9 +143,9 @@ export async function render(main, ctx) {
 
   async function loadTimeOff() {
     const head = h("h2", { id: "h-timeoff" }, "Time off");
-    const today = ymd(new Date());
-    const from = field("From", { type: "date", name: "starts_on", min: today, required: true });
-    const to = field("To", { type: "date", name: "ends_on", min: today, required: true });
+    const first = ymd(today());
+    const from = field("From", { type: "date", name: "starts_on", min: first, required: true });
+    const to = field("To", { type: "date", name: "ends_on", min: first, required: true });
     const reason = field("Reason (optional)", { name: "reason", maxlength: 200 });
     const msg = h("div", { "aria-live": "polite" });
     const form = h("form", h("div.form-row", from, to), reason, msg, h("button.primary", { type: "submit" }, "Request time off"));

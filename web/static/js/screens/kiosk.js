@@ -5,7 +5,7 @@
 // Nothing of anyone is shown beyond the names to pick. Without a connection
 // a punch is kept on the device and sent when the connection is back.
 import { h, mount, alertBox } from "../ui.js";
-import { fmtClock, zoneNote } from "../zone.js";
+import { fmtTime, zoneNote } from "../zone.js";
 
 const QUEUE = "crumb.kiosk.queue";
 const CONFIRM_MS = 6000; // the confirmation stays this long
@@ -119,7 +119,7 @@ export async function render(main, ctx) {
     later(idle, IDLE_MS);
     document.getElementById("kiosk-title").textContent = who.name || "Badge " + who.badge;
     const list = st ? st.actions : Object.keys(LABELS);
-    const where = st ? (st.since ? `${STATE[st.state]} ${fmtClock(st.since)}${zoneNote()}` : STATE[st.state])
+    const where = st ? (st.since ? `${STATE[st.state]} ${fmtTime(st.since)}${zoneNote()}` : STATE[st.state])
       : "No connection: the state cannot be checked. Your punch is saved on this device and sent when the connection is back.";
     mount(body, h("div.stack",
       h("p.kiosk-state", where),
@@ -151,7 +151,7 @@ export async function render(main, ctx) {
     document.getElementById("kiosk-title").textContent = saved ? "Saved on this device" : "Done";
     mount(body, h("div.kiosk-confirm", { role: "status" },
       h("p.kiosk-who", name || who.badge),
-      h("p.kiosk-what", saved ? `${LABELS[action]} at ${fmtClock(at)}${zoneNote()} — no connection, sent when it is back` : `${DONE[action]} at ${fmtClock(at)}${zoneNote()}`),
+      h("p.kiosk-what", saved ? `${LABELS[action]} at ${fmtTime(at)}${zoneNote()} — no connection, sent when it is back` : `${DONE[action]} at ${fmtTime(at)}${zoneNote()}`),
       h("button.primary", { type: "button", onclick: idle }, "Done")));
     showQueue();
     later(idle, CONFIRM_MS);

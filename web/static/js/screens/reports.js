@@ -1,7 +1,7 @@
 // Reports: ask for one in a format its kind has, watch its progress live
 // (report.ready), download. "Your reports" is the server's list of the
 // person's own reports, so it survives a reload.
-import { h, mount, field, alertBox, ymd, addDays, fmtDateTime } from "../ui.js";
+import { h, mount, field, alertBox, ymd, addDays, today, fmtDateTime } from "../ui.js";
 
 const formatNames = { csv: "CSV", xlsx: "Excel (XLSX)", pdf: "PDF" };
 const formatName = (f) => formatNames[f] || f.toUpperCase();
@@ -29,8 +29,8 @@ export async function render(main, ctx) {
   kind.input.addEventListener("change", offerFormats);
   offerFormats();
 
-  const from = field("From", { type: "date", name: "from", value: ymd(addDays(new Date(), -7)), required: true });
-  const to = field("To", { type: "date", name: "to", value: ymd(new Date()), required: true });
+  const from = field("From", { type: "date", name: "from", value: ymd(addDays(today(), -7)), required: true });
+  const to = field("To", { type: "date", name: "to", value: ymd(today()), required: true });
   // Managers report on one of their departments (the server requires it); admins may take all.
   const admin = ctx.me.role === "admin";
   const mine = ctx.departments.filter((d) => admin || ctx.me.department_ids.includes(d.id));

@@ -2,7 +2,7 @@
 // (drag, or keyboard: M picks a shift up, arrows move, Enter drops) and
 // delete shifts; conflicts (409) and warnings inline; copy last week;
 // publish with a summary of who will be told; print view (@media print).
-import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, fmtDay, fmtTime, pad, hoursOf, deptStyleClass, paintDept } from "../ui.js";
+import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, weekday, today, dayOf, at, startOf, wallTime, fmtTime, fmtDay, fmtDate, fmtDateTime, zoneHint, zoneNote, hoursOf, deptStyleClass, paintDept } from "../ui.js";
 
 export async function render(main, ctx) {
   const { api, me } = ctx;
@@ -11,7 +11,7 @@ export async function render(main, ctx) {
   const params = new URLSearchParams(location.search);
   const startsOn = (ctx.store && ctx.store.week_starts_on) ?? 1;
   let deptId = Number(params.get("dept")) || depts[0].id;
-  let week = params.get("week") ? weekStart(parseYMD(params.get("week")), startsOn) : weekStart(new Date(), startsOn);
+  let week = params.get("week") ? weekStart(parseYMD(params.get("week")), startsOn) : weekStart(today(), startsOn);
   let people = [], shifts = [], timeOff = [], availability = new Map(), warningsById = new Map(), carrying = null;
 
   const deptSel = field("Department", { name: "department" }, "select", depts.map((d) => [d.id, d.name]));
@@ -29,7 +29,7 @@ export async function render(main, ctx) {
   mount(main, h("div.stack", title,
     h("div.form-row.no-print", deptSel, weekInput), toolbar,
     h("div.legend", h("span", h("span.shift.demo", "published")), h("span", h("span.shift.draft.demo", "draft (only managers see it)")),
-      h("span.muted.no-print", "Keyboard: arrows move between cells · Enter adds or edits · M picks a shift up, Enter drops it · Delete removes")),
+      h("span.muted.no-print", "Keyboard: arrows move between cells · Enter adds or edits · M picks a shift up, Enter drops it · Delete removes")), zoneHint(),
     status, h("section.card", grid)));
   deptSel.input.addEventListener("change", () => { deptId = Number(deptSel.input.value); load(); });
   weekInput.input.addEventListener("change", () => { if (weekInput.input.value) go(weekStart(parseYMD(weekInput.input.value), startsOn)); });
@@ -40,11 +40,11 @@ export async function render(main, ctx) {
 
   async function load() {
     history.replaceState({}, "", `/week?dept=${deptId}&week=${ymd(week)}`);
-    title.textContent = `${dept().name} · week of ${week.toLocaleDateString([], { month: "long", day: "numeric", year: "numeric" })}`;
+    title.textContent = `${dept().name} · week of ${fmtDate(week, { month: "long", day: "numeric", year: "numeric" })}`;
     try {
       const [emps, page] = await Promise.all([
         api.all("/employees", { department_id: deptId }),
-        api.get("/shifts" + api.qs({ department_id: deptId, from: week.toISOString(), to: addDays(week, 7).toISOString() })),
+        api.get("/shifts" + api.qs({ department_id: deptId, from: startOf(week).toISOString(), to: startOf(addDays(week, 7)).toISOString() })),
       ]);
       people = emps.filter((p) => p.active !== false && p.role !== "kiosk");
       shifts = page.items || [];
@@ -64,8 +64,7 @@ export async function render(main, ctx) {
   }
 
   function cellShifts(empId, day) {
-    const next = addDays(day, 1);
-    return shifts.filter((s) => (s.employee_id ?? null) === empId && new Date(s.starts_at) >= day && new Date(s.starts_at) < next)
+    return shifts.filter((s) => (s.employee_id ?? null) === empId && ymd(dayOf(s.starts_at)) === ymd(day))
       .sort((a, b) => a.starts_at.localeCompare(b.starts_at));
   }
 
@@ -75,7 +74,7 @@ export async function render(main, ctx) {
     const drafts = shifts.filter((s) => s.status === "draft").length;
     const table = h("table.week", { role: "grid", "aria-label": `Shifts of ${dept().name}`, "aria-rowcount": rows.length + 1 },
       h("thead", h("tr", h("th", { scope: "col" }, "Person"),
-        ds.map((d) => h("th", { scope: "col" }, d.toLocaleDateString([], { weekday: "short", day: "numeric" }))))),
+        ds.map((d) => h("th", { scope: "col" }, fmtDate(d, { weekday: "short", day: "numeric" }))))),
       h("tbody", rows.map((r, ri) => {
         const hours = shifts.filter((s) => (s.employee_id ?? null) === r.id).reduce((t, s) => t + hoursOf(s), 0);
         return h("tr", h("th", { scope: "row" }, h("div", r.name), r.id !== null ? h("div.small.muted", `${hours.toFixed(1)} h${r.p && r.p.max_hours_per_week ? ` / ${r.p.max_hours_per_week}` : ""}`) : null),
@@ -105,7 +104,7 @@ export async function render(main, ctx) {
     if (timeOff.some((t) => t.employee_id === empId && t.starts_on <= date && date <= t.ends_on)) return h("div.day-note.off", "Time off");
     const windows = availability.get(empId);
     if (!windows || !windows.length) return null;
-    const today = windows.filter((w) => w.weekday === day.getDay());
+    const today = windows.filter((w) => w.weekday === weekday(day));
     return h("div.day-note.small.muted", today.length ? "Available " + today.map((w) => `${w.start}–${w.end}`).join(", ") : "Not available");
   }
 
@@ -156,8 +155,8 @@ export async function render(main, ctx) {
     const s = shifts.find((x) => x.id === id);
     if (!s) return;
     mount(status);
-    const start = new Date(s.starts_at), dur = new Date(s.ends_at) - start;
-    const ns = new Date(day.getFullYear(), day.getMonth(), day.getDate(), start.getHours(), start.getMinutes());
+    const dur = new Date(s.ends_at) - new Date(s.starts_at);
+    const ns = at(day, wallTime(s.starts_at));
     try {
       const res = await api.patch(`/shifts/${s.id}`, { employee_id: empId, starts_at: ns.toISOString(), ends_at: new Date(ns.getTime() + dur).toISOString() }, { ifMatch: s.version });
       noteWarnings(res);
@@ -185,11 +184,11 @@ export async function render(main, ctx) {
     const mine = shifts.filter((s) => s.employee_id === empId && s.id !== id);
     for (const s of mine) {
       const a = new Date(s.starts_at), b = new Date(s.ends_at);
-      if (a < en && st < b) out.push({ kind: "overlap", message: `Overlaps ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)} on ${a.toLocaleDateString()}` });
+      if (a < en && st < b) out.push({ kind: "overlap", message: `Overlaps ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)} on ${fmtDay(a)}` });
       else {
         const gap = Math.min(Math.abs(st - b), Math.abs(a - en)) / 3600000;
         const rest = (ctx.store && ctx.store.min_rest_hours) || 0;
-        if (gap < rest) out.push({ kind: "rest", message: `Only ${gap.toFixed(1)} h rest next to ${fmtTime(s.starts_at)} on ${a.toLocaleDateString()}` });
+        if (gap < rest) out.push({ kind: "rest", message: `Only ${gap.toFixed(1)} h rest next to ${fmtTime(s.starts_at)} on ${fmtDay(a)}` });
       }
     }
     const p = people.find((x) => x.id === empId);
@@ -200,25 +199,22 @@ export async function render(main, ctx) {
 
   function edit(s, empId, day) {
     const isNew = !s;
-    const base = s ? new Date(s.starts_at) : day;
-    const end0 = s ? new Date(s.ends_at) : null;
-    const hhmm = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const base = s ? dayOf(s.starts_at) : day;
     const dlg = h("dialog", { "aria-labelledby": "shift-title" });
     const who = field("Person", { name: "employee_id" }, "select", [["", "Open shift (nobody)"], ...people.map((p) => [p.id, `${p.first_name} ${p.last_name}`])]);
     who.input.value = String((s ? s.employee_id : empId) ?? "");
     const date = field("Day", { type: "date", name: "date", value: ymd(base), required: true });
-    const st = field("Starts", { type: "time", name: "starts_at", value: s ? hhmm(base) : "09:00", required: true });
-    const en = field("Ends", { type: "time", name: "ends_at", value: s ? hhmm(end0) : "17:00", required: true });
+    const st = field(`Starts${zoneNote()}`, { type: "time", name: "starts_at", value: s ? wallTime(s.starts_at) : "09:00", required: true });
+    const en = field(`Ends${zoneNote()}`, { type: "time", name: "ends_at", value: s ? wallTime(s.ends_at) : "17:00", required: true });
     const pos = field("Position", { name: "position", value: s ? s.position : "", maxlength: 80 });
     const notes = field("Notes", { name: "notes", value: s ? s.notes : "", maxlength: 500 }, "textarea");
     const issues = h("div", { "aria-live": "polite", id: "shift-issues" });
     const msg = h("div", { "aria-live": "assertive" });
     const times = () => {
       const d = parseYMD(date.input.value || ymd(base));
-      const [sh, sm] = st.input.value.split(":").map(Number), [eh, em] = en.input.value.split(":").map(Number);
-      const a = new Date(d.getFullYear(), d.getMonth(), d.getDate(), sh, sm);
-      let b = new Date(d.getFullYear(), d.getMonth(), d.getDate(), eh, em);
-      if (b <= a) b = addDays(b, 1); // overnight shift
+      const a = at(d, st.input.value);
+      let b = at(d, en.input.value);
+      if (b <= a) b = at(addDays(d, 1), en.input.value); // overnight shift
       return [a, b];
     };
     const check = () => {
@@ -261,7 +257,7 @@ export async function render(main, ctx) {
   function showError(box, err) {
     if (err.code === "conflict" && err.conflicts.length) {
       mount(box, h("div.alert.error", { role: "alert" }, h("strong", err.message), h("ul.issues", err.conflicts.map((c) =>
-        h("li", `${c.kind === "time_off" ? "Approved time off" : "Overlaps shift #" + c.shift_id}: ${c.starts_at ? new Date(c.starts_at).toLocaleString() : ""}${c.ends_at ? " – " + fmtTime(c.ends_at) : ""}`)))));
+        h("li", `${c.kind === "time_off" ? "Approved time off" : "Overlaps shift #" + c.shift_id}: ${c.starts_at ? fmtDateTime(c.starts_at) : ""}${c.ends_at ? " – " + fmtTime(c.ends_at) : ""}`)))));
     } else if (err.code === "stale_version") {
       mount(box, alertBox("error", "Someone else changed this shift meanwhile; the week has been reloaded.")); load();
     } else mount(box, alertBox("error", err.message));
