@@ -76,7 +76,9 @@ func TestWeekBuilderJourney(t *testing.T) {
 	ctx := e.page(1366, 800)
 	e.signIn(ctx, mgr, e.seed.Password)
 	url := fmt.Sprintf("%s/week?dept=%d&week=%s", e.base, dept, monday.Format(time.DateOnly))
-	btn := func(id int64) string { return fmt.Sprintf(`document.querySelector('button.shift[data-shift-id="%d"]')`, id) }
+	btn := func(id int64) string {
+		return fmt.Sprintf(`document.querySelector('button.shift[data-shift-id="%d"]')`, id)
+	}
 	open := func(what string) {
 		t.Helper()
 		e.do(ctx, what, chromedp.Navigate(url), waitFor(btn(second.ID)+` !== null`))
