@@ -2,7 +2,10 @@ package worker_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/push"
 	"github.com/crumbcommander/crumb/internal/testutil"
 	"github.com/crumbcommander/crumb/worker"
 )
@@ -42,6 +46,31 @@ func TestManagersHearOfRequests(t *testing.T) {
 		off := false
 		if _, err := f.notify.SetPreferences(ctx, auth.Principal{UserID: quiet, Role: auth.RoleManager}, notify.PreferencesPatch{EmailEnabled: &off}); err != nil {
 			t.Fatal(err)
+		}
+		// Both managers subscribed a device: push is not an e-mail, so the
+		// one who turned e-mail off still gets it.
+		var mu sync.Mutex
+		pushes := map[string]int{}
+		ps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			pushes[r.URL.Path]++
+			mu.Unlock()
+			w.WriteHeader(http.StatusCreated)
+		}))
+		defer ps.Close()
+		keys, err := push.LoadKeys(ctx, d, "", "", f.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.h.Push = &push.Service{DB: d, Keys: keys, Clock: f.clock.Now, Subscriber: "ops@example.com", AllowLoopbackHTTP: true}
+		for who, path := range map[int64]string{f.manager: "/mia", quiet: "/quinn"} {
+			var sub push.Subscription
+			sub.Endpoint = ps.URL + path
+			sub.Keys.P256dh = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
+			sub.Keys.Auth = "tBHItJI5svbpez7KI4CCXg"
+			if err := f.h.Push.Subscribe(ctx, auth.Principal{UserID: who}, sub, ""); err != nil {
+				t.Fatal(err)
+			}
 		}
 		run := func(e outbox.Event) {
 			t.Helper()
@@ -114,6 +143,11 @@ func TestManagersHearOfRequests(t *testing.T) {
 		if n := len(f.mailbox("mia@example.com")); n != 2 {
 			t.Errorf("the manager was told of her own request: %d e-mails", n)
 		}
+		mu.Lock()
+		if pushes["/mia"] != 2 || pushes["/quinn"] != 3 {
+			t.Errorf("pushes %v, want 2 to the manager and 3 to the one without e-mail", pushes)
+		}
+		mu.Unlock()
 		// A swap the colleague has not accepted yet, and the people's own
 		// copies of the event, ask nothing of the managers.
 		for _, e := range []outbox.Event{
