@@ -152,4 +152,11 @@ func TestWeekBuilderPhone(t *testing.T) {
 	}
 	e.shot(ctx, "week-phone")
 	e.checkA11y(ctx, "week builder 360x740")
+	// It is the no-hover rule that shows them (headless Chromium has no
+	// mouse, and hover cannot be emulated): with a mouse, hovering or
+	// focusing the cell shows "+ add".
+	if !eval[bool](e, ctx, `matchMedia("(hover: none)").matches && [...document.styleSheets].some((sh) => [...sh.cssRules].some((r) =>
+		r instanceof CSSMediaRule && r.conditionText.includes("hover: none") && [...r.cssRules].some((x) => x.selectorText === ".week .add" && x.style.opacity === "1")))`) {
+		t.Error(`"+ add" is not shown by an (hover: none) rule`)
+	}
 }
