@@ -1,13 +1,23 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/people"
 )
 
 // TestWeekPrintView: the week builder in print media hides the app bar,
@@ -65,5 +75,103 @@ func TestWeekPrintView(t *testing.T) {
 	// The week still fits the page width: nothing scrolls sideways.
 	if !eval[bool](e, ctx, noOverflow) {
 		t.Errorf("print view overflows: scrollWidth %v", eval[float64](e, ctx, `document.documentElement.scrollWidth`))
+	}
+}
+
+// TestWeekPrintsOnOneLandscapePage: a published week of a department of 15
+// people, each with five shifts, prints (Chromium's PDF, the CSS page size)
+// on one landscape page headed with the store's name, the week and the
+// print date, without the drafts' legend.
+func TestWeekPrintsOnOneLandscapePage(t *testing.T) {
+	pdfinfo, err := exec.LookPath("pdfinfo")
+	if err != nil {
+		t.Skip("pdfinfo (poppler-utils) is missing")
+	}
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext (poppler-utils) is missing")
+	}
+	e := newEnv(t)
+	dept := e.deptID("Bakery")
+	var staff []int64
+	for _, p := range e.seed.Employees {
+		if p.Active && p.Role != auth.RoleKiosk && slices.Contains(p.DepartmentIDs, dept) {
+			staff = append(staff, p.ID)
+		}
+	}
+	for i := len(staff); i < 15; i++ {
+		first, last, email, role, pw := "Extra", fmt.Sprintf("Baker %02d", i), fmt.Sprintf("extra%02d@demo.example.com", i), auth.RoleEmployee, "a-long-test-password"
+		p, err := e.app.People.CreateEmployee(context.Background(), auth.System, people.EmployeeInput{FirstName: &first, LastName: &last,
+			Email: &email, Role: &role, DepartmentIDs: &[]int64{dept}, Password: &pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff = append(staff, p.ID)
+	}
+	if len(staff) != 15 {
+		t.Fatalf("%d people in the Bakery, want 15", len(staff))
+	}
+	monday := nextWeek()
+	for i, id := range staff {
+		for d := range 5 {
+			e.addShift(dept, &id, monday.AddDate(0, 0, (i+d)%7).Add(time.Duration(6+i%4)*time.Hour), 8, "published")
+		}
+	}
+	ctx := e.page(1366, 800)
+	e.signIn(ctx, e.login("manager", "Bakery"), e.seed.Password)
+	e.do(ctx, "week builder", chromedp.Navigate(fmt.Sprintf("%s/week?dept=%d&week=%s", e.base, dept, monday.Format(time.DateOnly))),
+		waitFor(`document.querySelectorAll("table.week button.shift").length === 75`))
+	prefer := true
+	res, err := chromedp.Call(ctx, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &prefer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := res.Data
+	file := filepath.Join(t.TempDir(), "week.pdf")
+	if err := os.WriteFile(file, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(artifacts, 0o755)
+	os.WriteFile(filepath.Join(artifacts, "week-print.pdf"), pdf, 0o644)
+	info, err := exec.Command(pdfinfo, file).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	var w, h float64
+	for _, line := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pages:"); ok {
+			fmt.Sscan(strings.TrimSpace(v), &pages)
+		}
+		if v, ok := strings.CutPrefix(line, "Page size:"); ok {
+			fmt.Sscanf(strings.TrimSpace(v), "%f x %f", &w, &h)
+		}
+	}
+	t.Logf("printed week: %d page(s), %.0f x %.0f pt", pages, w, h)
+	if pages != 1 {
+		t.Errorf("the week prints on %d pages, want 1", pages)
+	}
+	if w <= h {
+		t.Errorf("page %.0f x %.0f pt is not landscape", w, h)
+	}
+	text, err := exec.Command(pdftotext, "-layout", file, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.app.People.GetStore(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := st.Name
+	printed := eval[string](e, ctx, fmt.Sprintf(`new Intl.DateTimeFormat([], { year: "numeric", month: "long", day: "numeric", timeZone: %q }).format(new Date())`, st.Timezone))
+	week := eval[string](e, ctx, fmt.Sprintf(`new Date(%d, %d, %d).toLocaleDateString([], { month: "long", day: "numeric", year: "numeric" })`, monday.Year(), monday.Month()-1, monday.Day()))
+	flat := strings.Join(strings.Fields(string(text)), " ")
+	for _, want := range []string{store, "week of " + week, "printed " + printed, "Extra Baker 14"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("the printed page lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(flat, "draft") {
+		t.Errorf("the printed published week mentions drafts:\n%s", text)
 	}
 }

@@ -106,7 +106,7 @@ func (h *Handlers) emailShift(ctx context.Context, t *asynq.Task) error {
 			views[i] = viewShift(s, loc)
 		}
 		return h.render(tmplShift, r.Email, map[string]any{
-			"Name": r.FirstName, "Event": p.Type, "Reason": ev.Reason, "WeekStart": ev.WeekStart,
+			"Name": r.FirstName, "Event": p.Type, "Reason": ev.Reason, "WeekStart": ev.WeekStart, "SwappedTo": ev.SwappedTo,
 			"Shifts": views, "Link": h.BaseURL + "/my/shifts",
 		})
 	})

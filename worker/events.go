@@ -36,6 +36,7 @@ type ShiftEvent struct {
 	Reason       string  `json:"reason"`
 	WeekStart    string  `json:"week_start,omitempty"`
 	Shifts       []Shift `json:"shifts"`
+	SwappedTo    string  `json:"swapped_to,omitempty"`
 }
 
 // TimeOffDecision is the payload of timeoff.decided.
@@ -95,7 +96,11 @@ func TasksForEvent(e outbox.Event) ([]*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(mailTasks, pushed...), nil
+	requests, err := requestTasks(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(mailTasks, pushed...), requests...), nil
 }
 
 // emailTasks are the e-mail and timer tasks of an event.

@@ -23,6 +23,7 @@ const (
 	tmplSwap     = "swap"
 	tmplReport   = "report"
 	tmplAlarm    = "alarm"
+	tmplRequest  = "request"
 )
 
 type mailTemplates struct {
@@ -35,7 +36,7 @@ var templates = mustParseTemplates()
 
 func mustParseTemplates() mailTemplates {
 	t := mailTemplates{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
-	for _, k := range []string{tmplShift, tmplReminder, tmplTimeOff, tmplSwap, tmplReport, tmplAlarm} {
+	for _, k := range []string{tmplShift, tmplReminder, tmplTimeOff, tmplSwap, tmplReport, tmplAlarm, tmplRequest} {
 		t.text[k] = texttemplate.Must(texttemplate.New(k).ParseFS(templateFS, "templates/"+k+".txt", "templates/footer.txt"))
 		t.html[k] = htmltemplate.Must(htmltemplate.New(k).ParseFS(templateFS, "templates/"+k+".html", "templates/footer.html"))
 	}

@@ -110,6 +110,7 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeMetrics, h.publishMetrics)
 	mux.HandleFunc(TypeAlarm, h.alarm)
 	mux.HandleFunc(TypePush, h.sendPush)
+	mux.HandleFunc(TypeNotifyRequest, h.notifyRequest)
 	return mux
 }
 

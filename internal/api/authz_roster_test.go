@@ -211,6 +211,12 @@ func init() {
 			},
 			want: map[string][2]int{"admin": same(201), "manager": {201, 404}, "employee": same(403)},
 		},
+		"GET /api/v1/schedules/warnings": {
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/schedules/warnings?department_id=%d&week_start=%s", f.dept(sc), f.weekStart())
+			},
+			want: map[string][2]int{"admin": same(200), "manager": {200, 404}, "employee": same(403)},
+		},
 		"GET /api/v1/time-off": {path: staticPath("/api/v1/time-off"), want: everyone(200)},
 		"POST /api/v1/time-off": {
 			path: staticPath("/api/v1/time-off"),

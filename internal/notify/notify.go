@@ -106,9 +106,14 @@ func (s *Store) Recipient(ctx context.Context, userID int64) (Recipient, error) 
 
 // Admins returns the active admins (alarm e-mails).
 func (s *Store) Admins(ctx context.Context) ([]int64, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM users WHERE role = ? AND active = ? ORDER BY id`, string(auth.RoleAdmin), true)
+	return s.ids(ctx, `SELECT id FROM users WHERE role = ? AND active = ? ORDER BY id`, string(auth.RoleAdmin), true)
+}
+
+// ids runs a query of user ids.
+func (s *Store) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.DB.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("notify: admins: %w", err)
+		return nil, fmt.Errorf("notify: people: %w", err)
 	}
 	defer rows.Close()
 	var ids []int64
@@ -120,6 +125,12 @@ func (s *Store) Admins(ctx context.Context) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// Managers returns the active managers of a department (request e-mails).
+func (s *Store) Managers(ctx context.Context, deptID int64) ([]int64, error) {
+	return s.ids(ctx, `SELECT u.id FROM users u JOIN user_departments ud ON ud.user_id = u.id
+		WHERE ud.department_id = ? AND u.role = ? AND u.active = ? ORDER BY u.id`, deptID, string(auth.RoleManager), true)
 }
 
 // Preferences are a person's notification settings.

@@ -48,6 +48,7 @@ type eventPayload struct {
 	StartsOn  string      `json:"starts_on"`
 	EndsOn    string      `json:"ends_on"`
 	Status    string      `json:"status"`
+	SwappedTo string      `json:"swapped_to"`
 	// shift.reminder carries the shift itself.
 	StartsAt *time.Time `json:"starts_at"`
 	EndsAt   *time.Time `json:"ends_at"`
@@ -94,6 +95,13 @@ func MessageFor(eventType string, data json.RawMessage, seq int64, loc *time.Loc
 		m.Title, m.Body = "Shift changed", shifts()
 	case "shift.cancelled":
 		m.Title, m.Body = "Shift cancelled", shifts()
+		if p.Reason == "swapped" {
+			// The same words as the app's banner.
+			m.Title = "Swapped away"
+			if p.SwappedTo != "" {
+				m.Title = "Swapped to " + p.SwappedTo
+			}
+		}
 	case "shift.reminder":
 		m.Title = "Shift reminder"
 		if p.StartsAt != nil && p.EndsAt != nil {

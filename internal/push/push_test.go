@@ -289,6 +289,9 @@ func TestMessageFor(t *testing.T) {
 	}{
 		{desc: "changed", typ: "shift.changed", data: `{"reason":"updated","shifts":[{"starts_at":"2026-12-07T13:00:00Z","ends_at":"2026-12-07T21:00:00Z"}]}`, title: "Shift changed", body: "Mon Dec 7, 09:00–17:00"},
 		{desc: "cancelled", typ: "shift.cancelled", data: `{"reason":"cancelled","shifts":[{"starts_at":"2026-12-07T13:00:00Z","ends_at":"2026-12-07T21:00:00Z"}]}`, title: "Shift cancelled", body: "Mon Dec 7, 09:00–17:00"},
+		{desc: "new shift", typ: "shift.assigned", data: `{"reason":"updated","shifts":[{"starts_at":"2026-12-07T13:00:00Z","ends_at":"2026-12-07T21:00:00Z"}]}`, title: "New shift", body: "Mon Dec 7, 09:00–17:00"},
+		{desc: "published week", typ: "shift.assigned", data: `{"reason":"published","week_start":"2026-12-07","shifts":[{"starts_at":"2026-12-07T13:00:00Z","ends_at":"2026-12-07T21:00:00Z"}]}`, title: "Your schedule for the week of 2026-12-07", body: "Mon Dec 7, 09:00–17:00"},
+		{desc: "swapped away", typ: "shift.cancelled", data: `{"reason":"swapped","swapped_to":"Bob Baker","shifts":[{"starts_at":"2026-12-07T13:00:00Z","ends_at":"2026-12-07T21:00:00Z"}]}`, title: "Swapped to Bob Baker", body: "Mon Dec 7, 09:00–17:00"},
 		{desc: "time off", typ: "timeoff.decided", data: `{"starts_on":"2026-12-24","ends_on":"2026-12-26","status":"approved"}`, title: "Time off approved", body: "2026-12-24 to 2026-12-26"},
 		{desc: "swap", typ: "swap.decided", data: `{"status":"denied"}`, title: "Swap denied", body: "Open the app to see your shifts."},
 	}

@@ -81,15 +81,24 @@ type PersonalShifts struct {
 	Reason       string  `json:"reason"`
 	WeekStart    string  `json:"week_start,omitempty"`
 	Shifts       []Shift `json:"shifts"`
+	// SwappedTo names the colleague who took the shifts over, on the
+	// shift.cancelled of an approved swap (reason "swapped").
+	SwappedTo string `json:"swapped_to,omitempty"`
 }
 
 func tellEmployee(tx *outbox.Tx, typ, reason string, sh Shift) {
+	tellEmployeeThat(tx, typ, PersonalShifts{Reason: reason, Shifts: []Shift{sh}})
+}
+
+// tellEmployeeThat emits ev on the personal topic of its first shift's
+// employee, filling in the employee and department.
+func tellEmployeeThat(tx *outbox.Tx, typ string, ev PersonalShifts) {
+	sh := ev.Shifts[0]
 	if sh.EmployeeID == nil {
 		return
 	}
-	tx.Emit(outbox.UserTopic(*sh.EmployeeID), typ, PersonalShifts{
-		EmployeeID: *sh.EmployeeID, DepartmentID: sh.DepartmentID, Reason: reason, Shifts: []Shift{sh},
-	})
+	ev.EmployeeID, ev.DepartmentID = *sh.EmployeeID, sh.DepartmentID
+	tx.Emit(outbox.UserTopic(*sh.EmployeeID), typ, ev)
 }
 
 // emitShift announces a shift change on its department topic: drafts to

@@ -126,7 +126,16 @@ func (s *Service) assign(ctx context.Context, tx *outbox.Tx, st people.Store, cu
 	}
 	emitShift(tx, EventShiftUpdated, next)
 	if next.Status == StatusPublished {
-		tellReassigned(tx, cur, next, reason)
+		var newName string
+		if reason == ReasonSwapped {
+			// The person who gave the shift away hears whom it went to.
+			var first, last string
+			if err := tx.QueryRowContext(ctx, "SELECT first_name, last_name FROM users WHERE id = ?", emp).Scan(&first, &last); err != nil {
+				return Shift{}, nil, fmt.Errorf("roster: assign shift: %w", err)
+			}
+			newName = first + " " + last
+		}
+		tellReassigned(tx, cur, next, reason, newName)
 	}
 	return next, warnings, nil
 }

@@ -178,6 +178,14 @@ func TestSwapFlow(t *testing.T) {
 				t.Errorf("events %v lack %q", types, want)
 			}
 		}
+		// The person who gave the shift away hears whom it went to.
+		for _, e := range f.events(seq) {
+			if e.Topic == "user:"+itoa(a.UserID) && e.Type == EventShiftCancelled {
+				if e.Data["reason"] != ReasonSwapped || e.Data["swapped_to"] != w.ToName || w.ToName == "" {
+					t.Errorf("swapped-away event %v, want swapped_to %q", e.Data, w.ToName)
+				}
+			}
+		}
 		_, err = f.svc.DecideSwap(ctx, f.mgrA, w.ID, SwapDeny)
 		wantCode(t, err, apperr.Conflict)
 		page, _ := f.svc.ListSwaps(ctx, b, "", peopleListParams())

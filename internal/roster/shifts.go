@@ -425,7 +425,7 @@ func (s *Service) UpdateShift(ctx context.Context, p auth.Principal, id int64, i
 		}
 		emitShift(tx, EventShiftUpdated, next)
 		if next.Status == StatusPublished {
-			tellReassigned(tx, cur, next, ReasonUpdated)
+			tellReassigned(tx, cur, next, ReasonUpdated, "")
 		}
 		out = ShiftResult{Shift: next, Warnings: warnings}
 		return nil
@@ -435,13 +435,13 @@ func (s *Service) UpdateShift(ctx context.Context, p auth.Principal, id int64, i
 
 // tellReassigned tells the people of a published shift what changed: the
 // same person hears shift.changed; a new person shift.assigned and the
-// previous one shift.cancelled.
-func tellReassigned(tx *outbox.Tx, cur, next Shift, reason string) {
+// previous one shift.cancelled (naming newName as swapped_to, if given).
+func tellReassigned(tx *outbox.Tx, cur, next Shift, reason, newName string) {
 	if cur.employee() == next.employee() {
 		tellEmployee(tx, EventShiftChanged, reason, next)
 		return
 	}
-	tellEmployee(tx, EventShiftCancelled, reason, cur)
+	tellEmployeeThat(tx, EventShiftCancelled, PersonalShifts{Reason: reason, Shifts: []Shift{cur}, SwappedTo: newName})
 	tellEmployee(tx, EventShiftAssigned, reason, next)
 }
 

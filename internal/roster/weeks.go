@@ -28,9 +28,10 @@ type Published struct {
 }
 
 // PublishWeek turns the department's draft shifts starting in the week into
-// published ones. Each affected employee gets ONE event with all their
-// shifts of the week (shift.assigned, or shift.changed when they already
-// had published shifts that week); the department gets schedule.published.
+// published ones. Each affected employee gets ONE shift.assigned with all
+// their newly published shifts of the week (a draft was never shown to them,
+// so each is new to them, even beside shifts published earlier that week);
+// the department gets schedule.published.
 func (s *Service) PublishWeek(ctx context.Context, p auth.Principal, in PublishInput) (Published, error) {
 	st, err := s.People.GetStore(ctx)
 	if err != nil {
@@ -57,12 +58,9 @@ func (s *Service) PublishWeek(ctx context.Context, p auth.Principal, in PublishI
 			return err
 		}
 		var drafts []Shift
-		hadPublished := map[int64]bool{}
 		for _, sh := range all {
 			if sh.Status == StatusDraft {
 				drafts = append(drafts, sh)
-			} else if sh.EmployeeID != nil {
-				hadPublished[*sh.EmployeeID] = true
 			}
 		}
 		if len(drafts) == 0 {
@@ -86,11 +84,7 @@ func (s *Service) PublishWeek(ctx context.Context, p auth.Principal, in PublishI
 		slices.Sort(out.EmployeeIDs)
 		out.ShiftCount = len(drafts)
 		for _, e := range out.EmployeeIDs {
-			typ := EventShiftAssigned
-			if hadPublished[e] {
-				typ = EventShiftChanged
-			}
-			tx.Emit(outbox.UserTopic(e), typ, PersonalShifts{EmployeeID: e, DepartmentID: in.DepartmentID,
+			tx.Emit(outbox.UserTopic(e), EventShiftAssigned, PersonalShifts{EmployeeID: e, DepartmentID: in.DepartmentID,
 				Reason: ReasonPublished, WeekStart: out.WeekStart, Shifts: perEmp[e]})
 		}
 		tx.Emit(outbox.DeptTopic(in.DepartmentID), EventSchedulePublished, out)

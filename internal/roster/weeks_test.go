@@ -146,3 +146,34 @@ func TestPublishAutumnWeekBoundaries(t *testing.T) {
 		}
 	})
 }
+
+// Publishing more of a week that already has published shifts announces the
+// newly published ones as new shifts (shift.assigned), never as changed.
+func TestPublishMoreOfAWeekAnnouncesNewShifts(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		e0 := f.emps[0].UserID
+		f.mustCreate(f.mgrA, shiftIn(f.deptA, &e0, "2026-12-01 09:00", "2026-12-01 17:00"))
+		if _, err := f.svc.PublishWeek(ctx, f.mgrA, PublishInput{DepartmentID: f.deptA, WeekStart: "2026-11-30"}); err != nil {
+			t.Fatal(err)
+		}
+		added := f.mustCreate(f.mgrA, shiftIn(f.deptA, &e0, "2026-12-03 09:00", "2026-12-03 17:00"))
+		seq := f.lastSeq()
+		if _, err := f.svc.PublishWeek(ctx, f.mgrA, PublishInput{DepartmentID: f.deptA, WeekStart: "2026-11-30"}); err != nil {
+			t.Fatal(err)
+		}
+		var heard []storedEvent
+		for _, e := range f.events(seq) {
+			if e.Topic == outbox.UserTopic(e0) {
+				heard = append(heard, e)
+			}
+		}
+		if len(heard) != 1 || heard[0].Type != EventShiftAssigned {
+			t.Fatalf("the employee heard %+v, want one shift.assigned", heard)
+		}
+		shifts, _ := heard[0].Data["shifts"].([]any)
+		if len(shifts) != 1 || shifts[0].(map[string]any)["id"] != float64(added.ID) {
+			t.Errorf("shift.assigned carries %v, want only the new shift %d", shifts, added.ID)
+		}
+	})
+}

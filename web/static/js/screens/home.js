@@ -229,14 +229,9 @@ export async function render(main, ctx) {
   const offs = [
     ctx.live.on("shift.assigned", (d) => { showBanner(bannerText("New shift", d)); loadShifts(); loadOpen(); }),
     ctx.live.on("shift.changed", (d) => { showBanner(bannerText("Shift changed", d)); loadShifts(); }),
-    ctx.live.on("shift.cancelled", async (d) => {
-      let what = "Shift cancelled";
-      if (d && d.reason === "swapped" && d.shifts && d.shifts.length) {
-        // Say whom it went to: the approved swap of that shift.
-        const page = await api.get("/swap-requests" + api.qs({ status: "approved" })).catch(() => null);
-        const w = page && (page.items || []).filter((x) => x.shift_id === d.shifts[0].id).pop();
-        what = w ? `Swapped to ${w.to_name}` : "Swapped away";
-      }
+    ctx.live.on("shift.cancelled", (d) => {
+      // An approved swap names whom the shift went to (push and e-mail say the same).
+      const what = d && d.reason === "swapped" ? (d.swapped_to ? `Swapped to ${d.swapped_to}` : "Swapped away") : "Shift cancelled";
       showBanner(bannerText(what, d)); loadShifts();
     }),
     ctx.live.on("schedule.published", () => { loadShifts(); loadOpen(); }),

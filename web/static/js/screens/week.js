@@ -2,6 +2,9 @@
 // (drag, or keyboard: M picks a shift up, arrows move, Enter drops) and
 // delete shifts; conflicts (409) and warnings inline; copy last week;
 // publish with a summary of who will be told; print view (@media print).
+// Warnings the server finds in the week (GET /schedules/warnings) show on
+// the shifts after a reload too; rows of people over their weekly maximum
+// are marked. After a save, move or delete, focus returns to the cell.
 import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, weekday, today, dayOf, at, startOf, wallTime, fmtTime, fmtDay, fmtDate, fmtDateTime, zoneHint, zoneNote, hoursOf, deptStyleClass, paintDept } from "../ui.js";
 
 export async function render(main, ctx) {
@@ -13,6 +16,9 @@ export async function render(main, ctx) {
   let deptId = Number(params.get("dept")) || depts[0].id;
   let week = params.get("week") ? weekStart(parseYMD(params.get("week")), startsOn) : weekStart(today(), startsOn);
   let people = [], shifts = [], timeOff = [], availability = new Map(), warningsById = new Map(), carrying = null;
+  // refocus is the cell to focus after the next draw: {shiftId} (the cell
+  // holding that shift) or {row, col}; without it the focused cell stays focused.
+  let refocus = null;
 
   const deptSel = field("Department", { name: "department" }, "select", depts.map((d) => [d.id, d.name]));
   deptSel.input.value = String(deptId);
@@ -20,15 +26,16 @@ export async function render(main, ctx) {
   const status = h("div", { "aria-live": "polite", id: "week-status" });
   const grid = h("div.table-wrap");
   const title = h("h1");
+  const printMeta = h("p.print-only.small", { id: "print-meta" });
   const toolbar = h("div.row.no-print",
     h("button", { type: "button", "aria-label": "Previous week", onclick: () => go(addDays(week, -7)) }, "←"),
     h("button", { type: "button", "aria-label": "Next week", onclick: () => go(addDays(week, 7)) }, "→"),
     h("button", { type: "button", onclick: copyLastWeek }, "Copy last week"),
     h("button.primary", { type: "button", id: "publish", onclick: publishDialog }, "Publish…"),
     h("button", { type: "button", onclick: () => window.print() }, "Print"));
-  mount(main, h("div.stack", title,
+  mount(main, h("div.stack", title, printMeta,
     h("div.form-row.no-print", deptSel, weekInput), toolbar,
-    h("div.legend", h("span", h("span.shift.demo", "published")), h("span", h("span.shift.draft.demo", "draft (only managers see it)")),
+    h("div.legend", h("span", h("span.shift.demo", "published")), h("span.no-print", h("span.shift.draft.demo", "draft (only managers see it)")),
       h("span.muted.no-print", "Keyboard: arrows move between cells · Enter adds or edits · M picks a shift up, Enter drops it · Delete removes")), zoneHint(),
     status, h("section.card", grid)));
   deptSel.input.addEventListener("change", () => { deptId = Number(deptSel.input.value); load(); });
@@ -50,11 +57,13 @@ export async function render(main, ctx) {
       shifts = page.items || [];
       // Approved time off and availability per person, so the manager sees
       // who can work before placing a shift (best effort: the grid works without).
-      const [offs, avail] = await Promise.all([
+      const [offs, avail, warned] = await Promise.all([
         api.all("/time-off", { status: "approved" }).catch(() => []),
         Promise.all(people.map((p) => api.get(`/employees/${p.id}/availability`).catch(() => null))),
+        api.get("/schedules/warnings" + api.qs({ department_id: deptId, week_start: ymd(week) })).catch(() => null),
       ]);
       timeOff = offs;
+      if (warned) warningsById = new Map(warned.items.map((x) => [x.shift_id, x.warnings]));
       availability = new Map(people.map((p, i) => [p.id, avail[i]]));
       mount(status);
       draw();
@@ -76,12 +85,17 @@ export async function render(main, ctx) {
       h("thead", h("tr", h("th", { scope: "col" }, "Person"),
         ds.map((d) => h("th", { scope: "col" }, fmtDate(d, { weekday: "short", day: "numeric" }))))),
       h("tbody", rows.map((r, ri) => {
-        const hours = shifts.filter((s) => (s.employee_id ?? null) === r.id).reduce((t, s) => t + hoursOf(s), 0);
-        return h("tr", h("th", { scope: "row" }, h("div", r.name), r.id !== null ? h("div.small.muted", `${hours.toFixed(1)} h${r.p && r.p.max_hours_per_week ? ` / ${r.p.max_hours_per_week}` : ""}`) : null),
+        const mine = shifts.filter((s) => (s.employee_id ?? null) === r.id);
+        const hours = mine.reduce((t, s) => t + hoursOf(s), 0);
+        const max = r.p && r.p.max_hours_per_week;
+        // Over the maximum here, or with other departments' shifts (the server's max_hours warning).
+        const over = r.id !== null && max && (hours > max || mine.some((s) => (warningsById.get(s.id) || []).some((w) => w.kind === "max_hours")));
+        return h(over ? "tr.over-max" : "tr", h("th", { scope: "row" }, h("div", r.name),
+          r.id !== null ? h("div.small.hours", `${hours.toFixed(1)} h scheduled${max ? ` / ${max} h max` : ""}`, over ? [" ", h("span.badge.danger", "Over max hours")] : null) : null),
           ds.map((d, di) => {
             // No aria-label: the row and column headers name the cell, and a
             // label would hide the shifts it shows from screen readers.
-            const td = h("td.cell", { role: "gridcell", tabindex: ri === 0 && di === 0 ? "0" : "-1", dataset: { row: ri, col: di } },
+            const td = h("td.cell", { role: "gridcell", tabindex: "-1", dataset: { row: ri, col: di } },
               r.id !== null ? dayNote(r.id, d) : null,
               cellShifts(r.id, d).map((s) => shiftButton(s)),
               h("button.add.ghost.no-print", { type: "button", tabindex: "-1", "aria-label": `Add shift for ${r.name}`, onclick: () => edit(null, r.id, d) }, h("span", { "aria-hidden": "true" }, "+ "), "add"));
@@ -92,7 +106,15 @@ export async function render(main, ctx) {
             return td;
           }));
       })));
+    const was = document.activeElement && grid.contains(document.activeElement) ? document.activeElement.closest("td.cell") : null;
+    const target = refocus || (was && { row: was.dataset.row, col: was.dataset.col });
+    refocus = null;
     mount(grid, table);
+    printMeta.textContent = `${(ctx.store && ctx.store.name) || ""} · ${title.textContent} · printed ${fmtDate(today(), { year: "numeric", month: "long", day: "numeric" })}`;
+    const cell = target && (target.shiftId ? (grid.querySelector(`button.shift[data-shift-id="${target.shiftId}"]`) || { closest: () => null }).closest("td.cell")
+      : grid.querySelector(`td[data-row="${target.row}"][data-col="${target.col}"]`));
+    if (cell) focusCell(Number(cell.dataset.row), Number(cell.dataset.col));
+    else grid.querySelector("td.cell").setAttribute("tabindex", "0");
     const pub = document.getElementById("publish");
     if (pub) pub.textContent = drafts ? `Publish ${drafts} draft${drafts === 1 ? "" : "s"}…` : "Publish…";
   }
@@ -160,14 +182,22 @@ export async function render(main, ctx) {
     try {
       const res = await api.patch(`/shifts/${s.id}`, { employee_id: empId, starts_at: ns.toISOString(), ends_at: new Date(ns.getTime() + dur).toISOString() }, { ifMatch: s.version });
       noteWarnings(res);
+      refocus = { shiftId: s.id };
       await load();
     } catch (err) { showError(status, err); draw(); }
   }
 
   async function remove(s) {
-    if (!confirm(`Delete the shift ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}?`)) return;
-    try { await api.del(`/shifts/${s.id}`, { ifMatch: s.version }); toast("Shift deleted."); await load(); }
+    const td = cellOf(s.id);
+    if (!confirm(`Delete the shift ${fmtTime(s.starts_at)}–${fmtTime(s.ends_at)}?`)) { if (td) td.focus(); return; }
+    try { await api.del(`/shifts/${s.id}`, { ifMatch: s.version }); toast("Shift deleted."); refocus = td && { row: td.dataset.row, col: td.dataset.col }; await load(); }
     catch (err) { showError(status, err); }
+  }
+
+  /** cellOf is the cell that shows shift id. */
+  function cellOf(id) {
+    const b = grid.querySelector(`button.shift[data-shift-id="${id}"]`);
+    return b && b.closest("td.cell");
   }
 
   function noteWarnings(res) {
@@ -230,6 +260,9 @@ export async function render(main, ctx) {
       h("div.row.spread", h("div.row", h("button.primary", { type: "submit" }, isNew ? "Create draft" : "Save"),
         h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")),
         s ? h("button.danger", { type: "button", onclick: async () => { dlg.close(); await remove(s); } }, "Delete") : null));
+    // Cancel or Escape: back to the cell the dialog was opened from.
+    const opener = s ? cellOf(s.id) : document.activeElement && document.activeElement.closest("td.cell");
+    const from = opener && { row: Number(opener.dataset.row), col: Number(opener.dataset.col) };
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       Object.values(fields).forEach((f) => f.setError(""));
@@ -240,6 +273,7 @@ export async function render(main, ctx) {
         const res = isNew ? await api.post("/shifts", { department_id: deptId, ...body }, { idempotencyKey: api.newKey() })
           : await api.patch(`/shifts/${s.id}`, body, { ifMatch: s.version });
         noteWarnings(res);
+        refocus = { shiftId: (res.shift || res).id };
         dlg.close();
         await load();
       } catch (err) {
@@ -248,7 +282,7 @@ export async function render(main, ctx) {
       }
     });
     dlg.append(form);
-    dlg.addEventListener("close", () => { dlg.remove(); });
+    dlg.addEventListener("close", () => { dlg.remove(); if (from && !grid.contains(document.activeElement)) focusCell(from.row, from.col); });
     document.body.append(dlg);
     dlg.showModal();
     check();
