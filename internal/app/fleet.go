@@ -31,6 +31,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/cloud/scaling"
 	"github.com/crumbcommander/crumb/internal/cloud/secrets"
 	"github.com/crumbcommander/crumb/internal/cloud/sns"
+	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
@@ -239,23 +240,48 @@ func (a *App) openSNS(ctx context.Context, f *Fleet) error {
 	f.SNSHook = &ops.Hook{Verifier: &sns.Verifier{Region: a.Cfg.AWSRegion, Endpoint: a.Cfg.AWSEndpointURL}, TopicARN: a.Cfg.SNSTopicARN,
 		PauseAlarms: a.Cfg.AlarmPauseReports, Queues: f.Inspector, Tasks: f.Tasks, Writer: a.Writer,
 		Redis: a.Redis, Log: a.Log, Clock: a.Clock}
-	id := a.Cfg.InstanceID
+	id := instanceID(ctx, a.Cfg, cfg)
 	if id == "" {
-		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		out, err := imds.NewFromConfig(cfg).GetMetadata(ictx, &imds.GetMetadataInput{Path: "instance-id"})
-		cancel()
-		if err == nil {
-			var b [64]byte
-			n, _ := out.Content.Read(b[:])
-			out.Content.Close()
-			id = string(b[:n])
-		} else {
-			a.Log.Info("not on EC2 (no instance id); lifecycle hooks are off")
-		}
+		a.Log.Info("not on EC2 (no instance id); lifecycle hooks are off")
 	}
 	f.Lifecycle = &ops.Lifecycle{Redis: a.Redis, InstanceID: id, Completer: scaling.Completer{API: autoscaling.NewFromConfig(cfg)},
 		DrainTimeout: a.Cfg.ShutdownTimeout, Log: a.Log}
 	return nil
+}
+
+// instanceID is this EC2 instance's id: CRUMB_INSTANCE_ID, else asked from
+// the instance metadata service; "" when not on EC2.
+func instanceID(ctx context.Context, c *config.Config, cfg aws.Config) string {
+	if c.InstanceID != "" {
+		return c.InstanceID
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out, err := imds.NewFromConfig(cfg).GetMetadata(ctx, &imds.GetMetadataInput{Path: "instance-id"})
+	if err != nil {
+		return ""
+	}
+	defer out.Content.Close()
+	var b [64]byte
+	n, _ := out.Content.Read(b[:])
+	return string(b[:n])
+}
+
+// MarkUnhealthy tells this instance's Auto Scaling group to replace it
+// ("crumb unhealthy": crumb-unhealthy.service runs it when crumb-serve or
+// crumb-worker gave up restarting). It opens neither the database nor
+// Redis, which may be why the process failed. Off EC2 it does nothing and
+// says so.
+func MarkUnhealthy(ctx context.Context, c *config.Config) (string, error) {
+	cfg, err := cloud.AWSConfig(ctx, c.AWSRegion, c.AWSEndpointURL)
+	if err != nil {
+		return "", err
+	}
+	id := instanceID(ctx, c, cfg)
+	if id == "" {
+		return "", nil
+	}
+	return id, scaling.MarkUnhealthy(ctx, autoscaling.NewFromConfig(cfg), id)
 }
 
 // workerDrainer stops the worker from taking new tasks.
