@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"github.com/crumbcommander/crumb/internal/api"
 	"github.com/crumbcommander/crumb/internal/attendance"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,6 +55,11 @@ type Fleet struct {
 	Metrics   worker.MetricsPublisher
 	SNSHook   api.SNSHook
 	Lifecycle *ops.Lifecycle
+	// TargetState reads this instance's Auto Scaling target lifecycle state
+	// (set with Lifecycle, on EC2).
+	TargetState func(ctx context.Context) (string, error)
+	// TargetInterval is how often a serving node reads it (0: ops.DefaultTargetInterval).
+	TargetInterval time.Duration
 	// drain is closed when a termination notice asks the worker to stop.
 	drain     chan struct{}
 	inFlight  atomic.Int64
@@ -246,6 +253,10 @@ func (a *App) openSNS(ctx context.Context, f *Fleet) error {
 	}
 	f.Lifecycle = &ops.Lifecycle{Redis: a.Redis, InstanceID: id, Completer: scaling.Completer{API: autoscaling.NewFromConfig(cfg)},
 		DrainTimeout: a.Cfg.ShutdownTimeout, Log: a.Log}
+	md := imds.NewFromConfig(cfg)
+	f.TargetState = func(ctx context.Context) (string, error) {
+		return metadata(ctx, md, "autoscaling/target-lifecycle-state")
+	}
 	return nil
 }
 
@@ -255,16 +266,25 @@ func instanceID(ctx context.Context, c *config.Config, cfg aws.Config) string {
 	if c.InstanceID != "" {
 		return c.InstanceID
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	out, err := imds.NewFromConfig(cfg).GetMetadata(ctx, &imds.GetMetadataInput{Path: "instance-id"})
+	id, err := metadata(ctx, imds.NewFromConfig(cfg), "instance-id")
 	if err != nil {
 		return ""
 	}
+	return id
+}
+
+// metadata reads one short instance metadata value, waiting 2 s at most.
+func metadata(ctx context.Context, md *imds.Client, path string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out, err := md.GetMetadata(ctx, &imds.GetMetadataInput{Path: path})
+	if err != nil {
+		return "", err
+	}
 	defer out.Content.Close()
 	var b [64]byte
-	n, _ := out.Content.Read(b[:])
-	return string(b[:n])
+	n, _ := io.ReadFull(out.Content, b[:])
+	return strings.TrimSpace(string(b[:n])), nil
 }
 
 // MarkUnhealthy tells this instance's Auto Scaling group to replace it
@@ -326,6 +346,17 @@ func (a *App) watchLifecycle(ctx context.Context, stop context.CancelFunc, wg *s
 		defer wg.Done()
 		l.Run(ctx)
 	}()
+	if serving && a.Fleet.TargetState != nil {
+		// Sockets go before the load balancer's deregistration delay ends,
+		// whichever of hook and SIGTERM comes first (ops.TargetWatch).
+		w := &ops.TargetWatch{State: a.Fleet.TargetState, Drainers: []ops.Drainer{a}, DrainTimeout: a.Cfg.ShutdownTimeout,
+			Interval: a.Fleet.TargetInterval, Log: a.Log}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.Run(ctx)
+		}()
+	}
 }
 
 var _ ops.Drainer = (*App)(nil)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
@@ -71,13 +73,69 @@ func TestServeDrainsOnShutdown(t *testing.T) {
 	c.until("ready", nil)
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); n.stop() }()
-	if fr := c.until("reconnect", nil); fr.AfterMS <= 0 {
+	if fr := c.awaitReconnect(t, 20*time.Second); fr.AfterMS <= 0 {
 		t.Errorf("reconnect after_ms = %d", fr.AfterMS)
 	}
-	if st := c.closeStatus(5 * time.Second); st != websocket.StatusServiceRestart {
+	if st := c.closeStatus(20 * time.Second); st != websocket.StatusServiceRestart {
 		t.Errorf("close status = %v, want 1012 (service restart)", st)
 	}
 	<-stopped
+}
+
+// awaitReconnect reads frames until the reconnect frame, for at most d (the
+// machine may be busy: the drain runs while the node shuts down).
+func (c *client) awaitReconnect(t *testing.T, d time.Duration) frame {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		fr, err := c.next(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no reconnect frame: %v", err)
+		}
+		if fr.Type == "reconnect" {
+			return fr
+		}
+	}
+}
+
+// TestServeDrainsWhenTerminationStarts: on EC2, a serving node reads its
+// Auto Scaling target lifecycle state from the instance metadata; when it
+// turns "Terminated" (the termination has started: the load balancer is
+// deregistering the instance) the node drains its sockets at once, before
+// either the termination hook's notice or SIGTERM has arrived.
+func TestServeDrainsWhenTerminationStarts(t *testing.T) {
+	env := motoEnv(t)
+	var state atomic.Value
+	state.Store("InService")
+	md := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token":
+			w.Header().Set("X-Aws-Ec2-Metadata-Token-Ttl-Seconds", "21600")
+			io.WriteString(w, "test-token")
+		case r.Header.Get("X-Aws-Ec2-Metadata-Token") != "test-token":
+			http.Error(w, "no token", http.StatusUnauthorized)
+		case r.URL.Path == "/latest/meta-data/instance-id":
+			io.WriteString(w, "i-0123456789abcdef0")
+		case r.URL.Path == "/latest/meta-data/autoscaling/target-lifecycle-state":
+			io.WriteString(w, state.Load().(string))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer md.Close()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", md.URL)
+	env["CRUMB_SNS_TOPIC_ARN"] = "arn:aws:sns:us-east-1:123456789012:crumb-test"
+	n := startNode(t, nodeOpts{Env: env})
+	f := n.fixture()
+	c := n.dial(f.Employee, "")
+	c.until("ready", nil)
+
+	state.Store("Terminated")
+	c.awaitReconnect(t, 4*ops.DefaultTargetInterval)
+	if st := c.closeStatus(20 * time.Second); st != websocket.StatusServiceRestart {
+		t.Errorf("close status = %v, want 1012", st)
+	}
 }
 
 // TestMigrateCreatesFirstAdmin: crumb migrate with CRUMB_ADMIN_EMAIL and
