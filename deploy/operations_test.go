@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/config"
+	"github.com/crumbcommander/crumb/internal/ops"
 )
 
 // TestAlarms: each alarm the deployment needs exists in its template, on
@@ -165,12 +166,13 @@ func TestAccessLogs(t *testing.T) {
 	}
 }
 
-// TestDrainBeforeDeregistration: crumb serve drains by itself on SIGTERM
-// (internal/app TestServeDrainsOnShutdown) and on the termination hook,
-// whichever reaches it first. The load balancer keeps a deregistering
+// TestDrainBeforeDeregistration: crumb serve drains on the first of its
+// target lifecycle state turning Terminated (polled, internal/app
+// TestServeDrainsWhenTerminationStarts), the termination hook, and SIGTERM
+// (TestServeDrainsOnShutdown). The load balancer keeps a deregistering
 // target's connections for the deregistration delay and cuts them after
-// it, so the delay must outlast the drain: then the sockets are closed by
-// the app, with 1012, in either order.
+// it, so the delay must outlast a poll interval plus the drain: then the
+// sockets are closed by the app, with 1012, whatever the order.
 func TestDrainBeforeDeregistration(t *testing.T) {
 	tg := templateByName(t, loadTemplates(t), "edge.yaml").resourcesOfType("AWS::ElasticLoadBalancingV2::TargetGroup")[0]
 	var delay time.Duration
@@ -186,8 +188,9 @@ func TestDrainBeforeDeregistration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if delay <= cfg.ShutdownTimeout {
-		t.Errorf("deregistration delay %s does not outlast the drain (CRUMB_SHUTDOWN_TIMEOUT %s)", delay, cfg.ShutdownTimeout)
+	if delay <= ops.DefaultTargetInterval+cfg.ShutdownTimeout {
+		t.Errorf("deregistration delay %s does not outlast a target-state poll (%s) plus the drain (CRUMB_SHUTDOWN_TIMEOUT %s)",
+			delay, ops.DefaultTargetInterval, cfg.ShutdownTimeout)
 	}
 	if stop := stopTimeout(t, "crumb-serve.service"); stop <= cfg.ShutdownTimeout {
 		t.Errorf("systemd kills crumb serve after %s, before its %s drain ends", stop, cfg.ShutdownTimeout)

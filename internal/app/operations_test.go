@@ -67,7 +67,9 @@ func runCmd(t *testing.T, env map[string]string, args ...string) string {
 // drains by itself, without the Auto Scaling hook: each socket gets a
 // reconnect frame, then the close code clients reconnect on (1012).
 func TestServeDrainsOnShutdown(t *testing.T) {
-	n := startNode(t, nodeOpts{})
+	// A drain that outlasts the shutdown timeout cuts the sockets; give a
+	// busy test machine room.
+	n := startNode(t, nodeOpts{Env: map[string]string{"CRUMB_SHUTDOWN_TIMEOUT": "20s"}})
 	f := n.fixture()
 	c := n.dial(f.Employee, "")
 	c.until("ready", nil)
@@ -126,6 +128,7 @@ func TestServeDrainsWhenTerminationStarts(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "false")
 	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", md.URL)
 	env["CRUMB_SNS_TOPIC_ARN"] = "arn:aws:sns:us-east-1:123456789012:crumb-test"
+	env["CRUMB_SHUTDOWN_TIMEOUT"] = "20s"
 	n := startNode(t, nodeOpts{Env: env})
 	f := n.fixture()
 	c := n.dial(f.Employee, "")
