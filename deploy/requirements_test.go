@@ -190,10 +190,11 @@ func TestIssueRequirements(t *testing.T) {
 			}
 			return nil
 		}},
-		{"instance roles read only their secrets: the master secret only on serve (crumb migrate)", func() error {
+		{"instance roles read only their secrets: the master and admin secrets only on the migrate instance", func() error {
 			want := map[string][]string{
-				"ServeRole":  {"AppDbSecretArn", "CacheAuthSecretArn", "DbSecretArn"},
-				"WorkerRole": {"AppDbSecretArn", "CacheAuthSecretArn"},
+				"ServeRole":   {"AppDbSecretArn", "CacheAuthSecretArn"},
+				"WorkerRole":  {"AppDbSecretArn", "CacheAuthSecretArn"},
+				"MigrateRole": {"AdminPasswordSecretArn", "AppDbSecretArn", "DbSecretArn"},
 			}
 			iam := get("iam.yaml")
 			for role, w := range want {
@@ -203,7 +204,7 @@ func TestIssueRequirements(t *testing.T) {
 			}
 			return nil
 		}},
-		{"the app's MySQL user has a generated secret, output and passed to IAM and both fleets", func() error {
+		{"the app's MySQL user has a generated secret, output and passed to IAM, both fleets and the migrate instance", func() error {
 			data := get("data.yaml")
 			out := dig(data.section("Outputs"), "AppDbSecretArn", "Value", "Ref")
 			var secret cfnResource
@@ -232,7 +233,7 @@ func TestIssueRequirements(t *testing.T) {
 				}
 			}
 			root := get(rootTemplate)
-			for _, stack := range []string{"Iam", "ServeFleet", "WorkerFleet"} {
+			for _, stack := range []string{"Iam", "ServeFleet", "WorkerFleet", "MigrateFleet"} {
 				got := fmt.Sprint(dig(root.section("Resources"), stack, "Properties", "Parameters", "AppDbSecretArn"))
 				if want := "map[Fn::GetAtt:[Data Outputs.AppDbSecretArn]]"; got != want {
 					return fmt.Errorf("%s: AppDbSecretArn = %s, want %s", stack, got, want)

@@ -249,13 +249,18 @@ func (a *App) Close() {
 	}
 }
 
-// Bootstrap prepares an empty database: the store row, the admin from
-// CRUMB_ADMIN_EMAIL, and demo data when CRUMB_DEMO asks for it.
+// Bootstrap prepares an empty database: the store row and, when no admin
+// exists yet, the admin from CRUMB_ADMIN_EMAIL (demo data is seedDemo's).
+// crumb serve and crumb migrate run it; it never changes an existing admin.
 func (a *App) Bootstrap(ctx context.Context) error {
 	if err := a.People.EnsureStore(ctx, "CrumbCommander Demo Store", a.Cfg.Timezone); err != nil {
 		return err
 	}
-	created, err := a.People.BootstrapAdmin(ctx, a.Cfg.AdminEmail, a.Cfg.AdminPassword)
+	password, err := a.adminPassword(ctx)
+	if err != nil {
+		return err
+	}
+	created, err := a.People.BootstrapAdmin(ctx, a.Cfg.AdminEmail, password)
 	if err != nil {
 		return err
 	}
@@ -263,6 +268,24 @@ func (a *App) Bootstrap(ctx context.Context) error {
 		a.Log.Info("bootstrap admin created", "email", a.Cfg.AdminEmail)
 	}
 	return nil
+}
+
+// adminPassword is the bootstrap admin's password: CRUMB_ADMIN_PASSWORD, or
+// the secret CRUMB_ADMIN_PASSWORD_SECRET_ID names (a bare string or JSON with
+// a "password" field), as the CloudFormation stack generates it.
+func (a *App) adminPassword(ctx context.Context) (string, error) {
+	if a.Cfg.AdminSecretID == "" {
+		return a.Cfg.AdminPassword, nil
+	}
+	s, err := a.secret(ctx, a.Cfg.AdminSecretID)
+	if err != nil {
+		return "", fmt.Errorf("app: CRUMB_ADMIN_PASSWORD_SECRET_ID: %w", err)
+	}
+	p, err := secrets.Password(ctx, s)
+	if err != nil {
+		return "", fmt.Errorf("app: CRUMB_ADMIN_PASSWORD_SECRET_ID: %w", err)
+	}
+	return p, nil
 }
 
 func absPath(p string) string {

@@ -24,6 +24,7 @@ Usage:
   crumb worker       the background worker (asynq)
   crumb migrate      apply database migrations and exit
   crumb seed --demo  load the demo store into an empty database
+  crumb unhealthy    mark this EC2 instance unhealthy in its Auto Scaling group
 
 Configuration comes from CRUMB_* environment variables (see README.md).
 Run "crumb <command> --help" for the flags of a command.
@@ -59,7 +60,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 		return withApp(ctx, getenv, func(a *App) error { return a.Work(ctx) })
 	case "migrate":
-		fs := newFlags("crumb migrate", "Applies database migrations and exits. Safe to run on several instances at once.", stderr)
+		fs := newFlags("crumb migrate", "Applies database migrations, provisions the app's MySQL user (CRUMB_DB_APP_SECRET_ID)\nand the first admin (CRUMB_ADMIN_EMAIL), and exits. Safe to run on several instances at once.", stderr)
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -73,8 +74,32 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			if user != "" {
 				fmt.Fprintf(stdout, "app user %s: %s on this database\n", user, db.AppPrivileges)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			// The store and the first admin (CRUMB_ADMIN_EMAIL), so that a new
+			// installation can be signed in to before any crumb serve starts.
+			return a.Bootstrap(ctx)
 		})
+	case "unhealthy":
+		fs := newFlags("crumb unhealthy", "Marks this EC2 instance unhealthy, so that its Auto Scaling group replaces it.\ncrumb-unhealthy.service runs it when crumb-serve or crumb-worker gave up restarting.", stderr)
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		cfg, err := config.Load(getenv)
+		if err != nil {
+			return err
+		}
+		id, err := MarkUnhealthy(ctx, cfg)
+		switch {
+		case err != nil:
+			return err
+		case id == "":
+			fmt.Fprintln(stdout, "not on EC2 (no instance id): nothing to mark")
+		default:
+			fmt.Fprintf(stdout, "instance %s marked unhealthy\n", id)
+		}
+		return nil
 	case "seed":
 		fs := newFlags("crumb seed", "Loads demo data into an empty database.", stderr)
 		demoFlag := fs.Bool("demo", false, "load the demo store (required)")

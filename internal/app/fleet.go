@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"github.com/crumbcommander/crumb/internal/api"
 	"github.com/crumbcommander/crumb/internal/attendance"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/cloud/scaling"
 	"github.com/crumbcommander/crumb/internal/cloud/secrets"
 	"github.com/crumbcommander/crumb/internal/cloud/sns"
+	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
@@ -52,6 +55,11 @@ type Fleet struct {
 	Metrics   worker.MetricsPublisher
 	SNSHook   api.SNSHook
 	Lifecycle *ops.Lifecycle
+	// TargetState reads this instance's Auto Scaling target lifecycle state
+	// (set with Lifecycle, on EC2).
+	TargetState func(ctx context.Context) (string, error)
+	// TargetInterval is how often a serving node reads it (0: ops.DefaultTargetInterval).
+	TargetInterval time.Duration
 	// drain is closed when a termination notice asks the worker to stop.
 	drain     chan struct{}
 	inFlight  atomic.Int64
@@ -239,23 +247,61 @@ func (a *App) openSNS(ctx context.Context, f *Fleet) error {
 	f.SNSHook = &ops.Hook{Verifier: &sns.Verifier{Region: a.Cfg.AWSRegion, Endpoint: a.Cfg.AWSEndpointURL}, TopicARN: a.Cfg.SNSTopicARN,
 		PauseAlarms: a.Cfg.AlarmPauseReports, Queues: f.Inspector, Tasks: f.Tasks, Writer: a.Writer,
 		Redis: a.Redis, Log: a.Log, Clock: a.Clock}
-	id := a.Cfg.InstanceID
+	id := instanceID(ctx, a.Cfg, cfg)
 	if id == "" {
-		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		out, err := imds.NewFromConfig(cfg).GetMetadata(ictx, &imds.GetMetadataInput{Path: "instance-id"})
-		cancel()
-		if err == nil {
-			var b [64]byte
-			n, _ := out.Content.Read(b[:])
-			out.Content.Close()
-			id = string(b[:n])
-		} else {
-			a.Log.Info("not on EC2 (no instance id); lifecycle hooks are off")
-		}
+		a.Log.Info("not on EC2 (no instance id); lifecycle hooks are off")
 	}
 	f.Lifecycle = &ops.Lifecycle{Redis: a.Redis, InstanceID: id, Completer: scaling.Completer{API: autoscaling.NewFromConfig(cfg)},
 		DrainTimeout: a.Cfg.ShutdownTimeout, Log: a.Log}
+	md := imds.NewFromConfig(cfg)
+	f.TargetState = func(ctx context.Context) (string, error) {
+		return metadata(ctx, md, "autoscaling/target-lifecycle-state")
+	}
 	return nil
+}
+
+// instanceID is this EC2 instance's id: CRUMB_INSTANCE_ID, else asked from
+// the instance metadata service; "" when not on EC2.
+func instanceID(ctx context.Context, c *config.Config, cfg aws.Config) string {
+	if c.InstanceID != "" {
+		return c.InstanceID
+	}
+	id, err := metadata(ctx, imds.NewFromConfig(cfg), "instance-id")
+	if err != nil {
+		return ""
+	}
+	return id
+}
+
+// metadata reads one short instance metadata value, waiting 2 s at most.
+func metadata(ctx context.Context, md *imds.Client, path string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out, err := md.GetMetadata(ctx, &imds.GetMetadataInput{Path: path})
+	if err != nil {
+		return "", err
+	}
+	defer out.Content.Close()
+	var b [64]byte
+	n, _ := io.ReadFull(out.Content, b[:])
+	return strings.TrimSpace(string(b[:n])), nil
+}
+
+// MarkUnhealthy tells this instance's Auto Scaling group to replace it
+// ("crumb unhealthy": crumb-unhealthy.service runs it when crumb-serve or
+// crumb-worker gave up restarting). It opens neither the database nor
+// Redis, which may be why the process failed. Off EC2 it does nothing and
+// says so.
+func MarkUnhealthy(ctx context.Context, c *config.Config) (string, error) {
+	cfg, err := cloud.AWSConfig(ctx, c.AWSRegion, c.AWSEndpointURL)
+	if err != nil {
+		return "", err
+	}
+	id := instanceID(ctx, c, cfg)
+	if id == "" {
+		return "", nil
+	}
+	return id, scaling.MarkUnhealthy(ctx, autoscaling.NewFromConfig(cfg), id)
 }
 
 // workerDrainer stops the worker from taking new tasks.
@@ -300,6 +346,17 @@ func (a *App) watchLifecycle(ctx context.Context, stop context.CancelFunc, wg *s
 		defer wg.Done()
 		l.Run(ctx)
 	}()
+	if serving && a.Fleet.TargetState != nil {
+		// Sockets go before the load balancer's deregistration delay ends,
+		// whichever of hook and SIGTERM comes first (ops.TargetWatch).
+		w := &ops.TargetWatch{State: a.Fleet.TargetState, Drainers: []ops.Drainer{a}, DrainTimeout: a.Cfg.ShutdownTimeout,
+			Interval: a.Fleet.TargetInterval, Log: a.Log}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.Run(ctx)
+		}()
+	}
 }
 
 var _ ops.Drainer = (*App)(nil)

@@ -54,6 +54,7 @@ type Config struct {
 	Timezone        string        // CRUMB_TIMEZONE: the store's zone on first start
 	AdminEmail      string        // CRUMB_ADMIN_EMAIL
 	AdminPassword   string        // CRUMB_ADMIN_PASSWORD
+	AdminSecretID   string        // CRUMB_ADMIN_PASSWORD_SECRET_ID: the admin's password from Secrets Manager instead
 	Demo            string        // CRUMB_DEMO: auto|on|off
 	LogLevel        string        // CRUMB_LOG_LEVEL
 	LogFormat       string        // CRUMB_LOG_FORMAT: text|json
@@ -116,6 +117,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Timezone:        p.str("CRUMB_TIMEZONE", DefaultTimezone),
 		AdminEmail:      p.str("CRUMB_ADMIN_EMAIL", ""),
 		AdminPassword:   p.str("CRUMB_ADMIN_PASSWORD", ""),
+		AdminSecretID:   p.str("CRUMB_ADMIN_PASSWORD_SECRET_ID", ""),
 		Demo:            p.str("CRUMB_DEMO", DefaultDemo),
 		LogLevel:        p.str("CRUMB_LOG_LEVEL", DefaultLogLevel),
 		LogFormat:       p.str("CRUMB_LOG_FORMAT", DefaultLogFormat),
@@ -174,14 +176,18 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
 		bad("CRUMB_TIMEZONE", "unknown IANA time zone %q", c.Timezone)
 	}
-	if (c.AdminEmail == "") != (c.AdminPassword == "") {
-		bad("CRUMB_ADMIN_EMAIL", "CRUMB_ADMIN_EMAIL and CRUMB_ADMIN_PASSWORD must be set together")
+	hasPassword := c.AdminPassword != "" || c.AdminSecretID != ""
+	switch {
+	case c.AdminPassword != "" && c.AdminSecretID != "":
+		bad("CRUMB_ADMIN_PASSWORD_SECRET_ID", "set CRUMB_ADMIN_PASSWORD or CRUMB_ADMIN_PASSWORD_SECRET_ID, not both")
+	case (c.AdminEmail == "") != !hasPassword:
+		bad("CRUMB_ADMIN_EMAIL", "CRUMB_ADMIN_EMAIL and CRUMB_ADMIN_PASSWORD (or CRUMB_ADMIN_PASSWORD_SECRET_ID) must be set together")
 	}
 	if c.AdminEmail != "" {
 		if _, err := mail.ParseAddress(c.AdminEmail); err != nil {
 			bad("CRUMB_ADMIN_EMAIL", "not an e-mail address")
 		}
-		if len(c.AdminPassword) < 10 {
+		if c.AdminSecretID == "" && len(c.AdminPassword) < 10 {
 			bad("CRUMB_ADMIN_PASSWORD", "must be at least 10 characters")
 		}
 	}
@@ -216,7 +222,7 @@ func (c *Config) Validate() error {
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		bad("CRUMB_MAIL_FROM", "not an e-mail address")
 	}
-	if (c.S3Bucket != "" || c.CloudWatch || c.DBSecretID != "" || c.DBAppSecretID != "" || c.RedisSecretID != "") && c.AWSRegion == "" {
+	if (c.S3Bucket != "" || c.CloudWatch || c.DBSecretID != "" || c.DBAppSecretID != "" || c.RedisSecretID != "" || c.AdminSecretID != "") && c.AWSRegion == "" {
 		bad("CRUMB_AWS_REGION", "required when S3, CloudWatch or Secrets Manager is used")
 	}
 	if c.AWSEndpointURL != "" {

@@ -1,7 +1,8 @@
 // Package ops is the operations side of a node: the SNS webhook (CloudWatch
 // alarms pause and resume the reports queue; Auto Scaling termination
 // notices), the lifecycle watcher that drains this instance before it
-// terminates, and the admins' view of the queues.
+// terminates, the target-state watch that drains a serving node's sockets as
+// soon as its termination starts, and the admins' view of the queues.
 //
 // Why ops imports worker, and not the other way round: worker owns the
 // background jobs the way asynq's examples lay them out, each task type with

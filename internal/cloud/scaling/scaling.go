@@ -43,3 +43,25 @@ func (c Completer) Complete(ctx context.Context, a Action) error {
 	}
 	return nil
 }
+
+// HealthAPI is the part of the Auto Scaling client MarkUnhealthy uses.
+type HealthAPI interface {
+	SetInstanceHealth(ctx context.Context, in *autoscaling.SetInstanceHealthInput, optFns ...func(*autoscaling.Options)) (*autoscaling.SetInstanceHealthOutput, error)
+}
+
+var _ HealthAPI = (*autoscaling.Client)(nil)
+
+// MarkUnhealthy tells Auto Scaling that instanceID is unhealthy, so that its
+// group replaces it now, also within the health check grace period (a
+// process that crash-loops at boot must not keep its place either).
+func MarkUnhealthy(ctx context.Context, api HealthAPI, instanceID string) error {
+	_, err := api.SetInstanceHealth(ctx, &autoscaling.SetInstanceHealthInput{
+		InstanceId:               aws.String(instanceID),
+		HealthStatus:             aws.String("Unhealthy"),
+		ShouldRespectGracePeriod: aws.Bool(false),
+	})
+	if err != nil {
+		return fmt.Errorf("scaling: set instance health of %s: %w", instanceID, err)
+	}
+	return nil
+}
