@@ -7,8 +7,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/crumbcommander/crumb/internal/attendance"
+	"github.com/crumbcommander/crumb/internal/auth"
 )
 
 // keep saves a screenshot of a journey's end state as <name>.png: in
@@ -145,3 +149,58 @@ func TestKioskJourney(t *testing.T) {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// TestKioskSavesPunchesWithoutConnection: the kiosk loses its connection;
+// a person clocks in anyway and the screen says the punch is saved on the
+// device; when the connection is back the punch is sent by itself and
+// recorded at the time it was made, not when it arrived.
+func TestKioskSavesPunchesWithoutConnection(t *testing.T) {
+	e := newEnv(t)
+	var who int64
+	for _, l := range e.seed.Logins {
+		if l.Role == "employee" && l.Department != "" {
+			who = l.ID
+			break
+		}
+	}
+	bg := context.Background()
+	self := auth.Principal{UserID: who, Role: auth.RoleEmployee}
+	if err := e.app.Attendance.SetPIN(bg, self, who, attendance.PINInput{PIN: "2580"}); err != nil {
+		t.Fatal(err)
+	}
+
+	kiosk := e.page(1366, 800)
+	e.signIn(kiosk, e.login("kiosk", ""), e.seed.Password)
+	e.do(kiosk, "name picker", waitFor(`document.querySelectorAll(".kiosk-name").length === 1`))
+	e.network(kiosk, false)
+	e.do(kiosk, "clock in without a connection",
+		chromedp.Click(chromedp.CSS(`.kiosk-name`)),
+		chromedp.WaitVisible(chromedp.CSS(`#kiosk-pin`)),
+		chromedp.SendKeys(chromedp.CSS(`#kiosk-pin`), "2580\r"),
+		waitFor(`document.querySelector(".kiosk-state") && document.querySelector(".kiosk-state").textContent.startsWith("No connection")`),
+		waitFor(`([...document.querySelectorAll(".kiosk-action")].find((b) => b.textContent === "Clock in").click(), true)`),
+		waitFor(`document.getElementById("kiosk-title").textContent === "Saved on this device" && document.querySelector(".kiosk-status").textContent.includes("1 punch saved on this device")`))
+	e.checkA11y(kiosk, "/kiosk punch saved offline at 1366x800")
+	e.keep(kiosk, "kiosk-saved-offline-desktop")
+	saved := eval[string](e, kiosk, `JSON.parse(sessionStorage.getItem("crumb.kiosk.queue"))[0].at`)
+	if eval[bool](e, kiosk, `localStorage.getItem("crumb.kiosk.queue") !== null`) {
+		t.Error("the saved punch, with its PIN, is in localStorage")
+	}
+	made, err := time.Parse(time.RFC3339Nano, saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // the punch arrives later than it was made
+	e.network(kiosk, true)
+	e.do(kiosk, "the saved punch is sent when the connection is back",
+		waitFor(`!document.querySelector(".kiosk-status").textContent.includes("saved on this device") && !sessionStorage.getItem("crumb.kiosk.queue")`))
+
+	var in time.Time
+	var source string
+	if err := e.app.DB.QueryRowContext(bg, "SELECT clock_in_at, source FROM attendance_records WHERE employee_id = ?", who).Scan(&in, &source); err != nil {
+		t.Fatal(err)
+	}
+	if d := in.Sub(made); d < -time.Millisecond || d > time.Millisecond || source != attendance.SourceKiosk {
+		t.Errorf("recorded at %s by %s, want %s (when it was made) by the kiosk", in.Format(time.RFC3339Nano), source, saved)
+	}
+}

@@ -30,18 +30,25 @@ func (e *env) offline(ctx context.Context) {
 	if len(targets) == 1 {
 		e.t.Fatal("no service worker of the app is running")
 	}
-	off := true
 	for _, c := range targets {
-		if _, err := chromedp.Call(c, network.Enable, network.EnableParams{}); err != nil {
-			e.t.Fatal(err)
-		}
-		if _, err := chromedp.Call(c, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			EmulateOfflineServiceWorker: &off, MatchedNetworkConditions: []*network.Conditions{{Offline: true}}}); err != nil {
-			e.t.Fatal(err)
-		}
-		if _, err := chromedp.Call(c, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true}); err != nil {
-			e.t.Fatal(err)
-		}
+		e.network(c, false)
+	}
+}
+
+// network cuts one target (a tab or a worker) off the network, or gives
+// it back (up); the page hears the browser's offline and online events.
+func (e *env) network(c context.Context, up bool) {
+	e.t.Helper()
+	off := !up
+	if _, err := chromedp.Call(c, network.Enable, network.EnableParams{}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := chromedp.Call(c, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		EmulateOfflineServiceWorker: &off, MatchedNetworkConditions: []*network.Conditions{{Offline: off}}}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := chromedp.Call(c, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off}); err != nil {
+		e.t.Fatal(err)
 	}
 }
 

@@ -31,7 +31,16 @@ type KioskInput struct {
 	Badge      string `json:"badge,omitempty"`
 	PIN        string `json:"pin"`
 	ShiftID    *int64 `json:"shift_id,omitempty"`
+	// OccurredAt is when a punch the kiosk saved while it had no
+	// connection was made; it is sent later, and recorded at that time.
+	// Absent means now.
+	OccurredAt *time.Time `json:"occurred_at,omitempty"`
 }
+
+// KioskReplayWindow is how old a punch saved on a kiosk without a
+// connection may be when it arrives; an older one is refused (a manager
+// corrects the timesheet instead).
+const KioskReplayWindow = 12 * time.Hour
 
 // PINInput is the body of PUT /me/pin and PUT /employees/{id}/pin (badge: admins only).
 type PINInput struct {
@@ -52,7 +61,19 @@ func (s *Service) Kiosk(ctx context.Context, p auth.Principal, a Action, in Kios
 	if err != nil {
 		return Record{}, err
 	}
-	return s.clock(ctx, emp, a, ClockInput{ShiftID: in.ShiftID}, SourceKiosk)
+	ci := ClockInput{ShiftID: in.ShiftID}
+	if in.OccurredAt != nil {
+		now := s.W.Clock()
+		switch at := in.OccurredAt.UTC(); {
+		case at.After(now.Add(time.Minute)):
+			return Record{}, apperr.Field("occurred_at", "is in the future")
+		case at.Before(now.Add(-KioskReplayWindow)):
+			return Record{}, apperr.Field("occurred_at", "is more than 12 hours ago; a manager corrects the timesheet instead")
+		case at.Before(now):
+			ci.at = at.Truncate(time.Microsecond)
+		}
+	}
+	return s.clock(ctx, emp, a, ci, SourceKiosk)
 }
 
 // kioskPerson is the person whose badge or id and PIN a kiosk sent.

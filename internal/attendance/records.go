@@ -54,6 +54,18 @@ type ClockEvent struct {
 // ClockInput is the body of POST /attendance/clock-in.
 type ClockInput struct {
 	ShiftID *int64 `json:"shift_id"`
+
+	// at is when the punch was made, for a kiosk's punch saved without a
+	// connection (KioskInput.OccurredAt); zero means now.
+	at time.Time
+}
+
+// punchTime is when a punch counts: at, or the transaction's now.
+func punchTime(tx *outbox.Tx, at time.Time) time.Time {
+	if at.IsZero() {
+		return tx.Now()
+	}
+	return at
 }
 
 // Action is what a person does at the clock.
@@ -100,11 +112,11 @@ func (s *Service) clock(ctx context.Context, employeeID int64, a Action, in Cloc
 		var err error
 		switch a {
 		case ActClockIn:
-			id, err = s.clockIn(ctx, tx, st, employeeID, in.ShiftID, source)
+			id, err = s.clockIn(ctx, tx, st, employeeID, in, source)
 		case ActClockOut:
-			id, err = s.clockOut(ctx, tx, employeeID)
+			id, err = s.clockOut(ctx, tx, st, employeeID, in.at)
 		default:
-			id, err = s.toggleBreak(ctx, tx, employeeID, a == ActBreakStart)
+			id, err = s.toggleBreak(ctx, tx, st, employeeID, a == ActBreakStart, in.at)
 		}
 		return err
 	})
@@ -114,7 +126,7 @@ func (s *Service) clock(ctx context.Context, employeeID int64, a Action, in Cloc
 	return s.getRecord(ctx, st, id)
 }
 
-func (s *Service) clockIn(ctx context.Context, tx *outbox.Tx, st people.Store, employeeID int64, shiftID *int64, source string) (int64, error) {
+func (s *Service) clockIn(ctx context.Context, tx *outbox.Tx, st people.Store, employeeID int64, in ClockInput, source string) (int64, error) {
 	var active bool
 	if err := tx.QueryRowContext(ctx, "SELECT active FROM users WHERE id = ?", employeeID).Scan(&active); err != nil || !active {
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -122,8 +134,20 @@ func (s *Service) clockIn(ctx context.Context, tx *outbox.Tx, st people.Store, e
 		}
 		return 0, apperr.NotFoundf("employee")
 	}
-	now := tx.Now()
-	shift, err := s.pickShift(ctx, tx, st, employeeID, shiftID, now)
+	now := punchTime(tx, in.at)
+	if !in.at.IsZero() {
+		// A punch sent late may not reach back before the person's last one.
+		var last sql.NullTime
+		err := tx.QueryRowContext(ctx, `SELECT clock_out_at FROM attendance_records WHERE employee_id = ? AND clock_out_at IS NOT NULL
+			ORDER BY clock_out_at DESC LIMIT 1`, employeeID).Scan(&last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("attendance: clock in: %w", err)
+		}
+		if err := notBefore(st, now, last); err != nil {
+			return 0, err
+		}
+	}
+	shift, err := s.pickShift(ctx, tx, st, employeeID, in.ShiftID, now)
 	if err != nil {
 		return 0, err
 	}
@@ -141,7 +165,7 @@ func (s *Service) clockIn(ctx context.Context, tx *outbox.Tx, st people.Store, e
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO attendance_records (employee_id, department_id, shift_id, clock_in_at, open_employee_id,
 		source, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-		employeeID, dept, sid, now, employeeID, source, now, now)
+		employeeID, dept, sid, now, employeeID, source, tx.Now(), tx.Now())
 	if db.IsDuplicate(err) {
 		var since time.Time
 		if err := tx.QueryRowContext(ctx, "SELECT clock_in_at FROM attendance_records WHERE open_employee_id = ?", employeeID).Scan(&since); err != nil {
@@ -223,12 +247,13 @@ type openRecord struct {
 	ID      int64
 	Dept    sql.NullInt64
 	ShiftID sql.NullInt64
+	ClockIn time.Time
 }
 
 func lockOpen(ctx context.Context, tx *outbox.Tx, employeeID int64) (openRecord, error) {
 	var r openRecord
-	err := tx.QueryRowContext(ctx, "SELECT id, department_id, shift_id FROM attendance_records WHERE open_employee_id = ?"+tx.DB.ForUpdate(),
-		employeeID).Scan(&r.ID, &r.Dept, &r.ShiftID)
+	err := tx.QueryRowContext(ctx, "SELECT id, department_id, shift_id, clock_in_at FROM attendance_records WHERE open_employee_id = ?"+tx.DB.ForUpdate(),
+		employeeID).Scan(&r.ID, &r.Dept, &r.ShiftID, &r.ClockIn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, apperr.New(apperr.Conflict, "not clocked in")
 	}
@@ -236,6 +261,46 @@ func lockOpen(ctx context.Context, tx *outbox.Tx, employeeID int64) (openRecord,
 		return r, fmt.Errorf("attendance: open record: %w", err)
 	}
 	return r, nil
+}
+
+// lastPunch is the latest time punched on the open record: its clock-in or
+// a break's start or end.
+func (r openRecord) lastPunch(ctx context.Context, tx *outbox.Tx) (sql.NullTime, error) {
+	var starts, ends sql.NullTime
+	err := tx.QueryRowContext(ctx, "SELECT starts_at, ends_at FROM attendance_breaks WHERE record_id = ? ORDER BY starts_at DESC LIMIT 1", r.ID).Scan(&starts, &ends)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return sql.NullTime{}, fmt.Errorf("attendance: last punch: %w", err)
+	}
+	last := sql.NullTime{Time: r.ClockIn, Valid: true}
+	for _, t := range []sql.NullTime{starts, ends} {
+		if t.Valid && t.Time.After(last.Time) {
+			last = t
+		}
+	}
+	return last, nil
+}
+
+// at is when a punch on the open record counts: at (checked not to reach
+// back before the record's last punch), or now.
+func (r openRecord) at(ctx context.Context, tx *outbox.Tx, st people.Store, at time.Time) (time.Time, error) {
+	if at.IsZero() {
+		return tx.Now(), nil
+	}
+	last, err := r.lastPunch(ctx, tx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return at, notBefore(st, at, last)
+}
+
+// notBefore refuses a late-sent punch at that is earlier than last.
+func notBefore(st people.Store, at time.Time, last sql.NullTime) error {
+	if last.Valid && at.Before(last.Time) {
+		loc := st.Location()
+		return apperr.New(apperr.Conflict, "the saved punch at %s is earlier than the last punch at %s",
+			at.In(loc).Format("15:04"), last.Time.In(loc).Format("15:04"))
+	}
+	return nil
 }
 
 func (r openRecord) event(employeeID int64, at time.Time) ClockEvent {
@@ -253,29 +318,35 @@ func (r openRecord) dept() any {
 	return nil
 }
 
-func (s *Service) clockOut(ctx context.Context, tx *outbox.Tx, employeeID int64) (int64, error) {
+func (s *Service) clockOut(ctx context.Context, tx *outbox.Tx, st people.Store, employeeID int64, at time.Time) (int64, error) {
 	r, err := lockOpen(ctx, tx, employeeID)
 	if err != nil {
 		return 0, err
 	}
-	now := tx.Now()
+	now, err := r.at(ctx, tx, st, at)
+	if err != nil {
+		return 0, err
+	}
 	if _, err := tx.ExecContext(ctx, "UPDATE attendance_breaks SET ends_at = ?, open_record_id = NULL WHERE open_record_id = ?", now, r.ID); err != nil {
 		return 0, fmt.Errorf("attendance: clock out: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE attendance_records SET clock_out_at = ?, open_employee_id = NULL, version = version + 1, updated_at = ?
-		WHERE id = ?`, now, now, r.ID); err != nil {
+		WHERE id = ?`, now, tx.Now(), r.ID); err != nil {
 		return 0, fmt.Errorf("attendance: clock out: %w", err)
 	}
 	emitDept(tx, r.dept(), EventClockOut, r.event(employeeID, now))
 	return r.ID, nil
 }
 
-func (s *Service) toggleBreak(ctx context.Context, tx *outbox.Tx, employeeID int64, start bool) (int64, error) {
+func (s *Service) toggleBreak(ctx context.Context, tx *outbox.Tx, st people.Store, employeeID int64, start bool, at time.Time) (int64, error) {
 	r, err := lockOpen(ctx, tx, employeeID)
 	if err != nil {
 		return 0, err
 	}
-	now := tx.Now()
+	now, err := r.at(ctx, tx, st, at)
+	if err != nil {
+		return 0, err
+	}
 	if start {
 		_, err := tx.ExecContext(ctx, "INSERT INTO attendance_breaks (record_id, starts_at, open_record_id) VALUES (?, ?, ?)", r.ID, now, r.ID)
 		if db.IsDuplicate(err) {
@@ -293,7 +364,7 @@ func (s *Service) toggleBreak(ctx context.Context, tx *outbox.Tx, employeeID int
 			return 0, apperr.New(apperr.Conflict, "not on a break")
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE attendance_records SET version = version + 1, updated_at = ? WHERE id = ?", now, r.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE attendance_records SET version = version + 1, updated_at = ? WHERE id = ?", tx.Now(), r.ID); err != nil {
 		return 0, fmt.Errorf("attendance: break: %w", err)
 	}
 	typ := EventBreakEnd

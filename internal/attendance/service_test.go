@@ -436,3 +436,48 @@ func TestNightShiftsAcrossDST(t *testing.T) {
 		}
 	})
 }
+
+// TestKioskSavedPunches: a kiosk that lost its connection sends the saved
+// punches later with the time they were made; they are recorded at that
+// time, in order, and refused when older than the replay window, in the
+// future, or earlier than the person's last punch.
+func TestKioskSavedPunches(t *testing.T) {
+	t.Parallel()
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		if err := e.svc.SetPIN(ctx, e.alice, e.alice.UserID, attendance.PINInput{PIN: "2580"}); err != nil {
+			t.Fatal(err)
+		}
+		made := e.clock.Now()
+		e.clock.Advance(10 * time.Minute) // the connection is back
+		punch := func(a attendance.Action, at time.Time) (attendance.Record, error) {
+			return e.svc.Kiosk(ctx, e.kiosk, a, attendance.KioskInput{EmployeeID: e.alice.UserID, PIN: "2580", OccurredAt: &at})
+		}
+		in, err := punch(attendance.ActClockIn, made)
+		if err != nil || !in.ClockInAt.Equal(made) {
+			t.Fatalf("saved clock-in: %v, recorded at %v, want %v", err, in.ClockInAt, made)
+		}
+		br, err := punch(attendance.ActBreakStart, made.Add(2*time.Minute))
+		if err != nil || len(br.Breaks) != 1 || !br.Breaks[0].StartsAt.Equal(made.Add(2*time.Minute)) {
+			t.Fatalf("saved break: %v %+v", err, br.Breaks)
+		}
+		// Earlier than the break it would end: refused, nothing changes.
+		_, err = punch(attendance.ActBreakEnd, made.Add(time.Minute))
+		wantCode(t, err, apperr.Conflict)
+		if _, err := punch(attendance.ActBreakEnd, made.Add(5*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		_, err = punch(attendance.ActClockOut, e.clock.Now().Add(5*time.Minute))
+		wantCode(t, err, apperr.ValidationFailed)
+		_, err = punch(attendance.ActClockOut, e.clock.Now().Add(-attendance.KioskReplayWindow-time.Minute))
+		wantCode(t, err, apperr.ValidationFailed)
+		out, err := punch(attendance.ActClockOut, made.Add(8*time.Minute))
+		if err != nil || out.ClockOutAt == nil || !out.ClockOutAt.Equal(made.Add(8*time.Minute)) {
+			t.Fatalf("saved clock-out: %v %+v", err, out.ClockOutAt)
+		}
+		// A saved clock-in from before that clock-out cannot be replayed.
+		_, err = punch(attendance.ActClockIn, made.Add(7*time.Minute))
+		wantCode(t, err, apperr.Conflict)
+	})
+}

@@ -3,7 +3,9 @@
 // and gets only the clock actions that apply to them now. A confirmation
 // with name, action and store time shows, then the screen returns to idle.
 // Nothing of anyone is shown beyond the names to pick. Without a connection
-// a punch is kept on the device and sent when the connection is back.
+// a punch is kept in this tab (sessionStorage: a reload keeps it, closing
+// the kiosk's tab forgets it, and it never reaches the disk's long-lived
+// storage) and sent, with the time it was made, when the connection is back.
 import { h, mount, alertBox } from "../ui.js";
 import { fmtTime, zoneNote } from "../zone.js";
 
@@ -15,8 +17,8 @@ const LABELS = { "clock-in": "Clock in", "break-start": "Start break", "break-en
 const DONE = { "clock-in": "clocked in", "break-start": "started a break", "break-end": "ended the break", "clock-out": "clocked out" };
 const STATE = { out: "Not clocked in", in: "Clocked in since", break: "On break since" };
 
-function queued() { try { return JSON.parse(localStorage.getItem(QUEUE) || "[]"); } catch (_) { return []; } }
-function saveQueue(q) { if (q.length) localStorage.setItem(QUEUE, JSON.stringify(q)); else localStorage.removeItem(QUEUE); }
+function queued() { try { return JSON.parse(sessionStorage.getItem(QUEUE) || "[]"); } catch (_) { return []; } }
+function saveQueue(q) { if (q.length) sessionStorage.setItem(QUEUE, JSON.stringify(q)); else sessionStorage.removeItem(QUEUE); }
 
 export async function render(main, ctx) {
   const { api } = ctx;
@@ -43,7 +45,7 @@ export async function render(main, ctx) {
       while (q.length) {
         const p = q[0];
         try {
-          await api.post(`/attendance/kiosk/${p.action}`, { ...p.who, pin: p.pin }, { idempotencyKey: p.key });
+          await api.post(`/attendance/kiosk/${p.action}`, { ...p.who, pin: p.pin, occurred_at: p.at }, { idempotencyKey: p.key });
         } catch (err) {
           if (err.code === "network" || err.status >= 500) break;
           showQueue(alertBox("error", `A saved punch (${p.name}, ${LABELS[p.action]}) was refused: ${err.message}`));
