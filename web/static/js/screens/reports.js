@@ -23,7 +23,7 @@ export function render(main, ctx) {
     if (!li) { li = h("li", { dataset: { reportId: r.id } }); rows.set(r.id, li); jobs.prepend(li); }
     const done = r.status === "ready" || r.status === "done";
     const failed = r.status === "failed";
-    mount(li, h("div", h("strong", `#${r.id} ${r.kind || ""} ${r.format || ""}`), " ", h(`span.badge.${done ? "ok" : failed ? "danger" : "info"}`, r.status)),
+    mount(li, h("div", h("strong", `#${r.id} ${r.kind || ""} ${r.format || ""}`), " ", h(`span.badge.${done ? "ok" : failed ? "danger" : "info"}`, r.status === "retrying" ? "retrying after an interruption" : r.status)),
       done && r.download_url ? h("a.btn.primary", { href: r.download_url, download: "" }, "Download")
         : failed ? h("span.small", r.error || "Failed") : h("progress", { "aria-label": `Report ${r.id} progress`, ...(r.progress != null ? { max: 100, value: r.progress } : {}) }));
   }
