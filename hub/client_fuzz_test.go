@@ -98,4 +98,3 @@ func countPongs(msg string) int {
 	}
 	return 0
 }
-
