@@ -46,8 +46,8 @@ func walkText(v reflect.Value, path string, f Fields) {
 		t := v.Type()
 		for i := range t.NumField() {
 			sf := t.Field(i)
-			if !sf.IsExported() {
-				continue
+			if !sf.IsExported() && !sf.Anonymous {
+				continue // JSON promotes the fields of an unexported embedded struct
 			}
 			name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 			switch {
