@@ -223,12 +223,12 @@ type frameMsg struct {
 // broker; emit writes events through the outbox and publishes them.
 type testHub struct {
 	*Hub
-	t *testing.T
+	t testing.TB
 	w *outbox.Writer
 }
 
 // startHub runs a hub with o; setup (Handle) runs before Run.
-func startHub(t *testing.T, o Options, setup ...func(*Hub)) *testHub {
+func startHub(t testing.TB, o Options, setup ...func(*Hub)) *testHub {
 	t.Helper()
 	d := testutil.NewDB(t, db.SQLite)
 	broker := NewMemoryBroker()

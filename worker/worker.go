@@ -188,10 +188,16 @@ func Run(ctx context.Context, opt asynq.RedisConnOpt, h *Handlers, concurrency i
 		return fmt.Errorf("worker: start: %w", err)
 	}
 	stopSched := make(chan struct{})
-	schedDone := make(chan struct{})
+	schedDone := make(chan struct{}, 2)
 	go func() {
-		defer close(schedDone)
+		defer func() { schedDone <- struct{}{} }()
 		h.schedulePeriodic(opt, stopSched)
+	}()
+	go func() {
+		defer func() { schedDone <- struct{}{} }()
+		if h.Reports != nil {
+			h.sweepReports(stopSched)
+		}
 	}()
 	select {
 	case <-ctx.Done():
@@ -199,8 +205,10 @@ func Run(ctx context.Context, opt asynq.RedisConnOpt, h *Handlers, concurrency i
 		srv.Stop()
 		<-ctx.Done()
 	}
-	// Order: stop scheduling periodic tasks, then let handlers finish.
+	// Order: stop scheduling periodic tasks and sweeping reports, then let
+	// handlers finish.
 	close(stopSched)
+	<-schedDone
 	<-schedDone
 	srv.Shutdown()
 	return nil

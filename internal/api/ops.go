@@ -3,7 +3,6 @@ package api
 import (
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -80,10 +79,12 @@ func (s *Server) listMailbox(c *gin.Context) {
 	}
 	limit := 50
 	if v := c.Query("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
+		n, ok := parseID(v)
+		if !ok || n < 1 || n > 200 {
 			s.fail(c, apperr.New(apperr.BadRequest, "limit must be between 1 and 200"))
 			return
 		}
+		limit = int(n)
 	}
 	msgs, err := s.Mailbox.List(c.Request.Context(), c.Query("to"), before, limit)
 	s.render(c, http.StatusOK, gin.H{"items": msgs}, err)

@@ -19,7 +19,8 @@ import (
 )
 
 // bind decodes the JSON body into v: unknown fields, trailing data and
-// wrong types are 400; an oversized body is 413.
+// wrong types are 400; an oversized body is 413; text that is not
+// apperr.SafeText is 422.
 func bind(c *gin.Context, v any) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -47,7 +48,7 @@ func bind(c *gin.Context, v any) error {
 	if dec.More() {
 		return apperr.New(apperr.BadRequest, "the JSON body has data after the object")
 	}
-	return nil
+	return apperr.CheckText(v)
 }
 
 const bodyKey = "crumb.body"
@@ -71,7 +72,8 @@ func describeJSONError(err error) string {
 	return "it could not be decoded"
 }
 
-// parseID is the one parser of ids and counts from outside: plain decimal
+// parseID is the one parser of ids, counts, versions (If-Match) and
+// sequence numbers (since) from outside: plain decimal
 // digits, no sign, no leading zero, no spaces, within int64. "+1", "01",
 // " 1" and "1e3" are not ids (strconv.ParseInt takes the first two).
 func parseID(v string) (int64, bool) {
@@ -122,8 +124,8 @@ func ifMatch(c *gin.Context) (*int64, error) {
 	if h == "" {
 		return nil, nil
 	}
-	v, err := strconv.ParseInt(h, 10, 64)
-	if err != nil || v < 0 {
+	v, ok := parseID(h)
+	if !ok {
 		return nil, apperr.New(apperr.BadRequest, "If-Match must be a version number")
 	}
 	return &v, nil
@@ -133,11 +135,11 @@ func ifMatch(c *gin.Context) (*int64, error) {
 func listParams(c *gin.Context) (paging.ListParams, error) {
 	lp := paging.ListParams{Cursor: c.Query("cursor")}
 	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > paging.MaxLimit {
+		n, ok := parseID(v)
+		if !ok || n < 1 || n > paging.MaxLimit {
 			return lp, apperr.New(apperr.BadRequest, "limit must be between 1 and %d", paging.MaxLimit)
 		}
-		lp.Limit = n
+		lp.Limit = int(n)
 	}
 	return lp, nil
 }

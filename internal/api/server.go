@@ -114,6 +114,9 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.ContextWithFallback = true
+	// A path with a trailing slash is not an API path: 404 in the error
+	// shape, not gin's 301 with an HTML body.
+	r.RedirectTrailingSlash = false
 	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
 		d.Log.Warn("trusted proxies refused", "err", err)
 	}

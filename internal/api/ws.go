@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
@@ -34,8 +33,8 @@ func (s *Server) websocket(c *gin.Context) {
 	}
 	since, resume := int64(0), false
 	if v := c.Query("since"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		n, ok := parseID(v)
+		if !ok {
 			s.fail(c, apperr.New(apperr.BadRequest, "since must be the last seq seen (an integer >= 0)"))
 			return
 		}

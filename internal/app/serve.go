@@ -168,6 +168,11 @@ func (a *App) Serve(ctx context.Context, withWorker bool, ready func(addr string
 	}
 	workerDone := make(chan struct{})
 	workerCtx, stopWorker := context.WithCancel(context.Background())
+	if withWorker && a.miniredis != nil {
+		if err := a.resumeEmbedded(ctx); err != nil {
+			errc <- err
+		}
+	}
 	if withWorker {
 		go func() {
 			defer close(workerDone)

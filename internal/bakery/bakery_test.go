@@ -30,7 +30,7 @@ type env struct {
 	day                   time.Time
 }
 
-func newEnv(t *testing.T, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	clock := testutil.NewClock(time.Date(2026, 3, 8, 15, 0, 0, 0, time.UTC))

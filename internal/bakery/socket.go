@@ -38,6 +38,9 @@ func (s *Service) HandleSocketCount(ctx context.Context, p auth.Principal, raw [
 	if err := dec.Decode(&in); err != nil {
 		return nil, apperr.New(apperr.BadRequest, "a bakery.count message has date, kind, item_id, delta or count, and optionally version and ref")
 	}
+	if err := apperr.CheckText(&in); err != nil {
+		return nil, err
+	}
 	if len(in.Ref) > 64 {
 		return nil, apperr.Field("ref", "must be at most 64 characters")
 	}

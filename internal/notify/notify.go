@@ -60,6 +60,21 @@ func (s *Store) Release(ctx context.Context, ref string, userID int64, channel s
 	return nil
 }
 
+// ReleaseUnsent gives back every claim whose send never finished and
+// returns how many. Only a process that knows no send is in flight may call
+// it: the embedded server on start, before its worker runs, since the
+// claims were made by its own earlier life (killed between claim and send).
+// A message the mail server accepted just before the kill is then sent
+// again; one never sent is no longer lost.
+func (s *Store) ReleaseUnsent(ctx context.Context) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM notifications WHERE sent_at IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("notify: release unsent: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 // MarkSent records the delivery time.
 func (s *Store) MarkSent(ctx context.Context, ref string, userID int64, channel string) error {
 	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE notifications SET sent_at = ? WHERE ref = ? AND user_id = ? AND channel = ?`,

@@ -41,7 +41,7 @@ type signer struct {
 	certPEM []byte
 }
 
-func newSigner(t *testing.T) *signer {
+func newSigner(t testing.TB) *signer {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sns"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -51,7 +51,7 @@ func newSigner(t *testing.T) *signer {
 	return &signer{key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
-func (s *signer) body(t *testing.T, m sns.Message) string {
+func (s *signer) body(t testing.TB, m sns.Message) string {
 	m.SignatureVersion, m.SigningCertURL, m.TopicArn = "2", "https://sns.us-east-1.amazonaws.com/cert.pem", topic
 	if m.Timestamp == "" {
 		m.Timestamp = "2026-11-26T12:00:00.000Z"
@@ -80,7 +80,7 @@ type hookEnv struct {
 	signer  *signer
 }
 
-func newHookEnv(t *testing.T) *hookEnv {
+func newHookEnv(t testing.TB) *hookEnv {
 	d := testutil.NewDB(t, db.SQLite)
 	rc, n := testutil.Redis(t)
 	opt := asynq.RedisClientOpt{Addr: testutil.RedisAddr(), DB: n}

@@ -37,6 +37,13 @@ func (r Reader) Range(ctx context.Context, since int64, limit int) ([]Event, err
 		WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
 }
 
+// CreatedSince returns up to limit events created at or after t with seq >
+// after, in seq order (the embedded server's replay of lost tasks).
+func (r Reader) CreatedSince(ctx context.Context, t time.Time, after int64, limit int) ([]Event, error) {
+	return r.query(ctx, `SELECT seq, topic, type, payload, created_at FROM events
+		WHERE seq > ? AND seq IS NOT NULL AND created_at >= ? ORDER BY seq LIMIT ?`, after, t.UTC(), limit)
+}
+
 // Unrelayed returns events committed before olderThan that no relay has
 // marked as published, oldest first.
 func (r Reader) Unrelayed(ctx context.Context, olderThan time.Time, limit int) ([]Event, error) {

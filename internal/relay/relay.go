@@ -214,6 +214,34 @@ func (r *Relay) enqueue(ctx context.Context, e outbox.Event) error {
 	return nil
 }
 
+// Requeue enqueues again the tasks of the events created since t, without
+// publishing them, and returns how many events it went through. The
+// embedded server calls it on start: its queue lived in its memory, so the
+// tasks of events it relayed before it stopped may be lost. The tasks'
+// TaskIDs and their handlers' claims (notifications, push deliveries) make
+// a task that did run a no-op.
+func (r *Relay) Requeue(ctx context.Context, t time.Time) (int, error) {
+	r.Init()
+	total := 0
+	var after int64
+	for {
+		evs, err := r.Events.CreatedSince(ctx, t, after, sweepPage)
+		if err != nil {
+			return total, err
+		}
+		for _, e := range evs {
+			if err := r.enqueue(ctx, e); err != nil {
+				return total, err
+			}
+			after = e.Seq
+		}
+		total += len(evs)
+		if len(evs) < sweepPage {
+			return total, nil
+		}
+	}
+}
+
 // Sweep relays events committed at least SweepAge ago that are not marked
 // relayed, oldest first, and returns how many it relayed.
 func (r *Relay) Sweep(ctx context.Context) (int, error) {

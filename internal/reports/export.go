@@ -37,9 +37,10 @@ var ErrPermanent = errors.New("reports: permanent failure")
 // into blob storage under the report's deterministic key, then marks the
 // report ready and emits report.ready in one transaction guarded by the
 // status, so however often a task is delivered (a worker killed mid-export
-// and its lease recovered) the report completes exactly once.
+// and its lease recovered) the report completes exactly once. An attempt
+// holds the report under a lease (claim, hold); one that ends in an error
+// hands it back as retrying (Release).
 func (s *Service) Export(ctx context.Context, id int64, st people.Store) error {
-	loc := st.Location()
 	r, err := s.load(ctx, id)
 	if err != nil {
 		return err
@@ -47,13 +48,27 @@ func (s *Service) Export(ctx context.Context, id int64, st people.Store) error {
 	if r.Status == StatusReady || r.Status == StatusFailed {
 		return nil
 	}
+	attempt, ok, err := s.claim(ctx, id)
+	if err != nil || !ok {
+		return err // !ok: another attempt holds it, or it finished meanwhile
+	}
+	ctx, stop := s.hold(ctx, id, attempt)
+	defer stop()
+	if err := s.export(ctx, r, st); err != nil {
+		if rerr := s.Release(context.WithoutCancel(ctx), id, attempt); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
+}
+
+// export runs one claimed attempt of report r.
+func (s *Service) export(ctx context.Context, r Report, st people.Store) error {
+	id, loc := r.ID, st.Location()
 	if s.InFlight != nil {
 		s.InFlight(1)
 		defer s.InFlight(-1)
-	}
-	if _, err := s.W.DB.ExecContext(ctx, `UPDATE reports SET status = ?, attempts = attempts + 1, started_at = ? WHERE id = ? AND status IN (?, ?)`,
-		StatusRunning, s.W.Clock().UTC().Truncate(time.Microsecond), id, StatusQueued, StatusRunning); err != nil {
-		return fmt.Errorf("reports: start: %w", err)
 	}
 	src := s.Sources[r.Kind]
 	if src == nil {

@@ -1,7 +1,7 @@
 // Package reports builds report exports: a request row (queued → running →
-// ready | failed), a worker task per report, and the export itself streamed
-// from the database through a format writer into blob storage, so memory
-// stays flat however many rows there are.
+// ready | failed, retrying between attempts), a worker task per report, and
+// the export itself streamed from the database through a format writer into
+// blob storage, so memory stays flat however many rows there are.
 package reports
 
 import (
@@ -35,6 +35,8 @@ const (
 	StatusRunning = "running"
 	StatusReady   = "ready"
 	StatusFailed  = "failed"
+	// StatusRetrying: an attempt failed or lost its worker; another follows.
+	StatusRetrying = "retrying"
 )
 
 // EventReady is emitted on the requester's topic when a report is done
@@ -290,8 +292,8 @@ func (s *Service) fail(ctx context.Context, id int64, reason string) error {
 		if err := tx.QueryRowContext(ctx, `SELECT requested_by, kind, format FROM reports WHERE id = ?`+tx.DB.ForUpdate(), id).Scan(&requester, &kind, &format); err != nil {
 			return fmt.Errorf("reports: fail: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ?, reason = ?, finished_at = ? WHERE id = ? AND status IN (?, ?)`,
-			StatusFailed, reason, tx.Now(), id, StatusQueued, StatusRunning)
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET status = ?, reason = ?, finished_at = ? WHERE id = ? AND status IN (?, ?, ?)`,
+			StatusFailed, reason, tx.Now(), id, StatusQueued, StatusRunning, StatusRetrying)
 		if err != nil {
 			return fmt.Errorf("reports: fail: %w", err)
 		}

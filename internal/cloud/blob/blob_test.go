@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +122,54 @@ func TestDirSignedLinks(t *testing.T) {
 		if tc.want == 200 && (w.Body.String() != "%PDF-1.3 test" || !strings.Contains(w.Header().Get("Content-Disposition"), "schedule.pdf")) {
 			t.Errorf("%s: body %q headers %v", tc.desc, w.Body.String(), w.Header())
 		}
+	}
+}
+
+// failingReader yields some bytes, then fails: an export that broke off.
+type failingReader struct{ sent bool }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.sent {
+		return 0, io.ErrUnexpectedEOF
+	}
+	r.sent = true
+	return copy(p, "n,name\n1,row 1\n"), nil
+}
+
+// A write that fails part-way leaves nothing in the folder: no file under
+// the key (not even an empty one) and no temporary file. One that failed
+// after an earlier success leaves the earlier file as it was.
+func TestDirFailedPutLeavesNoFile(t *testing.T) {
+	root := t.TempDir()
+	d := &blob.Dir{Root: root, Key: bytes.Repeat([]byte{7}, 32)}
+	obj := blob.Object{Key: "12/hours-2026-11-30-2026-12-06.csv"}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		desc string
+		ctx  context.Context
+		r    io.Reader
+	}{
+		{"reader fails", context.Background(), &failingReader{}},
+		{"cancelled", ctx, strings.NewReader("n,name\n")},
+	}
+	for _, tc := range tests {
+		if _, err := d.Put(tc.ctx, obj, tc.r); err == nil {
+			t.Fatalf("%s: Put succeeded", tc.desc)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(root, "12")); len(entries) != 0 {
+			t.Errorf("%s: left %v", tc.desc, entries)
+		}
+	}
+	if _, err := d.Put(context.Background(), obj, strings.NewReader("n\n1\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Put(context.Background(), obj, &failingReader{}); err == nil {
+		t.Fatal("Put succeeded")
+	}
+	entries, _ := os.ReadDir(filepath.Join(root, "12"))
+	b, _ := os.ReadFile(filepath.Join(root, "12", "hours-2026-11-30-2026-12-06.csv"))
+	if len(entries) != 1 || string(b) != "n\n1\n" {
+		t.Errorf("after a failed rewrite: %v, %q", entries, b)
 	}
 }

@@ -47,8 +47,10 @@ func (d *Dir) path(key string) (string, error) {
 	return filepath.Join(d.Root, filepath.FromSlash(clean)), nil
 }
 
-// Put writes r to a temporary file and renames it into place, so a reader
-// never sees half a file and a retry simply replaces it.
+// Put writes r to a temporary file, flushes it to disk and renames it into
+// place, so a reader never sees half a file (nor, after a crash of the
+// machine, an empty one under the final name) and a retry simply replaces
+// it. A write that fails removes its temporary file.
 func (d *Dir) Put(ctx context.Context, obj Object, r io.Reader) (int64, error) {
 	p, err := d.path(obj.Key)
 	if err != nil {
@@ -63,6 +65,9 @@ func (d *Dir) Put(ctx context.Context, obj Object, r io.Reader) (int64, error) {
 	}
 	defer os.Remove(f.Name())
 	n, err := io.Copy(f, ctxReader{ctx, r})
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -71,6 +76,10 @@ func (d *Dir) Put(ctx context.Context, obj Object, r io.Reader) (int64, error) {
 	}
 	if err := os.Rename(f.Name(), p); err != nil {
 		return 0, fmt.Errorf("blob: rename: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(p)); err == nil { // make the rename itself durable
+		d.Sync()
+		d.Close()
 	}
 	return n, nil
 }

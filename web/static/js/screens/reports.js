@@ -59,7 +59,7 @@ export async function render(main, ctx) {
     const failed = r.status === "failed";
     const title = `${label(r.kind)} · ${formatName(r.format || "")}`;
     mount(li, h("div",
-      h("div", h("strong", title), " ", h(`span.badge.${done ? "ok" : failed ? "danger" : "info"}`, r.status)),
+      h("div", h("strong", title), " ", h(`span.badge.${done ? "ok" : failed ? "danger" : "info"}`, r.status === "retrying" ? "retrying after an interruption" : r.status)),
       r.from ? h("div.small.muted", `${r.from} to ${r.to}${r.created_at ? ` · asked ${fmtDateTime(r.created_at)}` : ""}${done && r.rows != null ? ` · ${r.rows} row${r.rows === 1 ? "" : "s"}` : ""}`) : null),
     done && r.download_url ? h("a.btn.primary", { href: r.download_url, download: "", "aria-label": `Download ${title}, ${r.from} to ${r.to}` }, "Download")
       : failed ? h("span.small", r.reason || "Failed")
