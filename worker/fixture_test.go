@@ -49,7 +49,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	ctx := context.Background()
 	clock := testutil.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	w := outbox.NewWriter(d, clock.Now)
-	ps := &people.Service{W: w}
+	ps := &people.Service{W: w, Passwords: testutil.CheapHasher()}
 	if err := ps.EnsureStore(ctx, "Test Store", "America/Halifax"); err != nil {
 		t.Fatal(err)
 	}

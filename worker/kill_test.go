@@ -101,7 +101,7 @@ func TestExportSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := outbox.NewWriter(d, nil)
-	ps := &people.Service{W: w}
+	ps := &people.Service{W: w, Passwords: testutil.CheapHasher()}
 	if err := ps.EnsureStore(ctx, "Test", "America/Halifax"); err != nil {
 		t.Fatal(err)
 	}

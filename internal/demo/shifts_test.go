@@ -21,7 +21,7 @@ func seeded(t *testing.T, d *db.DB) (*outbox.Writer, *people.Service, *Result) {
 	t.Helper()
 	ctx := context.Background()
 	w := outbox.NewWriter(d, nil)
-	ppl := &people.Service{W: w}
+	ppl := &people.Service{W: w, Passwords: testutil.CheapHasher()}
 	if err := ppl.EnsureStore(ctx, "Demo", "America/Halifax"); err != nil {
 		t.Fatal(err)
 	}

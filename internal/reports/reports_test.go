@@ -61,7 +61,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
 	clock := testutil.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	w := outbox.NewWriter(d, clock.Now)
-	ps := &people.Service{W: w}
+	ps := &people.Service{W: w, Passwords: testutil.CheapHasher()}
 	if err := ps.EnsureStore(context.Background(), "Test", "America/Halifax"); err != nil {
 		t.Fatal(err)
 	}

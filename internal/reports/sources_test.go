@@ -40,7 +40,7 @@ func TestScheduleAndHoursSources(t *testing.T) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		ctx := context.Background()
-		ps := &people.Service{W: e.svc.W}
+		ps := &people.Service{W: e.svc.W, Passwords: testutil.CheapHasher()}
 		name, color := "Bakery", "#aa5500"
 		dep, err := ps.CreateDepartment(ctx, auth.System, people.DepartmentInput{Name: &name, Color: &color})
 		if err != nil {
