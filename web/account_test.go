@@ -46,7 +46,7 @@ func TestMyAccount(t *testing.T) {
 				chromedp.SendKeys(chromedp.CSS(`#password input[name=new]`), "a-new-long-password-42"),
 				chromedp.Click(chromedp.CSS(`#password button[type=submit]`)), waitFor(`document.querySelector("#password .alert.ok") !== null`))
 			e.checkA11y(ctx, "/account after saving at 360x740")
-			e.keep(ctx, "account-phone")
+			e.shot(ctx, "account-phone")
 		}()
 	}
 }

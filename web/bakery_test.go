@@ -181,6 +181,6 @@ func TestBakeryFinalizeWithoutReload(t *testing.T) {
 	if eval[bool](e, a, `!!document.querySelector("main .alert.error")`) {
 		t.Errorf("A shows an error: %s", eval[string](e, a, `document.querySelector("main .alert.error").textContent`))
 	}
-	e.keep(a, "bakery-finalized-360")
+	e.shot(a, "bakery-finalized-360")
 	e.checkA11y(a, "bakery counter (RTU) at 360")
 }

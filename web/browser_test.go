@@ -179,16 +179,24 @@ func waitFor(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(15*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))
 }
 
-// shot saves a full-page screenshot to test-artifacts/<name>.png.
+// shot saves a full-page screenshot of a journey's state as <name>.png: in
+// test-artifacts/, or in docs/screenshots/ (the README's pictures) when
+// CRUMB_UPDATE_SCREENSHOTS=1, so an ordinary run leaves the tree clean.
 func (e *env) shot(ctx context.Context, name string) {
 	e.t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		e.t.Logf("screenshot %s: %v", name, err)
-		return
+	dir := artifacts
+	if os.Getenv("CRUMB_UPDATE_SCREENSHOTS") == "1" {
+		dir = filepath.Join("..", "docs", "screenshots")
 	}
-	if err := os.MkdirAll(artifacts, 0o755); err == nil {
-		os.WriteFile(filepath.Join(artifacts, name+".png"), buf, 0o644)
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		e.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
+		e.t.Fatal(err)
 	}
 }
 

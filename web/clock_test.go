@@ -34,10 +34,10 @@ func TestEmployeeClockCard(t *testing.T) {
 		}
 	}
 	e.checkA11y(ctx, "/home clock card at 360x740")
-	e.keep(ctx, "employee-clock-phone")
+	e.shot(ctx, "employee-clock-phone")
 	desk := e.page(1366, 800)
 	e.signIn(desk, e.login("employee", ""), e.seed.Password)
 	e.do(desk, "desktop clock card", waitFor(state+`.startsWith("Clocked in since")`))
 	e.checkA11y(desk, "/home clock card at 1366x800")
-	e.keep(desk, "employee-clock-desktop")
+	e.shot(desk, "employee-clock-desktop")
 }

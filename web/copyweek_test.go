@@ -57,7 +57,7 @@ func TestCopyLastWeekReport(t *testing.T) {
 	if want := fmt.Sprintf("Copied %d shifts from last week as drafts, skipped %d", len(created), len(skipped)); heading != want {
 		t.Errorf("copy report heading %q, want %q", heading, want)
 	}
-	e.keep(ctx, "week-copy-report")
+	e.shot(ctx, "week-copy-report")
 
 	// A live refresh (another shift created in the department) reloads the
 	// week; the report stays.

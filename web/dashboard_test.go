@@ -52,7 +52,7 @@ func TestDashboardAlertsAndFloor(t *testing.T) {
 	e.signIn(ctx, manager, e.seed.Password)
 	e.do(ctx, "dashboard", chromedp.Navigate(e.base+"/dashboard"), waitFor(alert), waitFor(floorRow(names[later])+` !== ""`))
 	e.do(ctx, "reload", chromedp.Reload(), waitFor(alert), waitFor(floorRow(names[later])+` !== ""`))
-	e.keep(ctx, "dashboard-alerts")
+	e.shot(ctx, "dashboard-alerts")
 
 	row := eval[string](e, ctx, floorRow(names[late]))
 	if n := eval[int](e, ctx, fmt.Sprintf(`[...document.querySelectorAll("#floor .person")].filter((p) => p.textContent.includes(%q)).length`, names[late])); n != 1 {

@@ -3,8 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -14,27 +12,6 @@ import (
 	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/auth"
 )
-
-// keep saves a screenshot of a journey's end state as <name>.png: in
-// test-artifacts/, or in docs/screenshots/ (the README's pictures) when
-// CRUMB_UPDATE_SCREENSHOTS=1, so an ordinary run leaves the tree clean.
-func (e *env) keep(ctx context.Context, name string) {
-	e.t.Helper()
-	screenshots := filepath.Join("..", "test-artifacts")
-	if os.Getenv("CRUMB_UPDATE_SCREENSHOTS") == "1" {
-		screenshots = filepath.Join("..", "docs", "screenshots")
-	}
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
-	if err != nil {
-		e.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll(screenshots, 0o755); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(screenshots, name+".png"), buf, 0o644); err != nil {
-		e.t.Fatal(err)
-	}
-}
 
 // TestKioskJourney: the admin gives a person a PIN and a badge on the people
 // screen; at the kiosk the person picks their name, types the PIN on the
@@ -73,7 +50,7 @@ func TestKioskJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`dialog input[name=badge]`), "B-100"),
 		chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)),
 		waitFor(`!document.querySelector("dialog") && document.getElementById("toasts").textContent.includes("Saved")`))
-	e.keep(admin, "admin-people-pin-desktop")
+	e.shot(admin, "admin-people-pin-desktop")
 
 	kiosk := e.page(1366, 800)
 	e.signIn(kiosk, e.login("kiosk", ""), e.seed.Password)
@@ -102,14 +79,14 @@ func TestKioskJourney(t *testing.T) {
 	e.do(kiosk, "clock in", chromedp.Click(chromedp.CSS(`.kiosk-action`)),
 		waitFor(fmt.Sprintf(`!!document.querySelector(".kiosk-confirm") && document.querySelector(".kiosk-confirm").textContent.includes(%q) && /clocked in at \d{1,2}:\d\d/.test(document.querySelector(".kiosk-confirm").textContent)`, who.name)))
 	e.checkA11y(kiosk, "/kiosk confirmation at 1366x800")
-	e.keep(kiosk, "kiosk-confirmation-desktop")
+	e.shot(kiosk, "kiosk-confirmation-desktop")
 	e.do(kiosk, "back to idle by itself", waitFor(`document.querySelectorAll(".kiosk-name").length === 1 && !document.querySelector(".kiosk-confirm")`))
 
 	mgr := e.page(1366, 800)
 	e.signIn(mgr, e.login("manager", who.dept), e.seed.Password)
 	e.do(mgr, "dashboard shows the person on the floor", chromedp.Navigate(e.base+"/dashboard"),
 		waitFor(fmt.Sprintf(`[...document.querySelectorAll("#floor .person")].some((p) => p.textContent.includes(%q) && p.querySelector(".badge").textContent === "in")`, who.name)))
-	e.keep(mgr, "kiosk-manager-floor-desktop")
+	e.shot(mgr, "kiosk-manager-floor-desktop")
 
 	// A phone-sized kiosk: badge, PIN from the keyboard, only what applies.
 	phone := e.page(360, 740)
@@ -135,7 +112,7 @@ func TestKioskJourney(t *testing.T) {
 	e.do(phone, "start break", chromedp.Click(chromedp.CSS(`.kiosk-action`)),
 		waitFor(`!!document.querySelector(".kiosk-confirm") && document.querySelector(".kiosk-confirm").textContent.includes("started a break")`))
 	e.checkA11y(phone, "/kiosk confirmation at 360x740")
-	e.keep(phone, "kiosk-confirmation-phone")
+	e.shot(phone, "kiosk-confirmation-phone")
 
 	// A wrong PIN is said next to the pad and shows nothing of the person.
 	// The confirmation may already have gone back to idle by itself (the
@@ -181,7 +158,7 @@ func TestKioskSavesPunchesWithoutConnection(t *testing.T) {
 		waitFor(`([...document.querySelectorAll(".kiosk-action")].find((b) => b.textContent === "Clock in").click(), true)`),
 		waitFor(`document.getElementById("kiosk-title").textContent === "Saved on this device" && document.querySelector(".kiosk-status").textContent.includes("1 punch saved on this device")`))
 	e.checkA11y(kiosk, "/kiosk punch saved offline at 1366x800")
-	e.keep(kiosk, "kiosk-saved-offline-desktop")
+	e.shot(kiosk, "kiosk-saved-offline-desktop")
 	saved := eval[string](e, kiosk, `JSON.parse(sessionStorage.getItem("crumb.kiosk.queue"))[0].at`)
 	if eval[bool](e, kiosk, `localStorage.getItem("crumb.kiosk.queue") !== null`) {
 		t.Error("the saved punch, with its PIN, is in localStorage")

@@ -25,7 +25,7 @@ func TestNothingClippedAt360(t *testing.T) {
 			t.Errorf("%s at 360 px, clipped: %v", role, got)
 		}
 		if role == "employee" {
-			e.keep(ctx, "employee-home-phone")
+			e.shot(ctx, "employee-home-phone")
 		}
 	}
 }

@@ -158,6 +158,6 @@ func TestSwapJourney(t *testing.T) {
 	}
 	e.do(desk, "approve", chromedp.Click(chromedp.CSS(`#pending-swaps li button.primary`)), waitFor(`document.querySelector("#pending-swaps p.empty") !== null`))
 	e.do(pa, "A is told whom it went to", waitFor(fmt.Sprintf(`(document.querySelector("#banner .banner") || {textContent: ""}).textContent.includes("Swapped to %s")`, bName)))
-	e.keep(pa, "swap-swapped-to-360")
+	e.shot(pa, "swap-swapped-to-360")
 	e.checkA11y(pa, "employee home with swaps at 360")
 }

@@ -95,6 +95,6 @@ func TestTimeOffFreesShiftJourney(t *testing.T) {
 	e.do(desk, "week grid shows the time off",
 		chromedp.Navigate(fmt.Sprintf("%s/week?dept=%d&week=%s", e.base, dept, nextWeek().Format("2006-01-02"))),
 		waitFor(fmt.Sprintf(`[...document.querySelectorAll("table.week tbody tr")].some((tr) => tr.querySelector("th").textContent.includes(%q) && tr.querySelectorAll("td")[1].textContent.includes("Time off"))`, empName)))
-	e.keep(desk, "week-time-off")
-	e.keep(phone, "employee-home-after-time-off-360")
+	e.shot(desk, "week-time-off")
+	e.shot(phone, "employee-home-after-time-off-360")
 }

@@ -84,7 +84,7 @@ func TestSameEventTwiceOneEmail(t *testing.T) {
 		if dups := f.enqueueEvent(e); dups != len(tasks) {
 			t.Errorf("second enqueue: %d duplicates refused, want %d", dups, len(tasks))
 		}
-		waitFor(t, "the digest", func() bool { return len(f.mailbox("ann@example.com")) == 1 })
+		testutil.Eventually(t, 20*time.Second, "the digest", func() bool { return len(f.mailbox("ann@example.com")) == 1 })
 		// A redelivery of the same task (at-least-once) sends nothing more.
 		if err := f.h.Mux().ProcessTask(ctx, tasks[0]); err != nil {
 			t.Fatal(err)
@@ -154,7 +154,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 	e := f.emit(outbox.UserTopic(f.ann), worker.EventTimeOffDecided, worker.TimeOffDecision{ID: 3, EmployeeID: f.ann,
 		StartsOn: "2026-12-24", EndsOn: "2026-12-26", Status: "approved", DecidedBy: f.manager})
 	f.enqueueEvent(e)
-	waitFor(t, "the decision e-mail", func() bool { return len(f.mailbox("ann@example.com")) == 1 })
+	testutil.Eventually(t, 20*time.Second, "the decision e-mail", func() bool { return len(f.mailbox("ann@example.com")) == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(delays) != 2 || delays[1] <= delays[0] {

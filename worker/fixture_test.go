@@ -171,18 +171,6 @@ func (f *fixture) serve(cfg asynq.Config, h asynq.Handler) {
 	f.t.Cleanup(srv.Shutdown)
 }
 
-// waitFor polls cond for up to 20 s (a liveness bound, not a timing assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func mustJSON(t *testing.T, v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {

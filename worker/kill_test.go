@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -135,7 +136,7 @@ func TestExportSurvivesSIGKILL(t *testing.T) {
 		}
 		return s, attempts
 	}
-	waitFor(t, "the child to start the export", func() bool { s, _ := status(); return s == reports.StatusRunning })
+	testutil.Eventually(t, 20*time.Second, "the child to start the export", func() bool { s, _ := status(); return s == reports.StatusRunning })
 	time.Sleep(time.Second) // part-way through the 60 s export
 	if err := child.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -189,7 +190,15 @@ func TestExportSurvivesSIGKILL(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("the report is ready %v after the kill", time.Since(killed).Round(time.Millisecond))
-	time.Sleep(500 * time.Millisecond) // a duplicate run would show up now
+	// The attempt that finished it has returned (its task is done), so a
+	// second run of that attempt is ruled out by its task id; the killed
+	// attempt's task, when asynq recovers it, finds the report ready.
+	insp := asynq.NewInspector(redisOpt)
+	defer insp.Close()
+	testutil.Eventually(t, 20*time.Second, "the recovering attempt's task to finish", func() bool {
+		info, err := insp.GetTaskInfo(worker.QueueReports, fmt.Sprintf("report:%d:1", r.ID))
+		return errors.Is(err, asynq.ErrTaskNotFound) || (err == nil && info.State == asynq.TaskStateCompleted)
+	})
 	_, attempts := status()
 	if attempts != 2 {
 		t.Errorf("%d attempts, want 2 (killed, recovered)", attempts)

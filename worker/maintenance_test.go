@@ -34,7 +34,7 @@ func TestMaintenanceEnforcesEventRetention(t *testing.T) {
 		if _, err := f.client.Enqueue(task); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the old event to be deleted", func() bool { return len(f.events(outbox.TopicStore, "test.old")) == 0 })
+		testutil.Eventually(t, 20*time.Second, "the old event to be deleted", func() bool { return len(f.events(outbox.TopicStore, "test.old")) == 0 })
 		if got := f.events(outbox.TopicStore, "test.recent"); len(got) != 1 || got[0].Seq != recent.Seq {
 			t.Fatalf("recent events after cleanup: %+v (old was seq %d)", got, old.Seq)
 		}

@@ -10,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/reports"
+	"github.com/crumbcommander/crumb/internal/testutil"
 	"github.com/crumbcommander/crumb/worker"
 )
 
@@ -117,7 +120,7 @@ func TestEmbeddedResumesAfterKill(t *testing.T) {
 
 	// Watch the child's database until both pieces of work are under way.
 	var a *App
-	waitUntil(t, 60*time.Second, "the child to start the export and the e-mail", func() bool {
+	testutil.Eventually(t, 60*time.Second, "the child to start the export and the e-mail", func() bool {
 		if a == nil {
 			if _, err := os.Stat(dir + "/crumb.db"); err != nil {
 				return false
@@ -145,7 +148,7 @@ func TestEmbeddedResumesAfterKill(t *testing.T) {
 	ctx := context.Background()
 	var status string
 	var attempts int
-	waitUntil(t, 30*time.Second, "the report to complete", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the report to complete", func() bool {
 		a.DB.QueryRowContext(ctx, `SELECT status, attempts FROM reports`).Scan(&status, &attempts)
 		return status == reports.StatusReady
 	})
@@ -156,7 +159,7 @@ func TestEmbeddedResumesAfterKill(t *testing.T) {
 		return n
 	}
 	// The time-off decision and the report's ready notice.
-	waitUntil(t, 30*time.Second, "two e-mails", func() bool { return mails() == 2 })
+	testutil.Eventually(t, 30*time.Second, "two e-mails", func() bool { return mails() == 2 })
 	t.Logf("both e-mails sent %v after the restart", time.Since(restarted).Round(time.Millisecond))
 	stop()
 	a.Close()
@@ -165,7 +168,26 @@ func TestEmbeddedResumesAfterKill(t *testing.T) {
 	a = embeddedApp(t, dir)
 	defer a.Close()
 	stop = serveEmbedded(t, a)
-	time.Sleep(2 * time.Second) // a repeated export or e-mail would show by now
+	// The rebuilt queue (filled before the server listens) drains: every
+	// task it held has run, and found its work done.
+	insp := asynq.NewInspector(a.RedisOpt)
+	defer insp.Close()
+	testutil.Eventually(t, 30*time.Second, "the rebuilt queue to drain", func() bool {
+		queues, err := insp.Queues()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range queues {
+			info, err := insp.GetQueueInfo(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Pending+info.Active+info.Retry > 0 {
+				return false
+			}
+		}
+		return true
+	})
 	stop()
 	if n := mails(); n != 2 {
 		t.Errorf("%d e-mails after a second restart, want 2", n)
@@ -177,16 +199,5 @@ func TestEmbeddedResumesAfterKill(t *testing.T) {
 	if ready != 1 || unsent != 0 || status != reports.StatusReady || attempts != 2 {
 		t.Errorf("report.ready events %d (want 1), unsent claims %d (want 0), report %s after %d attempts (want ready after 2)",
 			ready, unsent, status, attempts)
-	}
-}
-
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
