@@ -35,19 +35,49 @@ func (s *Store) now() time.Time {
 	return s.Clock().UTC().Truncate(time.Microsecond)
 }
 
+// ClaimTTL is how long a claim whose send has not finished holds: longer
+// than any send takes (the SMTP session's deadline is a minute). An older
+// unsent claim was left by a delivery that died between claim and send (a
+// killed worker), and the next delivery of the task takes it over.
+const ClaimTTL = 5 * time.Minute
+
+// ErrInFlight is returned by Claim when another delivery of the same task
+// holds an unsent claim younger than ClaimTTL: the caller retries later
+// (the send then finished, or its claim expired).
+var ErrInFlight = errors.New("notify: being sent by another delivery")
+
 // Claim reserves the notification (ref, user, channel). It returns
-// ErrAlreadySent when another delivery of the same task claimed it first.
-// The unique key is the whole at-most-once guarantee.
+// ErrAlreadySent when it was sent, and ErrInFlight while another delivery
+// holds it. The unique key is the whole at-most-once guarantee.
 func (s *Store) Claim(ctx context.Context, ref string, userID int64, channel, kind string) error {
+	now := s.now()
 	_, err := s.DB.ExecContext(ctx, `INSERT INTO notifications (ref, user_id, channel, kind, created_at) VALUES (?, ?, ?, ?, ?)`,
-		ref, userID, channel, kind, s.now())
-	if db.IsDuplicate(err) {
+		ref, userID, channel, kind, now)
+	if !db.IsDuplicate(err) {
+		if err != nil {
+			return fmt.Errorf("notify: claim: %w", err)
+		}
+		return nil
+	}
+	res, err := s.DB.ExecContext(ctx, `UPDATE notifications SET created_at = ? WHERE ref = ? AND user_id = ? AND channel = ?
+		AND sent_at IS NULL AND created_at < ?`, now, ref, userID, channel, now.Add(-ClaimTTL))
+	if err != nil {
+		return fmt.Errorf("notify: take over claim: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil // the delivery that held it died
+	}
+	var sent any // NULL or a time, whatever type the driver gives it
+	err = s.DB.QueryRowContext(ctx, `SELECT sent_at FROM notifications WHERE ref = ? AND user_id = ? AND channel = ?`, ref, userID, channel).Scan(&sent)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrInFlight // released meanwhile: the retry claims it
+	case err != nil:
+		return fmt.Errorf("notify: claim: %w", err)
+	case sent != nil:
 		return ErrAlreadySent
 	}
-	if err != nil {
-		return fmt.Errorf("notify: claim: %w", err)
-	}
-	return nil
+	return ErrInFlight
 }
 
 // Release gives a claim back after a failed send, so the retry may send.
