@@ -18,6 +18,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/people"
+	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
 // TestWeekPrintView: the week builder in print media hides the app bar,
@@ -83,14 +84,7 @@ func TestWeekPrintView(t *testing.T) {
 // on one landscape page headed with the store's name, the week and the
 // print date, without the drafts' legend.
 func TestWeekPrintsOnOneLandscapePage(t *testing.T) {
-	pdfinfo, err := exec.LookPath("pdfinfo")
-	if err != nil {
-		t.Skip("pdfinfo (poppler-utils) is missing")
-	}
-	pdftotext, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Skip("pdftotext (poppler-utils) is missing")
-	}
+	pdfinfo, pdftotext := testutil.LookTool(t, "pdfinfo"), testutil.LookTool(t, "pdftotext")
 	e := newEnv(t)
 	dept := e.deptID("Bakery")
 	var staff []int64

@@ -75,8 +75,8 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	src := memSource{cols: []string{"employee", "starts_at", "late_minutes", "worked_hours"}, rows: [][]any{
 		{"Ann Tester", start, int64(0), 7.5}, {"Bob, \"the baker\"", start.Add(time.Hour), int64(12), 6.25}}}
 	sched := memSource{cols: (&reports.ScheduleSource{}).Columns(), rows: [][]any{
-		{"2026-11-30", "Mon", "Bakery", "Zoë Gagné", "07:00", "15:00", 8.0, "Ovens", ""},
-		{"2026-12-08", "Tue", "Bakery", "François Lévesque", "09:00", "17:00", 8.0, "Counter", ""}}}
+		{"2026-11-30", "Mon", "Bakery", "Zoë Gagné", "07:00", "15:00", 8.0, "Ovens", "", int64(11)},
+		{"2026-12-08", "Tue", "Bakery", "François Lévesque", "09:00", "17:00", 8.0, "Counter", "", int64(12)}}}
 	q := &queued{}
 	svc := &reports.Service{W: w, Queue: q, Blob: &blob.Dir{Root: root, BaseURL: "http://crumb.test", Key: make([]byte, 32), Clock: clock.Now},
 		Sources: map[string]reports.Source{reports.KindAttendance: src, reports.KindSchedule: sched}}

@@ -32,6 +32,7 @@ const (
 type gridShift struct {
 	day           string // local date
 	person, dept  string
+	personID      string // "" for an open shift: two people of one name keep two rows
 	from, to, pos string
 }
 
@@ -43,7 +44,7 @@ func writeSchedulePDF(ctx context.Context, w io.Writer, src Source, q Query) (in
 	for i, c := range src.Columns() {
 		col[c] = i
 	}
-	for _, c := range []string{"date", "department", "employee", "from", "to", "position"} {
+	for _, c := range []string{"date", "department", "employee", "employee_id", "from", "to", "position"} {
 		if _, ok := col[c]; !ok {
 			return 0, fmt.Errorf("%w: the schedule has no %s column", ErrPermanent, c)
 		}
@@ -52,7 +53,8 @@ func writeSchedulePDF(ctx context.Context, w io.Writer, src Source, q Query) (in
 	depts := map[string]bool{}
 	err := src.Stream(ctx, q, func(row []any) error {
 		cell := func(name string) string { return cellString(row[col[name]], q.Location) }
-		sh := gridShift{day: cell("date"), person: cell("employee"), dept: cell("department"), from: cell("from"), to: cell("to"), pos: cell("position")}
+		sh := gridShift{day: cell("date"), person: cell("employee"), personID: cell("employee_id"), dept: cell("department"),
+			from: cell("from"), to: cell("to"), pos: cell("position")}
 		depts[sh.dept] = true
 		shifts = append(shifts, sh)
 		return nil
@@ -134,23 +136,24 @@ func (d *schedulePDF) week(start time.Time, dept string, withDept bool, shifts [
 	d.title = fmt.Sprintf("%s · week of %s to %s", dept, start.Format("Monday 2 January 2006"), d.days[6].Format("Monday 2 January 2006"))
 	// cells[person][day] lists the shift lines.
 	type person struct {
-		label string
-		cells [7][]string
+		label, key string
+		cells      [7][]string
 	}
-	byLabel := map[string]*person{}
+	byKey := map[string]*person{}
 	for _, sh := range shifts {
 		i, ok := index[sh.day]
 		if !ok {
 			continue
 		}
-		label := sh.person
+		label, key := sh.person, sh.personID+"|"+sh.person
 		if withDept {
 			label += " (" + sh.dept + ")"
+			key += "|" + sh.dept
 		}
-		pr := byLabel[label]
+		pr := byKey[key]
 		if pr == nil {
-			pr = &person{label: label}
-			byLabel[label] = pr
+			pr = &person{label: label, key: key}
+			byKey[key] = pr
 		}
 		line := sh.from + "–" + sh.to
 		if sh.pos != "" {
@@ -158,8 +161,8 @@ func (d *schedulePDF) week(start time.Time, dept string, withDept bool, shifts [
 		}
 		pr.cells[i] = append(pr.cells[i], line)
 	}
-	people := make([]*person, 0, len(byLabel))
-	for _, pr := range byLabel {
+	people := make([]*person, 0, len(byKey))
+	for _, pr := range byKey {
 		people = append(people, pr)
 	}
 	// Open shifts go last; people by name.
@@ -171,7 +174,7 @@ func (d *schedulePDF) week(start time.Time, dept string, withDept bool, shifts [
 			}
 			return -1
 		}
-		return cmp.Compare(a.label, b.label)
+		return cmp.Or(cmp.Compare(a.label, b.label), cmp.Compare(a.key, b.key))
 	})
 	p := d.pdf
 	p.AddPage()

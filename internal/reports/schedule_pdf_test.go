@@ -43,10 +43,7 @@ func TestSchedulePDF(t *testing.T) {
 	if bytes.Contains(b, []byte("/Helvetica")) {
 		t.Errorf("the PDF still uses a non-embedded core font")
 	}
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Skip("pdftotext (poppler-utils) is not installed: the text is not checked")
-	}
-	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
+	out, err := exec.Command(testutil.LookTool(t, "pdftotext"), "-layout", path, "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}

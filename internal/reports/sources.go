@@ -37,14 +37,14 @@ type ScheduleSource struct{ DB *db.DB }
 
 // Columns are the header.
 func (*ScheduleSource) Columns() []string {
-	return []string{"date", "day", "department", "employee", "from", "to", "hours", "position", "notes"}
+	return []string{"date", "day", "department", "employee", "from", "to", "hours", "position", "notes", "employee_id"}
 }
 
 // Stream emits one row per published shift in department, time order.
 func (s *ScheduleSource) Stream(ctx context.Context, q Query, emit func([]any) error) error {
 	from, to := q.span()
 	where, args := deptFilter(q, "s.department_id", []any{"published", from, to})
-	rows, err := s.DB.QueryContext(ctx, `SELECT s.starts_at, s.ends_at, d.name, u.first_name, u.last_name, s.position, s.notes
+	rows, err := s.DB.QueryContext(ctx, `SELECT s.starts_at, s.ends_at, d.name, s.employee_id, u.first_name, u.last_name, s.position, s.notes
 		FROM shifts s JOIN departments d ON d.id = s.department_id LEFT JOIN users u ON u.id = s.employee_id
 		WHERE s.status = ? AND s.starts_at >= ? AND s.starts_at < ?`+where+`
 		ORDER BY d.name, s.starts_at, s.id`, args...)
@@ -56,16 +56,17 @@ func (s *ScheduleSource) Stream(ctx context.Context, q Query, emit func([]any) e
 		var st, en time.Time
 		var dept, pos, notes string
 		var first, last sql.NullString
-		if err := rows.Scan(&st, &en, &dept, &first, &last, &pos, &notes); err != nil {
+		var emp sql.NullInt64
+		if err := rows.Scan(&st, &en, &dept, &emp, &first, &last, &pos, &notes); err != nil {
 			return fmt.Errorf("reports: schedule scan: %w", err)
 		}
-		who := "(open)"
+		who, id := "(open)", any("")
 		if first.Valid {
-			who = first.String + " " + last.String
+			who, id = first.String+" "+last.String, emp.Int64
 		}
 		ls, le := st.In(q.Location), en.In(q.Location)
 		if err := emit([]any{ls.Format(dayLayout), ls.Format("Mon"), dept, who, ls.Format("15:04"), le.Format("15:04"),
-			en.Sub(st).Hours(), pos, notes}); err != nil {
+			en.Sub(st).Hours(), pos, notes, id}); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -263,3 +264,18 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 // for suites that create many people under the race detector. The
 // production parameters (auth.Hasher{}) are checked in internal/auth.
 func CheapHasher() auth.Hasher { return auth.Hasher{MemoryKiB: 64, Time: 1} }
+
+// LookTool returns the path of a command-line tool a test reads its output
+// with (pdftotext, pdfinfo); without it the test is skipped, or fails under
+// CI=true, where web/install-tools.sh has installed it.
+func LookTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing (web/install-tools.sh installs it): %v", name, err)
+		}
+		t.Skipf("%s is missing; run web/install-tools.sh", name)
+	}
+	return path
+}
