@@ -159,7 +159,7 @@ func (e *env) do(ctx context.Context, what string, steps ...chromedp.Action[chro
 	tctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(tctx, steps...); err != nil {
-		e.shot(ctx, "failed-"+strings.ReplaceAll(e.t.Name(), "/", "_"))
+		e.screenshot(ctx, artifacts, "failed-"+strings.ReplaceAll(e.t.Name(), "/", "_"))
 		e.t.Fatalf("%s: %v", what, err)
 	}
 }
@@ -188,15 +188,22 @@ func (e *env) shot(ctx context.Context, name string) {
 	if os.Getenv("CRUMB_UPDATE_SCREENSHOTS") == "1" {
 		dir = filepath.Join("..", "docs", "screenshots")
 	}
+	e.screenshot(ctx, dir, name)
+}
+
+// screenshot writes the page as dir/<name>.png; a failure to take it is
+// reported, not fatal (it may be taken because a step already failed).
+func (e *env) screenshot(ctx context.Context, dir, name string) {
+	e.t.Helper()
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	}
 	if err != nil {
-		e.t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644); err != nil {
-		e.t.Fatal(err)
+		e.t.Errorf("screenshot %s: %v", name, err)
 	}
 }
 
