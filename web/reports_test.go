@@ -95,7 +95,7 @@ func TestReportExportDownloads(t *testing.T) {
 		t.Fatalf("download: %d %s %.200s", got.Status, got.Type, got.Body)
 	}
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(got.Body, "\r\n", "\n"), "\n"), "\n")
-	if want := "date,day,department,employee,from,to,hours,position,notes"; lines[0] != want {
+	if want := "date,day,department,employee,from,to,hours,position,notes,employee_id"; lines[0] != want {
 		t.Errorf("CSV header = %q, want %q", lines[0], want)
 	}
 	if len(lines)-1 != rep.Rows {
