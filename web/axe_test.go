@@ -86,6 +86,13 @@ func TestAccessibility(t *testing.T) {
 		{"admin", "", "/admin?tab=people", `document.querySelectorAll("#admin-panel tbody tr").length > 0`},
 		{"employee", "", "/home", `document.getElementById("next-shifts") && !document.getElementById("next-shifts").textContent.includes("Loading")`},
 		{"employee", "Bakery", "/bakery?kind=rtu", `document.querySelectorAll("#counter .count-item").length > 0 && document.querySelector("#bk-cats button") !== null`},
+		{"employee", "", "/account", `document.getElementById("pref-email") !== null`},
+		{"kiosk", "", "/kiosk", `document.querySelector(".kiosk-body") !== null && document.querySelector(".kiosk-body").children.length > 0`},
+		{"", "", "/login", `document.querySelector("form input[type=email]") !== null`},
+	}
+	for _, tab := range []string{"departments", "store", "audit", "ops", "mailbox"} {
+		screens = append(screens, struct{ role, dept, path, ready string }{"admin", "", "/admin?tab=" + tab,
+			`document.querySelector("#admin-panel") !== null && document.querySelector("#admin-panel").children.length > 0 && !document.querySelector("#admin-panel").textContent.includes("Loading")`})
 	}
 	for _, size := range []struct{ w, h int64 }{{1366, 800}, {360, 740}} {
 		for _, scheme := range []string{"light", "dark"} {
@@ -96,7 +103,9 @@ func TestAccessibility(t *testing.T) {
 					if !ok {
 						ctx = e.page(size.w, size.h)
 						e.do(ctx, "color scheme", colorScheme(scheme))
-						e.signIn(ctx, e.login(s.role, s.dept), e.seed.Password)
+						if s.role != "" { // "": the signed-out sign-in screen
+							e.signIn(ctx, e.login(s.role, s.dept), e.seed.Password)
+						}
 						pages[s.role+s.dept] = ctx
 					}
 					e.do(ctx, "open "+s.path, chromedp.Navigate(e.base+s.path), waitFor(s.ready))

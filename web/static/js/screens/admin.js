@@ -97,7 +97,8 @@ const panels = {
   async audit(box, ctx) {
     const { api } = ctx;
     const entity = field("Entity", { name: "entity", placeholder: "shift, employee, store…" });
-    const table = h("div.table-wrap");
+    // Scrolls sideways on a phone: focusable, so the keyboard can scroll it.
+    const table = h("div.table-wrap", { tabindex: "0", role: "region", "aria-label": "Audit log entries" });
     let cursor = null;
     const more = h("button", { type: "button", hidden: true }, "Older entries");
     const people = new Map();
@@ -120,7 +121,7 @@ const panels = {
   async ops(box, ctx, offs) {
     const { api } = ctx;
     const alarms = h("ul.list", { id: "ops-alarms" }, h("li.empty", "No alarms since this page opened."));
-    const queues = h("div.table-wrap", { id: "ops-queues" });
+    const queues = h("div.table-wrap", { id: "ops-queues", tabindex: "0", role: "region", "aria-label": "Queues" });
     async function loadQueues() {
       try {
         const { items = [] } = await api.get("/admin/queues");

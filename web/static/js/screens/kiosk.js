@@ -61,10 +61,13 @@ export async function render(main, ctx) {
     clearTimeout(timer);
     document.getElementById("kiosk-title").textContent = "Clock in or out";
     const search = h("input", { type: "search", id: "kiosk-search", autocomplete: "off", placeholder: "Type to filter" });
-    const list = h("div.kiosk-names", { role: "list", "aria-label": "People" });
+    const list = h("div.kiosk-names");
     const draw = () => {
       const q = search.value.trim().toLowerCase();
       const shown = people.filter((p) => !q || p.name.toLowerCase().includes(q));
+      // A list only while it has names: an empty role=list is invalid ARIA.
+      if (shown.length) { list.setAttribute("role", "list"); list.setAttribute("aria-label", "People"); }
+      else { list.removeAttribute("role"); list.removeAttribute("aria-label"); }
       mount(list, shown.length ? shown.map((p) => h("div", { role: "listitem" },
         h("button.kiosk-name", { type: "button", onclick: () => pin({ id: p.id, name: p.name }) }, p.name))) : h("p.empty", "No name matches."));
     };
