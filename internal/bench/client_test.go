@@ -62,26 +62,24 @@ func TestLeanClientsHearEveryMessage(t *testing.T) {
 	// The broadcaster registers a subscriber after the upgrade; a first
 	// message shows when all are in.
 	s.want[1].Store(subs)
-	testutil.Eventually(t, 10*time.Second, "every subscriber registered", func() bool {
+	testutil.Eventually(t, 30*time.Second, "every subscriber registered", func() bool {
 		if err := b.publish(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)
 		return s.delivered[1].Load() >= subs
 	})
+	// One message at a time: the bare broadcaster closes a subscriber whose
+	// 16-message buffer overflows, which a burst can do on a loaded machine;
+	// what is tested here is the client, not that buffer.
 	for k := 2; k <= msgs; k++ {
 		if err := b.publish(ctx, k); err != nil {
 			t.Fatal(err)
 		}
+		testutil.Eventually(t, 30*time.Second, fmt.Sprintf("message %d on every socket", k), func() bool {
+			return s.delivered[k].Load() >= subs
+		})
 	}
-	testutil.Eventually(t, 10*time.Second, "every message on every socket", func() bool {
-		for k := 2; k <= msgs; k++ {
-			if s.delivered[k].Load() < subs {
-				return false
-			}
-		}
-		return true
-	})
 	for k := 2; k <= msgs; k++ {
 		if n := s.delivered[k].Load(); n != subs {
 			t.Errorf("message %d delivered %d times, want %d", k, n, subs)
