@@ -23,6 +23,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/app"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/demo"
+	"github.com/crumbcommander/crumb/internal/testutil"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -40,12 +41,7 @@ type env struct {
 
 func needChromium(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is missing at %s (run web/install-tools.sh): %v", chromiumPath, err)
-		}
-		t.Skipf("chromium is missing at %s; run web/install-tools.sh", chromiumPath)
-	}
+	testutil.LookTool(t, chromiumPath)
 }
 
 // newEnv starts the app with demo data and a headless browser (started

@@ -121,7 +121,7 @@ func (h *Handlers) emailDecision(ctx context.Context, t *asynq.Task) error {
 	kind, data := tmplTimeOff, map[string]any{}
 	switch p.Type {
 	case EventTimeOffDecided:
-		var d TimeOffDecision
+		var d TimeOffEvent
 		if err := json.Unmarshal(p.Data, &d); err != nil {
 			return fmt.Errorf("worker: timeoff data: %w", asynq.SkipRetry)
 		}

@@ -158,7 +158,7 @@ func TestRetriesWithBackoff(t *testing.T) {
 		return d
 	}
 	f.serve(cfg, f.h.Mux())
-	e := f.emit(outbox.UserTopic(f.ann), worker.EventTimeOffDecided, worker.TimeOffDecision{ID: 3, EmployeeID: f.ann,
+	e := f.emit(outbox.UserTopic(f.ann), worker.EventTimeOffDecided, worker.TimeOffEvent{ID: 3, EmployeeID: f.ann,
 		StartsOn: "2026-12-24", EndsOn: "2026-12-26", Status: "approved", DecidedBy: f.manager})
 	f.enqueueEvent(e)
 	testutil.Eventually(t, 20*time.Second, "the decision e-mail", func() bool { return len(f.mailbox("ann@example.com")) == 1 })

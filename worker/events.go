@@ -39,8 +39,9 @@ type ShiftEvent struct {
 	SwappedTo    string  `json:"swapped_to,omitempty"`
 }
 
-// TimeOffDecision is the payload of timeoff.decided.
-type TimeOffDecision struct {
+// TimeOffEvent is the payload of timeoff.requested and timeoff.decided
+// (DecidedBy is 0 until a manager decided).
+type TimeOffEvent struct {
 	ID         int64  `json:"id"`
 	EmployeeID int64  `json:"employee_id"`
 	StartsOn   string `json:"starts_on"`

@@ -27,16 +27,6 @@ const (
 // that a time-off or swap request waits for them.
 const TypeNotifyRequest = "notify:request"
 
-// TimeOffRequest is the payload of timeoff.requested.
-type TimeOffRequest struct {
-	ID         int64  `json:"id"`
-	EmployeeID int64  `json:"employee_id"`
-	StartsOn   string `json:"starts_on"`
-	EndsOn     string `json:"ends_on"`
-	Status     string `json:"status"`
-	Reason     string `json:"reason"`
-}
-
 // RequestTask is the payload of a notify:request task: the event on its
 // department topic.
 type RequestTask struct {
@@ -86,7 +76,7 @@ func (h *Handlers) describeRequest(ctx context.Context, p RequestTask) (requestN
 	link := h.BaseURL + "/dashboard"
 	switch p.Type {
 	case EventTimeOffRequested:
-		var t TimeOffRequest
+		var t TimeOffEvent
 		if err := json.Unmarshal(p.Data, &t); err != nil {
 			return requestNote{}, fmt.Errorf("worker: timeoff data: %w", asynq.SkipRetry)
 		}

@@ -92,7 +92,7 @@ func TestManagersHearOfRequests(t *testing.T) {
 			{
 				desc: "time off",
 				event: func() outbox.Event {
-					return f.emit(outbox.DeptTopic(f.dept), worker.EventTimeOffRequested, worker.TimeOffRequest{ID: 31, EmployeeID: f.ann,
+					return f.emit(outbox.DeptTopic(f.dept), worker.EventTimeOffRequested, worker.TimeOffEvent{ID: 31, EmployeeID: f.ann,
 						StartsOn: "2026-12-24", EndsOn: "2026-12-26", Status: "pending", Reason: "family"})
 				},
 				subject: "Ann Tester asks for time off",
@@ -138,7 +138,7 @@ func TestManagersHearOfRequests(t *testing.T) {
 			}
 		}
 		// A manager's own request goes to the other managers only.
-		run(f.emit(outbox.DeptTopic(f.dept), worker.EventTimeOffRequested, worker.TimeOffRequest{ID: 32, EmployeeID: f.manager,
+		run(f.emit(outbox.DeptTopic(f.dept), worker.EventTimeOffRequested, worker.TimeOffEvent{ID: 32, EmployeeID: f.manager,
 			StartsOn: "2027-01-04", EndsOn: "2027-01-04", Status: "pending"}))
 		if n := len(f.mailbox("mia@example.com")); n != 2 {
 			t.Errorf("the manager was told of her own request: %d e-mails", n)

@@ -86,7 +86,7 @@ func TestHelperEmbeddedCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := a.Writer.Do(ctx, func(tx *outbox.Tx) error {
-		tx.Emit(outbox.UserTopic(admin), worker.EventTimeOffDecided, worker.TimeOffDecision{ID: 1, EmployeeID: admin,
+		tx.Emit(outbox.UserTopic(admin), worker.EventTimeOffDecided, worker.TimeOffEvent{ID: 1, EmployeeID: admin,
 			StartsOn: "2026-12-24", EndsOn: "2026-12-26", Status: "approved", DecidedBy: admin})
 		return nil
 	}); err != nil {
