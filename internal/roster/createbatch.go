@@ -242,9 +242,6 @@ func (s *Service) writeCreates(ctx context.Context, tx *outbox.Tx, calls []*crea
 	return nil
 }
 
-// readBackIDs makes tests take insertShifts' read-back path everywhere.
-var readBackIDs = false
-
 // insertShifts inserts new shifts (version 1) in one statement and returns
 // their ids in order. The ids of one multi-row INSERT rise in row order;
 // where they are consecutive (db.ConsecutiveIDs) they follow from the first.
@@ -273,7 +270,7 @@ func insertShifts(ctx context.Context, tx *outbox.Tx, shifts []Shift) ([]int64, 
 		// SQLite names the last row's id, MySQL the first one's.
 		first -= int64(len(shifts) - 1)
 	}
-	if !readBackIDs && tx.DB.ConsecutiveIDs(ctx) {
+	if tx.DB.ConsecutiveIDs(ctx) {
 		ids := make([]int64, len(shifts))
 		for i := range ids {
 			ids[i] = first + int64(i)

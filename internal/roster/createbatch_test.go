@@ -210,15 +210,14 @@ func TestCombinedCreatesAsIfOneByOne(t *testing.T) {
 	t.Parallel()
 	for _, readBack := range []bool{false, true} {
 		t.Run(fmt.Sprintf("read back ids %v", readBack), func(t *testing.T) {
-			readBackIDs = readBack
-			defer func() { readBackIDs = false }()
-			testCombinedCreatesAsIfOneByOne(t)
+			testCombinedCreatesAsIfOneByOne(t, readBack)
 		})
 	}
 }
 
-func testCombinedCreatesAsIfOneByOne(t *testing.T) {
+func testCombinedCreatesAsIfOneByOne(t *testing.T, readBackIDs bool) {
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		d.InterleavedIDs = readBackIDs
 		f, reqs := batchCase(t, d)
 		got := f.createBatch(reqs)
 		ref, refReqs := batchCase(t, testutil.NewDB(t, d.Dialect))
