@@ -114,8 +114,8 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	return mux
 }
 
-// maintenance deletes expired sessions, old idempotency keys and events past
-// retention. Running it twice is harmless.
+// maintenance deletes expired sessions and links, old idempotency keys and
+// events past retention. Running it twice is harmless.
 func (h *Handlers) maintenance(ctx context.Context, t *asynq.Task) error {
 	var p MaintenancePayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -123,6 +123,9 @@ func (h *Handlers) maintenance(ctx context.Context, t *asynq.Task) error {
 	}
 	now := h.Clock()
 	if err := h.Sessions.DeleteExpired(ctx, now.Add(-24*time.Hour)); err != nil {
+		return err
+	}
+	if err := auth.DeleteExpiredLinks(ctx, h.Sessions.W.DB, now.Add(-24*time.Hour)); err != nil {
 		return err
 	}
 	if err := h.Idem.DeleteOlderThan(ctx, now.Add(-idem.Retention)); err != nil {

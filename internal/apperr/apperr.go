@@ -22,6 +22,7 @@ const (
 	Conflict         Code = "conflict"
 	StaleVersion     Code = "stale_version"
 	InUse            Code = "in_use"
+	Gone             Code = "gone"
 	TooLarge         Code = "too_large"
 	ValidationFailed Code = "validation_failed"
 	RateLimited      Code = "rate_limited"
@@ -37,6 +38,7 @@ var statusOf = map[Code]int{
 	Conflict:         http.StatusConflict,
 	StaleVersion:     http.StatusConflict,
 	InUse:            http.StatusConflict,
+	Gone:             http.StatusGone,
 	TooLarge:         http.StatusRequestEntityTooLarge,
 	ValidationFailed: http.StatusUnprocessableEntity,
 	RateLimited:      http.StatusTooManyRequests,

@@ -106,13 +106,16 @@ func hashToken(token string) []byte {
 	return sum[:]
 }
 
-// NewToken returns a fresh random token.
-func NewToken() (string, error) {
+// NewToken returns a fresh random session token.
+func NewToken() (string, error) { return randomToken(TokenPrefix) }
+
+// randomToken returns prefix and 32 random bytes, URL-safe.
+func randomToken(prefix string) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("auth: token: %w", err)
 	}
-	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+	return prefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // Create starts a session for userID and returns its token. Only the hash of
