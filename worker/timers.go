@@ -15,6 +15,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
+	"github.com/crumbcommander/crumb/internal/people"
 )
 
 // Timer task types.
@@ -88,18 +89,54 @@ func (h *Handlers) shiftTimers(ctx context.Context, t *asynq.Task) error {
 		if s.Status != "published" || s.EmployeeID == nil || *s.EmployeeID != p.UserID {
 			continue
 		}
-		if at := s.StartsAt.Add(-time.Duration(st.ReminderHours) * time.Hour); st.ReminderHours > 0 && at.After(now) {
-			if err := h.enqueueTimer(TypeEmailReminder, QueueDefault, reminderID(s), at, ShiftTimer{Shift: s, EmployeeID: p.UserID}); err != nil {
-				return err
-			}
-		}
-		if at := s.StartsAt.Add(time.Duration(st.LateGraceMinutes) * time.Minute); s.EndsAt.After(now) {
-			if err := h.enqueueTimer(TypeNoShow, QueueCritical, noShowID(s, StageLate), at, ShiftTimer{Shift: s, EmployeeID: p.UserID, Stage: StageLate}); err != nil {
-				return err
-			}
+		if err := h.setTimers(st, now, s); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// setTimers schedules the reminder (when still ahead) and the late check
+// (while the shift has not ended) of a published shift with a person.
+func (h *Handlers) setTimers(st people.Store, now time.Time, s Shift) error {
+	emp := *s.EmployeeID
+	if at := s.StartsAt.Add(-time.Duration(st.ReminderHours) * time.Hour); st.ReminderHours > 0 && at.After(now) {
+		if err := h.enqueueTimer(TypeEmailReminder, QueueDefault, reminderID(s), at, ShiftTimer{Shift: s, EmployeeID: emp}); err != nil {
+			return err
+		}
+	}
+	if at := s.StartsAt.Add(time.Duration(st.LateGraceMinutes) * time.Minute); s.EndsAt.After(now) {
+		if err := h.enqueueTimer(TypeNoShow, QueueCritical, noShowID(s, StageLate), at, ShiftTimer{Shift: s, EmployeeID: emp, Stage: StageLate}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RescheduleTimers sets the timers of shifts (published, with a person, as
+// roster.Service.UpcomingAssigned lists them) again, for a queue that lost
+// them (the embedded server's, after a restart). Work a timer already did
+// is not done twice: a reminder is sent once per shift start (its
+// notifications row), an alert is raised once per stage, and a late check
+// that finds its alert raised schedules the no-show check it may have
+// died before scheduling. It returns how many shifts it covered.
+func (h *Handlers) RescheduleTimers(ctx context.Context, shifts []Shift) (int, error) {
+	st, err := h.Store(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("worker: reschedule timers: %w", err)
+	}
+	now := h.Clock()
+	n := 0
+	for _, s := range shifts {
+		if s.Status != "published" || s.EmployeeID == nil {
+			continue
+		}
+		if err := h.setTimers(st, now, s); err != nil {
+			return n, fmt.Errorf("worker: reschedule timers: %w", err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 func (h *Handlers) enqueueTimer(typ, queue, id string, at time.Time, p ShiftTimer) error {
@@ -213,10 +250,10 @@ func (h *Handlers) noShow(ctx context.Context, t *asynq.Task) error {
 		tx.EmitManagers(outbox.DeptTopic(s.DepartmentID), typ, alert)
 		return nil
 	})
-	if db.IsDuplicate(err) {
-		return nil
-	}
-	if err != nil {
+	// A duplicate is an alert raised before: by a redelivery, or by a late
+	// check rebuilt after a restart, which still schedules the no-show
+	// check the first run may have died before scheduling.
+	if err != nil && !db.IsDuplicate(err) {
 		return fmt.Errorf("worker: %s alert: %w", typ, err)
 	}
 	if p.Stage == StageLate {

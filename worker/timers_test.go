@@ -130,3 +130,35 @@ func TestLateAndNoShowAlertManagersOnce(t *testing.T) {
 		}
 	})
 }
+
+// A late check that finds its alert already raised (the process that
+// raised it died before scheduling the no-show check, and the check was
+// rebuilt after the restart) raises nothing again but schedules the
+// no-show check.
+func TestRebuiltLateCheckSchedulesNoShow(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		f.h.ClockIns = &fakeClockIns{}
+		start := f.clock.Now().Add(-6 * time.Minute)
+		ann := f.ann
+		b, _ := json.Marshal(worker.ShiftTimer{Shift: worker.Shift{ID: 100, DepartmentID: f.dept, EmployeeID: &ann,
+			StartsAt: start, EndsAt: start.Add(8 * time.Hour), Status: "published"}, EmployeeID: ann, Stage: worker.StageLate})
+		late := asynq.NewTask(worker.TypeNoShow, b)
+		noShow := "noshow:100:" + itoa(start.Unix()) + ":no_show"
+		if err := f.h.Mux().ProcessTask(context.Background(), late); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.insp.DeleteTask(worker.QueueCritical, noShow); err != nil { // lost with the queue
+			t.Fatal(err)
+		}
+		if err := f.h.Mux().ProcessTask(context.Background(), late); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.insp.GetTaskInfo(worker.QueueCritical, noShow); err != nil {
+			t.Errorf("the no-show check is not scheduled again: %v", err)
+		}
+		if n := len(f.events(outbox.DeptTopic(f.dept), worker.EventLate)); n != 1 {
+			t.Errorf("%d late alerts, want 1", n)
+		}
+	})
+}

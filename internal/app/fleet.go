@@ -215,6 +215,12 @@ func (a *App) openBlob(ctx context.Context, f *Fleet) error {
 	}
 	d := &blob.Dir{Root: filepath.Join(a.Cfg.DataDir, "reports"), BaseURL: a.Cfg.BaseURL.String(), Key: key, Clock: a.Clock}
 	f.Blob, f.Files = d, d
+	// A process killed mid-export leaves its temporary file behind.
+	if n, err := d.RemoveStaleUploads(blob.StaleUploadAge); err != nil {
+		a.Log.Warn("stale uploads not removed", "err", err)
+	} else if n > 0 {
+		a.Log.Info("stale uploads removed", "files", n)
+	}
 	return nil
 }
 

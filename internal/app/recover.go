@@ -15,8 +15,9 @@ const ReplayWindow = 24 * time.Hour
 // resumeEmbedded re-derives, from the database, the work the embedded
 // server's in-process queue held when the process last stopped (killed or
 // not): claims of notifications whose send never finished are given back,
-// the tasks of recent events are queued again, and every unfinished report
-// gets its next attempt. Handlers are idempotent (claims, TaskIDs, the
+// the tasks of recent events are queued again, every unfinished report
+// gets its next attempt, and every published shift that has not ended gets
+// its reminder and late check again. Handlers are idempotent (claims, TaskIDs, the
 // report status), so work that did finish is not done twice. Call it before
 // the worker starts, so no send is in flight while claims are released.
 func (a *App) resumeEmbedded(ctx context.Context) error {
@@ -36,6 +37,17 @@ func (a *App) resumeEmbedded(ctx context.Context) error {
 	if _, err := h.RetryReports(ctx, unfinished); err != nil {
 		return fmt.Errorf("app: resume: %w", err)
 	}
-	a.Log.Info("embedded queue rebuilt", "unsent_claims_released", released, "events_requeued", events, "reports_resumed", len(unfinished))
+	// Reminders and late and no-show checks of shifts published before the
+	// replay window: their timers were set by events not replayed.
+	upcoming, err := a.Roster.UpcomingAssigned(ctx, a.Clock())
+	if err != nil {
+		return fmt.Errorf("app: resume: %w", err)
+	}
+	timed, err := h.RescheduleTimers(ctx, upcoming)
+	if err != nil {
+		return fmt.Errorf("app: resume: %w", err)
+	}
+	a.Log.Info("embedded queue rebuilt", "unsent_claims_released", released, "events_requeued", events,
+		"reports_resumed", len(unfinished), "shift_timers_set", timed)
 	return nil
 }

@@ -68,8 +68,11 @@ type createCombiner struct {
 }
 
 // create queues c and waits for its answer. A caller whose context ends
-// while it is still queued leaves the queue and gets the context's error;
-// once its batch has started it waits for the batch's answer.
+// gets the context's error at once, so that no request outlives its
+// deadline waiting for a batch (a database that stopped answering holds a
+// batch up to createBatchTimeout): still queued, it leaves the queue; if
+// its batch had started, the shift may yet be written, as when a
+// connection breaks after COMMIT.
 func (b *createCombiner) create(ctx context.Context, s *Service, c *createCall) (ShiftResult, error) {
 	c.done = make(chan struct{})
 	b.mu.Lock()
@@ -91,10 +94,7 @@ func (b *createCombiner) create(ctx context.Context, s *Service, c *createCall) 
 			b.queue = slices.Delete(b.queue, i, i+1)
 		}
 		b.mu.Unlock()
-		if i >= 0 {
-			return ShiftResult{}, ctx.Err()
-		}
-		<-c.done
+		return ShiftResult{}, ctx.Err()
 	}
 	return c.out, c.err
 }

@@ -424,3 +424,35 @@ func TestCombinedCreatesFallBack(t *testing.T) {
 		}
 	})
 }
+
+// TestCombinedCreatesCallerDeadline: a create whose context ends while its
+// batch is held (a database that stopped answering) answers at once with
+// its context's error instead of waiting for the batch; the batch, once it
+// goes on, may still write it.
+func TestCombinedCreatesCallerDeadline(t *testing.T) {
+	t.Parallel()
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		reached, release := make(chan struct{}), make(chan struct{})
+		f.svc.creates.afterRead = func(context.Context, *outbox.Tx) error {
+			close(reached)
+			<-release
+			return nil
+		}
+		c, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := f.svc.CreateShift(c, f.mgrA, shiftIn(f.deptA, &f.emps[0].UserID, "2026-12-02 09:00", "2026-12-02 17:00"))
+			done <- err
+		}()
+		<-reached
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) { // while the batch is still held
+			t.Fatalf("create answered %v, want its context's error", err)
+		}
+		close(release)
+		testutil.Eventually(t, 10*time.Second, "the held batch to finish", func() bool {
+			return f.count("SELECT COUNT(*) FROM shifts") == 1
+		})
+	})
+}

@@ -173,3 +173,50 @@ func TestDirFailedPutLeavesNoFile(t *testing.T) {
 		t.Errorf("after a failed rewrite: %v, %q", entries, b)
 	}
 }
+
+// The temporary file of an upload whose process was killed (Put never got
+// to remove it) is removed once it has sat untouched for the age given; a
+// younger one (an upload under way) and every stored object stay.
+func TestDirRemoveStaleUploads(t *testing.T) {
+	root := t.TempDir()
+	d := &blob.Dir{Root: root, Key: bytes.Repeat([]byte{7}, 32)}
+	obj := blob.Object{Key: "12/hours-2026-11-30-2026-12-06.csv"}
+	if _, err := d.Put(context.Background(), obj, strings.NewReader("n\n1\n")); err != nil {
+		t.Fatal(err)
+	}
+	write := func(rel string, age time.Duration) string {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(-age)
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := []string{write("12/.upload-1234", 2*time.Hour), write("7/.upload-99", 3*time.Hour)}
+	keep := []string{write("12/.upload-5678", time.Minute), write("12/old-report.csv", 48*time.Hour),
+		filepath.Join(root, "12", "hours-2026-11-30-2026-12-06.csv")}
+
+	n, err := d.RemoveStaleUploads(time.Hour)
+	if err != nil || n != len(stale) {
+		t.Fatalf("removed %d (%v), want %d", n, err, len(stale))
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there (%v)", p, err)
+		}
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
+		}
+	}
+	if n, err := (&blob.Dir{Root: filepath.Join(root, "missing")}).RemoveStaleUploads(time.Hour); n != 0 || err != nil {
+		t.Errorf("a missing root: %d, %v", n, err)
+	}
+}

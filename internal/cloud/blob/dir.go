@@ -5,8 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
@@ -59,7 +61,7 @@ func (d *Dir) Put(ctx context.Context, obj Object, r io.Reader) (int64, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return 0, fmt.Errorf("blob: mkdir: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".upload-*")
+	f, err := os.CreateTemp(filepath.Dir(p), uploadPrefix+"*")
 	if err != nil {
 		return 0, fmt.Errorf("blob: create: %w", err)
 	}
@@ -82,6 +84,55 @@ func (d *Dir) Put(ctx context.Context, obj Object, r io.Reader) (int64, error) {
 		d.Close()
 	}
 	return n, nil
+}
+
+// uploadPrefix names Put's temporary files.
+const uploadPrefix = ".upload-"
+
+// StaleUploadAge is how long a temporary upload file may sit untouched
+// before RemoveStaleUploads takes it for the leftover of a killed process.
+// A live export writes to its file all along, so its modification time
+// stays far younger than this.
+const StaleUploadAge = time.Hour
+
+// RemoveStaleUploads deletes the temporary files of uploads that a killed
+// process left under Root (a kill -9 skips Put's own clean-up) and that
+// have not been written to for olderThan. It returns how many it removed.
+// File times are the operating system's, so ages are measured on its
+// clock, not on d.Clock. A missing Root has nothing to clean.
+func (d *Dir) RemoveStaleUploads(olderThan time.Duration) (int, error) {
+	cutoff := time.Now().Add(-olderThan)
+	removed := 0
+	err := filepath.WalkDir(d.Root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if e.IsDir() || !strings.HasPrefix(e.Name(), uploadPrefix) {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) { // finished or removed meanwhile
+				return nil
+			}
+			return err
+		}
+		if info.ModTime().After(cutoff) {
+			return nil
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("blob: remove stale uploads: %w", err)
+	}
+	return removed, nil
 }
 
 // URL returns a signed link valid for ttl.
