@@ -136,4 +136,3 @@ func (b *bareTarget) publish(ctx context.Context, k int) error {
 	}
 	return nil
 }
-

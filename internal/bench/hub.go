@@ -163,18 +163,18 @@ type target interface {
 
 // state is shared by the clients of one run.
 type state struct {
-	t0        []atomic.Int64 // k → publish instant (unix ns)
-	delivered []atomic.Int32
-	want      []atomic.Int32
-	first     []atomic.Int64 // k → earliest delivery latency (ns)
-	last      []atomic.Int64 // k → latest delivery latency (ns)
-	done      []atomic.Pointer[chan struct{}]
-	record    atomic.Bool
-	total     atomic.Int64
-	evicted   atomic.Int64
-	alive     atomic.Int64
-	ready     atomic.Int64 // sockets subscribed (Centrifugo), for open to wait on
-	dupes     atomic.Int64 // deliveries a socket had already had
+	t0         []atomic.Int64 // k → publish instant (unix ns)
+	delivered  []atomic.Int32
+	want       []atomic.Int32
+	first      []atomic.Int64 // k → earliest delivery latency (ns)
+	last       []atomic.Int64 // k → latest delivery latency (ns)
+	done       []atomic.Pointer[chan struct{}]
+	record     atomic.Bool
+	total      atomic.Int64
+	evicted    atomic.Int64
+	alive      atomic.Int64
+	ready      atomic.Int64 // sockets subscribed (Centrifugo), for open to wait on
+	dupes      atomic.Int64 // deliveries a socket had already had
 	reconnects atomic.Int64 // sockets a cluster run reconnected
 }
 
@@ -188,7 +188,7 @@ func newState() *state {
 var (
 	marker      = []byte(`"name":"B`)
 	subscribed  = []byte(`"id":2`) // Centrifugo's answer to the subscribe command
-	centrifPing = []byte("{}")      // Centrifugo's ping, and the client's pong
+	centrifPing = []byte("{}")     // Centrifugo's ping, and the client's pong
 )
 
 // text handles a text message a subscriber received and returns what the
@@ -250,4 +250,3 @@ func (s *state) deliver(c *client, b []byte) {
 		}
 	}
 }
-

@@ -235,7 +235,6 @@ func run(ctx context.Context, out io.Writer, tg target, o Options, kind string) 
 	return r, nil
 }
 
-
 // latency opens n subscribers, publishes one message at a time (k numbers
 // them) and returns p50, p99 and max from just before each publish to its
 // arrival at each subscriber, and how many deliveries are missing.
