@@ -273,7 +273,12 @@ func (ss *sockets) latency(ctx context.Context, out io.Writer, publishes int, in
 	}
 	slices.Sort(calls)
 	srvCPU, selfCPU, wall := procsCPU(ss.tg.pids())-srv0, ProcCPU(os.Getpid())-self0, time.Since(wall0)
+	// Late is not missing: wait (2 s at least, 30 s at most) until every
+	// delivery is in.
 	time.Sleep(2 * time.Second)
+	for deadline := time.Now().Add(28 * time.Second); time.Now().Before(deadline) && missingFrom(ss.s, first, *k, subs) > 0; {
+		time.Sleep(50 * time.Millisecond)
+	}
 	ss.s.record.Store(false)
 	var all []int64
 	for _, c := range ss.clients {
@@ -281,10 +286,7 @@ func (ss *sockets) latency(ctx context.Context, out io.Writer, publishes int, in
 		all = append(all, c.lats...)
 		c.mu.Unlock()
 	}
-	lost = 0
-	for j := first; j <= *k; j++ {
-		lost += int(subs - ss.s.delivered[j].Load())
-	}
+	lost = missingFrom(ss.s, first, *k, subs)
 	slices.Sort(all)
 	if len(all) == 0 {
 		return lat, 0, errors.New("bench: nothing delivered")
