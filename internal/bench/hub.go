@@ -87,11 +87,18 @@ func RunHub(ctx context.Context, out io.Writer, o Options) error {
 	users := max(slices.Max(o.MemSteps), slices.Max(o.LatencyNs), o.ThroughputN) + 1
 	res := map[string]map[string][]*result{}
 	for r := 1; r <= o.Runs; r++ {
+		// Every other run takes the servers in reverse, so that none
+		// always follows the same one (a server's closed sockets and
+		// freed memory are still the kernel's work for a while).
+		order := slices.Clone(o.Servers)
+		if r%2 == 0 {
+			slices.Reverse(order)
+		}
 		for _, cm := range o.Clients {
 			if res[cm] == nil {
 				res[cm] = map[string][]*result{}
 			}
-			for _, sv := range o.Servers {
+			for _, sv := range order {
 				fmt.Fprintf(out, "run %d/%d, %s client: %s (load average %s)\n", r, o.Runs, cm, serverNames[sv], loadAvg())
 				var tg target
 				var err error
