@@ -230,11 +230,13 @@ func (c *conn) write(f []byte) error {
 	return err
 }
 
-// ping drops the peer if it does not answer within d.
+// ping drops the peer if it does not answer within d. A ping that fails
+// because the socket is closing leaves it to its close handshake: cutting
+// it then could cut the last data frames before the close frame.
 func (c *conn) ping(d time.Duration) {
 	ctx, cancel := context.WithTimeout(c.h.ctx, d)
 	defer cancel()
-	if err := c.t.ping(ctx); err != nil {
+	if err := c.t.ping(ctx); err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		c.t.closeNow()
 	}
 }

@@ -4,9 +4,11 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,4 +97,42 @@ func (b *bare) publish(w http.ResponseWriter, r *http.Request) {
 	}
 	b.mu.Unlock()
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// bareTarget drives ServeBare.
+type bareTarget struct {
+	*child
+	pad string
+}
+
+func newBare(ctx context.Context, exe string) (*bareTarget, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	c, err := startChild(ctx, exe, addr, []string{"bare-server", "--addr", addr}, nil, "/healthz")
+	if err != nil {
+		return nil, err
+	}
+	return &bareTarget{child: c, pad: strings.Repeat("x", 120)}, nil
+}
+
+func (b *bareTarget) socket(int) (string, http.Header) { return wsURL(b.url) + "/subscribe", nil }
+
+func (b *bareTarget) hello() []byte { return nil }
+
+// publish sends a message shaped and sized like our employee.updated frame.
+func (b *bareTarget) publish(ctx context.Context, k int) error {
+	body := fmt.Sprintf(`{"type":"event","seq":%d,"topic":"dept:1","event":"employee.updated","at":"2026-11-26T18:00:00Z","data":{"id":2,"name":"B%d Bench","role":"employee","department_ids":[1],"active":true,"resubscribe":false,"pad":"%s"}}`, k, k, b.pad[:20])
+	req, _ := http.NewRequestWithContext(ctx, "POST", b.url+"/publish", strings.NewReader(body))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("bench: publish: %s", res.Status)
+	}
+	return nil
 }

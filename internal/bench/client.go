@@ -34,14 +34,17 @@ import (
 // answered with masked pongs; a close frame ends the socket, and one with
 // 1008 counts as an eviction.
 
-// client is one subscriber socket.
+// client is one subscriber socket: a lean one (fd, read by a poller) or an
+// ordinary one (ws, read by its own goroutine; see ordinary.go).
 type client struct {
-	fd   int
-	p    *poller
-	pend []byte // the start of a frame not read whole yet
-	mu   sync.Mutex
-	lats []int64
-	dead atomic.Bool
+	fd    int
+	p     *poller
+	pend  []byte // the start of a frame not read whole yet
+	ready bool   // subscribed (Centrifugo answers the subscribe command)
+	mu    sync.Mutex
+	lats  []int64
+	dead  atomic.Bool
+	ord   *ordinary
 }
 
 // poller waits for a share of the sockets.
@@ -165,7 +168,9 @@ func (p *poller) consume(c *client, b []byte) bool {
 		b = b[hdr+n:]
 		switch op {
 		case 1:
-			p.s.deliver(c, payload)
+			if reply := p.s.text(c, payload); reply != nil {
+				writeMasked(c.fd, 0x81, reply)
+			}
 		case 8:
 			if len(payload) >= 2 && binary.BigEndian.Uint16(payload) == 1008 {
 				p.s.evicted.Add(1)
@@ -180,8 +185,12 @@ func (p *poller) consume(c *client, b []byte) bool {
 	return true
 }
 
-// closeClient closes a socket the benchmark no longer needs.
+// close closes a socket the benchmark no longer needs.
 func (c *client) close() {
+	if c.ord != nil {
+		c.ord.close(c)
+		return
+	}
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
 	c.p.dropLocked(c)
@@ -201,14 +210,30 @@ func (p *poller) dropLocked(c *client) {
 }
 
 // writeMasked sends a client frame (clients mask) of opcode op: the pong
-// to a ping. The payload of a control frame is at most 125 bytes.
+// to a ping, or a short text message (Centrifugo's commands and pongs).
+// The payload is under 64 KiB.
 func writeMasked(fd int, op byte, payload []byte) {
-	f := make([]byte, 0, 6+len(payload))
-	f = append(f, op, 0x80|byte(len(payload)), 0x12, 0x34, 0x56, 0x78)
-	for i, ch := range payload {
-		f = append(f, ch^f[2+i%4])
+	f := make([]byte, 0, 8+len(payload))
+	if len(payload) < 126 {
+		f = append(f, op, 0x80|byte(len(payload)))
+	} else {
+		f = append(f, op, 0x80|126, byte(len(payload)>>8), byte(len(payload)))
 	}
-	syscall.Write(fd, f)
+	mask := [4]byte{0x12, 0x34, 0x56, 0x78}
+	f = append(f, mask[:]...)
+	for i, ch := range payload {
+		f = append(f, ch^mask[i%4])
+	}
+	for len(f) > 0 {
+		n, err := syscall.Write(fd, f)
+		if err == syscall.EINTR || err == syscall.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		f = f[n:]
+	}
 }
 
 // dialWS opens a socket to rawURL (ws://host:port/path on IPv4) with

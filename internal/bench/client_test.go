@@ -144,3 +144,99 @@ func TestLeanClientPingsLengthsAndEviction(t *testing.T) {
 		t.Fatalf("evicted %d, alive %d; want 1, 0", s.evicted.Load(), s.alive.Load())
 	}
 }
+
+// Both kinds of client, 50 sockets each on the hub alone, hear every
+// message once.
+func TestClientsOnTheHubHearEveryMessage(t *testing.T) {
+	addr, err := freeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- ServeHub(ctx, addr, true) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("hub server: %v", err)
+		}
+	}()
+	tg := &hubTarget{child: &child{url: "http://" + addr}, pad: strings.Repeat("x", 120)}
+	testutil.Eventually(t, 30*time.Second, "the hub server", func() bool {
+		res, err := http.Get(tg.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil
+	})
+	const subs, msgs = 50, 10
+	for i, kind := range []string{Ordinary, Lean} {
+		t.Run(kind, func(t *testing.T) {
+			s := newState()
+			ss, err := newSockets(s, tg, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ss.close()
+			if err := ss.open(ctx, subs); err != nil {
+				t.Fatal(err)
+			}
+			// The hub registers a socket just after its upgrade: a first
+			// message, published until every socket has it, shows when all
+			// are in.
+			base := i * (msgs + 1)
+			s.want[base+1].Store(subs)
+			testutil.Eventually(t, 30*time.Second, "every socket registered", func() bool {
+				if err := tg.publish(ctx, base+1); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond)
+				return s.delivered[base+1].Load() >= subs
+			})
+			for k := base + 2; k <= base+msgs+1; k++ {
+				s.want[k].Store(subs)
+				if err := tg.publish(ctx, k); err != nil {
+					t.Fatal(err)
+				}
+				testutil.Eventually(t, 30*time.Second, fmt.Sprintf("message %d on every socket", k), func() bool {
+					return s.delivered[k].Load() >= subs
+				})
+			}
+			time.Sleep(50 * time.Millisecond)
+			for k := base + 2; k <= base+msgs+1; k++ {
+				if n := s.delivered[k].Load(); n != subs {
+					t.Errorf("message %d delivered %d times, want %d", k, n, subs)
+				}
+			}
+			if s.evicted.Load() != 0 || s.alive.Load() != subs {
+				t.Errorf("evicted %d, alive %d; want 0, %d", s.evicted.Load(), s.alive.Load(), subs)
+			}
+		})
+	}
+}
+
+// A client answers Centrifugo's ping ({}), counts a subscription from the
+// subscribe command's reply, and reads every publication of a message that
+// batches several, one a line.
+func TestTextReadsCentrifugoMessages(t *testing.T) {
+	s := newState()
+	c := &client{}
+	if reply := s.text(c, []byte(`{"id":1,"connect":{"client":"x"}}`+"\n"+`{"id":2,"subscribe":{}}`)); reply != nil {
+		t.Errorf("reply to the connect and subscribe answers: %q", reply)
+	}
+	if !c.ready || s.ready.Load() != 1 {
+		t.Fatalf("ready %v (%d), want the subscription counted", c.ready, s.ready.Load())
+	}
+	s.want[3].Store(1)
+	batch := `{"push":{"channel":"dept1","pub":{"data":{"data":{"name":"B3 Bench"}}}}}` + "\n" +
+		`{"push":{"channel":"dept1","pub":{"data":{"data":{"name":"B4 Bench"}}}}}`
+	if reply := s.text(c, []byte(batch)); reply != nil {
+		t.Errorf("reply to publications: %q", reply)
+	}
+	if s.delivered[3].Load() != 1 || s.delivered[4].Load() != 1 {
+		t.Errorf("delivered %d and %d, want 1 and 1", s.delivered[3].Load(), s.delivered[4].Load())
+	}
+	if reply := s.text(c, []byte(`{}`)); string(reply) != `{}` {
+		t.Errorf("reply to a ping: %q, want {}", reply)
+	}
+}

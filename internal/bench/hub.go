@@ -1,36 +1,42 @@
 //go:build linux
 
 // Package bench holds "crumb-bench hub": it starts the real server as a child
-// process ("crumb serve", embedded: SQLite and the memory broker), opens
-// authenticated sockets, publishes through the REST API and prints a table
-// beside the same load on a bare coder/websocket broadcaster (ServeBare, also
-// a child process). Loopback only; the run is bounded.
+// process ("crumb serve", embedded: SQLite and the memory broker), Centrifugo
+// and a bare coder/websocket broadcaster (ServeBare), opens sockets to each
+// with two kinds of client (a lean epoll client and an ordinary goroutine per
+// socket), publishes and prints min / median / max over several runs; and
+// "crumb-bench cluster" does the same across serve nodes on MariaDB and
+// Redis. Loopback only; every run is bounded.
 package bench
 
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+)
+
+// Client kinds.
+const (
+	Lean     = "lean"     // raw sockets on epoll (client.go)
+	Ordinary = "ordinary" // a coder/websocket client goroutine per socket (ordinary.go)
 )
 
 // Options size a run.
 type Options struct {
 	Crumb       string        // the crumb binary under test (run as "crumb serve")
 	Self        string        // this benchmark's own binary (run as "crumb-bench bare-server")
+	Centrifugo  string        // the centrifugo binary; empty leaves Centrifugo out
+	Clients     []string      // Lean, Ordinary
+	Servers     []string      // "crumb", "centrifugo", "bare"
+	Runs        int           // full runs of every server with every client
 	MemSteps    []int         // sockets at which server RSS is read
 	LatencyNs   []int         // subscriber counts for latency
 	Publishes   int           // latency samples per N
@@ -40,15 +46,15 @@ type Options struct {
 	Publishers  int           // concurrent closed-loop publishers
 }
 
-// DefaultOptions is the run the README table comes from.
+// DefaultOptions is the run the docs' table comes from.
 func DefaultOptions(crumb, self string) Options {
-	return Options{Crumb: crumb, Self: self, MemSteps: []int{1000, 5000, 15000}, LatencyNs: []int{1000, 10000},
+	return Options{Crumb: crumb, Self: self, Clients: []string{Lean, Ordinary}, Servers: []string{"crumb", "centrifugo", "bare"},
+		Runs: 5, MemSteps: []int{1000, 5000, 15000}, LatencyNs: []int{1000, 10000},
 		Publishes: 100, Interval: 50 * time.Millisecond, ThroughputN: 1000, Duration: 5 * time.Second, Publishers: 8}
 }
 
-// result is what one target measured.
+// result is what one target measured in one run.
 type result struct {
-	name    string
 	rss     map[int]int64 // sockets → server VmRSS bytes
 	held    int
 	lat     map[int][3]time.Duration // N → p50, p99, max
@@ -57,59 +63,126 @@ type result struct {
 	evicted int64
 }
 
-// RunHub runs the whole benchmark and prints the table.
+// serverNames describe the servers in the output.
+var serverNames = map[string]string{
+	"crumb":      "crumb serve (auth, topics, SQLite outbox, relay, memory broker)",
+	"centrifugo": "Centrifugo v6 (insecure client and HTTP API, memory broker)",
+	"bare":       "bare coder/websocket broadcaster (chat example; no auth, no persistence)",
+	"hub":        "the hub alone (SQLite outbox, memory broker; sessions that expire, 10 sockets a person)",
+	"hub-open":   "the hub alone (SQLite outbox, memory broker; no session expiry, no practical socket cap)",
+}
+
+// RunHub runs every server with every client o.Runs times, interleaved so
+// that the machine's drift touches them alike, and prints the tables.
 func RunHub(ctx context.Context, out io.Writer, o Options) error {
+	raiseFileLimit(out)
+	for _, cm := range o.Clients {
+		if cm != Lean && cm != Ordinary {
+			return fmt.Errorf("bench: unknown client %q (want %s or %s)", cm, Lean, Ordinary)
+		}
+	}
+	if o.Centrifugo == "" {
+		o.Servers = slices.DeleteFunc(slices.Clone(o.Servers), func(s string) bool { return s == "centrifugo" })
+	}
+	users := max(slices.Max(o.MemSteps), slices.Max(o.LatencyNs), o.ThroughputN) + 1
+	res := map[string]map[string][]*result{}
+	for r := 1; r <= o.Runs; r++ {
+		// Every other run takes the servers in reverse, so that none
+		// always follows the same one (a server's closed sockets and
+		// freed memory are still the kernel's work for a while).
+		order := slices.Clone(o.Servers)
+		if r%2 == 0 {
+			slices.Reverse(order)
+		}
+		for _, cm := range o.Clients {
+			if res[cm] == nil {
+				res[cm] = map[string][]*result{}
+			}
+			for _, sv := range order {
+				fmt.Fprintf(out, "run %d/%d, %s client: %s (load average %s)\n", r, o.Runs, cm, serverNames[sv], loadAvg())
+				var tg target
+				var err error
+				switch sv {
+				case "crumb":
+					tg, err = newOurs(ctx, o.Crumb, users)
+				case "centrifugo":
+					tg, err = newCentrifugo(ctx, o.Centrifugo)
+				case "bare":
+					tg, err = newBare(ctx, o.Self)
+				case "hub", "hub-open":
+					tg, err = newHubServer(ctx, o.Self, sv == "hub")
+				default:
+					err = fmt.Errorf("bench: unknown server %q", sv)
+				}
+				if err != nil {
+					return err
+				}
+				one, err := run(ctx, out, tg, o, cm)
+				tg.stop()
+				if err != nil {
+					return fmt.Errorf("bench: %s, %s client: %w", sv, cm, err)
+				}
+				res[cm][sv] = append(res[cm][sv], one)
+			}
+		}
+	}
+	for _, cm := range o.Clients {
+		printTable(out, o, cm, res[cm])
+	}
+	fmt.Fprintf(out, "load average at the end: %s\n", loadAvg())
+	return nil
+}
+
+// raiseFileLimit lets this process hold every socket of a run.
+func raiseFileLimit(out io.Writer) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil {
 		lim.Cur = lim.Max
 		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 		fmt.Fprintf(out, "RLIMIT_NOFILE %d (server and clients are separate processes)\n", lim.Cur)
 	}
-	ours, err := newOurs(ctx, o.Crumb, max(slices.Max(o.MemSteps), slices.Max(o.LatencyNs), o.ThroughputN)+1)
+}
+
+// loadAvg is the machine's 1, 5 and 15-minute load average and its CPUs.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
-		return err
+		return "unknown"
 	}
-	fmt.Fprintln(out, "crumb serve (auth, topics, SQLite outbox, relay, memory broker):")
-	r1, err := run(ctx, out, ours, o)
-	ours.stop()
-	if err != nil {
-		return err
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return "unknown"
 	}
-	bare, err := newBare(ctx, o.Self)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "bare coder/websocket broadcaster (chat example; no auth, no persistence):")
-	r2, err := run(ctx, out, bare, o)
-	bare.stop()
-	if err != nil {
-		return err
-	}
-	printTable(out, o, r1, r2)
-	return nil
+	return fmt.Sprintf("%s %s %s on %d CPUs", f[0], f[1], f[2], runtime.NumCPU())
 }
 
 // target is a server under test.
 type target interface {
 	// socket is where subscriber i connects and the headers it sends.
 	socket(i int) (url string, h http.Header)
+	// hello is the message a client sends once connected (Centrifugo's
+	// connect and subscribe commands), nil if none.
+	hello() []byte
 	publish(ctx context.Context, k int) error
-	pid() int
+	pids() []int // the server's processes (several for a cluster)
 	stop()
 }
 
 // state is shared by the clients of one run.
 type state struct {
-	t0        []atomic.Int64 // k → publish instant (unix ns)
-	delivered []atomic.Int32
-	want      []atomic.Int32
-	first     []atomic.Int64 // k → earliest delivery latency (ns)
-	last      []atomic.Int64 // k → latest delivery latency (ns)
-	done      []atomic.Pointer[chan struct{}]
-	record    atomic.Bool
-	total     atomic.Int64
-	evicted   atomic.Int64
-	alive     atomic.Int64
+	t0         []atomic.Int64 // k → publish instant (unix ns)
+	delivered  []atomic.Int32
+	want       []atomic.Int32
+	first      []atomic.Int64 // k → earliest delivery latency (ns)
+	last       []atomic.Int64 // k → latest delivery latency (ns)
+	done       []atomic.Pointer[chan struct{}]
+	record     atomic.Bool
+	total      atomic.Int64
+	evicted    atomic.Int64
+	alive      atomic.Int64
+	ready      atomic.Int64 // sockets subscribed (Centrifugo), for open to wait on
+	dupes      atomic.Int64 // deliveries a socket had already had
+	reconnects atomic.Int64 // sockets a cluster run reconnected
 }
 
 const maxMsgs = 1 << 20
@@ -119,7 +192,29 @@ func newState() *state {
 		want: make([]atomic.Int32, maxMsgs), first: make([]atomic.Int64, maxMsgs), last: make([]atomic.Int64, maxMsgs), done: make([]atomic.Pointer[chan struct{}], maxMsgs)}
 }
 
-var marker = []byte(`"name":"B`)
+var (
+	marker      = []byte(`"name":"B`)
+	subscribed  = []byte(`"id":2`) // Centrifugo's answer to the subscribe command
+	centrifPing = []byte("{}")     // Centrifugo's ping, and the client's pong
+)
+
+// text handles a text message a subscriber received and returns what the
+// client answers (Centrifugo's pong), if anything. One message may hold
+// several (Centrifugo batches replies, one JSON object a line).
+func (s *state) text(c *client, b []byte) (reply []byte) {
+	if !c.ready && bytes.Contains(b, subscribed) {
+		c.ready = true
+		s.ready.Add(1)
+	}
+	for line := range bytes.SplitSeq(b, []byte{'\n'}) {
+		if bytes.Equal(line, centrifPing) {
+			reply = centrifPing
+			continue
+		}
+		s.deliver(c, line)
+	}
+	return reply
+}
 
 // deliver records a message a subscriber received: publish k's marker, its
 // latency (while recording) and whether every subscriber now has it.
@@ -140,6 +235,10 @@ func (s *state) deliver(c *client, b []byte) {
 	}
 	now := time.Now().UnixNano()
 	s.total.Add(1)
+	if c.ord != nil && !c.ord.seen(k) {
+		s.dupes.Add(1) // a duplicate, after a reconnect
+		return
+	}
 	if s.record.Load() {
 		if t0 := s.t0[k].Load(); t0 > 0 {
 			d := now - t0
@@ -158,348 +257,3 @@ func (s *state) deliver(c *client, b []byte) {
 		}
 	}
 }
-
-func run(ctx context.Context, out io.Writer, tg target, o Options) (*result, error) {
-	s := newState()
-	r := &result{rss: map[int]int64{}, lat: map[int][3]time.Duration{}, lost: map[int]int{}}
-	var clients []*client
-	pollers := make([]*poller, runtime.GOMAXPROCS(0))
-	for i := range pollers {
-		p, err := newPoller(s)
-		if err != nil {
-			return nil, err
-		}
-		pollers[i] = p
-		defer p.close()
-	}
-	defer func() {
-		for _, c := range clients {
-			c.close()
-		}
-	}()
-	open := func(n int) error {
-		live := clients[:0]
-		for _, c := range clients {
-			if !c.dead.Load() {
-				live = append(live, c)
-			}
-		}
-		clients = live
-		need := n - len(clients)
-		if need <= 0 {
-			return nil
-		}
-		fresh := make([]*client, need)
-		var wg sync.WaitGroup
-		var firstErr atomic.Pointer[error]
-		sem := make(chan struct{}, 64)
-		for j := range need {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(j int) {
-				defer wg.Done()
-				defer func() { <-sem }()
-				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				i := len(clients) + j
-				u, h := tg.socket(i)
-				fd, early, err := dialWS(dctx, u, h)
-				if err == nil {
-					c := &client{fd: fd}
-					if err = pollers[i%len(pollers)].add(c, early); err == nil {
-						fresh[j] = c
-					}
-				}
-				if err != nil {
-					err = fmt.Errorf("%s: %w", u, err)
-					firstErr.CompareAndSwap(nil, &err)
-				}
-			}(j)
-		}
-		wg.Wait()
-		if p := firstErr.Load(); p != nil {
-			return fmt.Errorf("bench: dial: %w", *p)
-		}
-		for _, c := range fresh {
-			if c != nil {
-				clients = append(clients, c)
-			}
-		}
-		return nil
-	}
-	shrink := func(n int) {
-		for len(clients) > n {
-			c := clients[len(clients)-1]
-			clients = clients[:len(clients)-1]
-			c.close()
-		}
-		time.Sleep(2 * time.Second)
-	}
-	k := 0
-	// 1. Idle sockets: server RSS at each step.
-	for _, n := range o.MemSteps {
-		if err := open(n); err != nil {
-			return nil, err
-		}
-		time.Sleep(3 * time.Second)
-		rss, err := vmRSS(tg.pid())
-		if err != nil {
-			return nil, err
-		}
-		r.rss[n] = rss
-		r.held = max(r.held, int(s.alive.Load()))
-		fmt.Fprintf(out, "  %6d sockets held, server RSS %7.1f MiB\n", s.alive.Load(), float64(rss)/(1<<20))
-	}
-	// 2. Latency: paced publishes, every delivery timed from before the publish.
-	for _, n := range o.LatencyNs {
-		shrink(len(clients))
-		if len(clients) > n {
-			shrink(n)
-		}
-		if err := open(n); err != nil {
-			return nil, err
-		}
-		time.Sleep(time.Second)
-		for _, c := range clients {
-			c.mu.Lock()
-			c.lats = c.lats[:0]
-			c.mu.Unlock()
-		}
-		s.record.Store(true)
-		subs := int32(s.alive.Load())
-		first := k + 1
-		// Pace so that the offered fan-out stays near 20k deliveries/s at
-		// 1k subscribers and does not become a backlog test at 10k.
-		interval := o.Interval * time.Duration(max(1, n/2500))
-		var calls []time.Duration // the publish request alone
-		srv0, self0, wall0 := ProcCPU(tg.pid()), ProcCPU(os.Getpid()), time.Now()
-		for range o.Publishes {
-			k++
-			s.want[k].Store(subs)
-			t0 := time.Now()
-			s.t0[k].Store(t0.UnixNano())
-			if err := tg.publish(ctx, k); err != nil {
-				return nil, err
-			}
-			calls = append(calls, time.Since(t0))
-			time.Sleep(interval)
-		}
-		slices.Sort(calls)
-		srvCPU, selfCPU, wall := ProcCPU(tg.pid())-srv0, ProcCPU(os.Getpid())-self0, time.Since(wall0)
-		time.Sleep(2 * time.Second)
-		s.record.Store(false)
-		var all []int64
-		for _, c := range clients {
-			c.mu.Lock()
-			all = append(all, c.lats...)
-			c.mu.Unlock()
-		}
-		lost := 0
-		for j := first; j <= k; j++ {
-			lost += int(subs - s.delivered[j].Load())
-		}
-		r.lost[n] = lost
-		slices.Sort(all)
-		if len(all) == 0 {
-			return nil, errors.New("bench: nothing delivered")
-		}
-		pct := func(p float64) time.Duration { return time.Duration(all[min(len(all)-1, int(p*float64(len(all))))]) }
-		r.lat[n] = [3]time.Duration{pct(0.50), pct(0.99), time.Duration(all[len(all)-1])}
-		fmt.Fprintf(out, "  N=%d: %d deliveries, p50 %v p99 %v max %v, missing %d (publish request alone: p50 %v, max %v)\n", n, len(all),
-			r.lat[n][0], r.lat[n][1], r.lat[n][2], lost, calls[len(calls)/2].Round(time.Microsecond), calls[len(calls)-1].Round(time.Microsecond))
-		// Per publish: when its first and its last subscriber had it; the
-		// spread between them is the fan-out itself.
-		var firsts, lasts []time.Duration
-		for j := first; j <= k; j++ {
-			firsts = append(firsts, time.Duration(s.first[j].Load()))
-			lasts = append(lasts, time.Duration(s.last[j].Load()))
-		}
-		slices.Sort(firsts)
-		slices.Sort(lasts)
-		q := func(d []time.Duration, p float64) time.Duration {
-			return d[min(len(d)-1, int(p*float64(len(d))))].Round(10 * time.Microsecond)
-		}
-		fmt.Fprintf(out, "         per publish: first delivery p50 %v p90 %v max %v; last delivery p50 %v p90 %v max %v\n",
-			q(firsts, 0.5), q(firsts, 0.9), q(firsts, 1), q(lasts, 0.5), q(lasts, 0.9), q(lasts, 1))
-		// The CPU the publishes cost, beside the wall time they took: how
-		// busy the machine's cores were while the subscribers waited.
-		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v (both: %.0f%% of one core over the phase)\n",
-			perDelivery(srvCPU, len(all)), perDelivery(selfCPU, len(all)), 100*float64(srvCPU+selfCPU)/float64(wall))
-	}
-	// 3. Throughput: closed-loop publishers, each waits until its message
-	// reached every subscriber (or 2 s) before the next.
-	shrink(o.ThroughputN)
-	if err := open(o.ThroughputN); err != nil {
-		return nil, err
-	}
-	time.Sleep(time.Second)
-	var next atomic.Int64
-	next.Store(int64(k))
-	startTotal := s.total.Load()
-	srv0, self0 := ProcCPU(tg.pid()), ProcCPU(os.Getpid())
-	start := time.Now()
-	deadline := start.Add(o.Duration)
-	var wg sync.WaitGroup
-	for range o.Publishers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				j := int(next.Add(1))
-				if j >= maxMsgs {
-					return
-				}
-				ch := make(chan struct{})
-				s.done[j].Store(&ch)
-				s.want[j].Store(int32(s.alive.Load()))
-				if err := tg.publish(ctx, j); err != nil {
-					return
-				}
-				select {
-				case <-ch:
-				case <-time.After(2 * time.Second):
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	delivered := s.total.Load() - startTotal
-	r.rate = float64(delivered) / elapsed.Seconds()
-	r.evicted = s.evicted.Load()
-	fmt.Fprintf(out, "  throughput at N=%d: %.0f delivered/s over %v (%d publishes), %d clients evicted (1008)\n",
-		o.ThroughputN, r.rate, elapsed.Round(time.Millisecond), next.Load()-int64(k), r.evicted)
-	if delivered > 0 {
-		fmt.Fprintf(out, "         CPU per delivery: server %v, load generator %v\n",
-			perDelivery(ProcCPU(tg.pid())-srv0, delivered), perDelivery(ProcCPU(os.Getpid())-self0, delivered))
-	}
-	return r, nil
-}
-
-// perDelivery is CPU time cpu shared out over n deliveries (n > 0).
-func perDelivery[N int | int64](cpu time.Duration, n N) time.Duration {
-	return (cpu / time.Duration(n)).Round(10 * time.Nanosecond)
-}
-
-// ProcCPU is the user and system CPU time process pid has used, from
-// /proc (0 if unknown); the benchmarks print CPU per request with it.
-func ProcCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// After the parenthesised command, utime and stime are the 12th and
-	// 13th fields, in clock ticks (100 per second on Linux).
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+st) * 10 * time.Millisecond
-}
-
-func vmRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10, nil
-		}
-	}
-	return 0, errors.New("bench: no VmRSS")
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// child is a server process.
-type child struct {
-	cmd *exec.Cmd
-	url string
-}
-
-func startChild(ctx context.Context, exe string, args, env []string) (*child, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(exe, append(args, "--addr", addr)...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "CRUMB_ADDR="+addr)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the bench
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	c := &child{cmd: cmd, url: "http://" + addr}
-	for range 300 {
-		if res, err := http.Get(c.url + "/healthz"); err == nil {
-			res.Body.Close()
-			return c, nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	c.stop()
-	return nil, errors.New("bench: server did not start")
-}
-
-func (c *child) pid() int { return c.cmd.Process.Pid }
-
-func (c *child) stop() {
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		c.cmd.Process.Kill()
-		<-done
-	}
-}
-
-func wsURL(u string) string { return "ws" + strings.TrimPrefix(u, "http") }
-
-// bareTarget drives ServeBare.
-type bareTarget struct {
-	*child
-	pad string
-}
-
-func newBare(ctx context.Context, exe string) (*bareTarget, error) {
-	c, err := startChild(ctx, exe, []string{"bare-server"}, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &bareTarget{child: c, pad: strings.Repeat("x", 120)}, nil
-}
-
-func (b *bareTarget) socket(int) (string, http.Header) { return wsURL(b.url) + "/subscribe", nil }
-
-// publish sends a message shaped and sized like our employee.updated frame.
-func (b *bareTarget) publish(ctx context.Context, k int) error {
-	body := fmt.Sprintf(`{"type":"event","seq":%d,"topic":"dept:1","event":"employee.updated","at":"2026-11-26T18:00:00Z","data":{"id":2,"name":"B%d Bench","role":"employee","department_ids":[1],"active":true,"resubscribe":false,"pad":"%s"}}`, k, k, b.pad[:20])
-	req, _ := http.NewRequestWithContext(ctx, "POST", b.url+"/publish", strings.NewReader(body))
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("bench: publish: %s", res.Status)
-	}
-	return nil
-}
-
-func dataDir() (string, error) { return os.MkdirTemp("", "crumb-bench-") }

@@ -5,44 +5,136 @@ package bench
 import (
 	"fmt"
 	"io"
-	"time"
+	"slices"
+	"strings"
 )
 
-func printTable(out io.Writer, o Options, ours, bare *result) {
-	ratio := func(a, b float64) string {
-		if b == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.2fx", a/b)
+// spread is min / median / max of one figure over runs.
+type spread struct{ min, med, max float64 }
+
+func spreadOf(xs []float64) spread {
+	if len(xs) == 0 {
+		return spread{}
 	}
-	row := func(name, a, b, r string) { fmt.Fprintf(out, "| %-44s | %14s | %14s | %8s |\n", name, a, b, r) }
-	fmt.Fprintln(out)
-	row("measure", "crumb", "bare", "ratio")
-	fmt.Fprintln(out, "|----------------------------------------------|----------------|----------------|----------|")
-	row("sockets held", fmt.Sprint(ours.held), fmt.Sprint(bare.held), ratio(float64(ours.held), float64(bare.held)))
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return spread{s[0], med, s[len(s)-1]}
+}
+
+// format prints a spread with prec decimals (a single run prints once).
+func (s spread) format(prec int) string {
+	f := func(v float64) string { return fmt.Sprintf("%.*f", prec, v) }
+	if s.min == s.max {
+		return f(s.med)
+	}
+	return f(s.min) + " / " + f(s.med) + " / " + f(s.max)
+}
+
+// row is one measure: its name, decimals and how to read it from a run.
+type row struct {
+	name string
+	prec int
+	get  func(*result) float64
+}
+
+// printTable prints one client kind's figures for every server, as
+// min / median / max over the runs, with each server's median as a ratio of
+// Centrifugo's (or of the bare broadcaster's when Centrifugo is left out).
+func printTable(out io.Writer, o Options, kind string, res map[string][]*result) {
+	var rows []row
+	rows = append(rows, row{"sockets held", 0, func(r *result) float64 { return float64(r.held) }})
 	steps := o.MemSteps
+	perSocket := func(a, b int) row {
+		return row{fmt.Sprintf("server RSS per idle socket, %d→%d (KB)", a, b), 1, func(r *result) float64 {
+			return float64(r.rss[b]-r.rss[a]) / float64(b-a) / 1024
+		}}
+	}
 	for i := 1; i < len(steps); i++ {
-		a, b := steps[i-1], steps[i]
-		so := float64(ours.rss[b]-ours.rss[a]) / float64(b-a) / 1024
-		sb := float64(bare.rss[b]-bare.rss[a]) / float64(b-a) / 1024
-		row(fmt.Sprintf("server RSS per idle socket, %d→%d (KB)", a, b), fmt.Sprintf("%.1f", so), fmt.Sprintf("%.1f", sb), ratio(so, sb))
+		rows = append(rows, perSocket(steps[i-1], steps[i]))
 	}
-	if first, last := steps[0], steps[len(steps)-1]; last > first {
-		so := float64(ours.rss[last]-ours.rss[first]) / float64(last-first) / 1024
-		sb := float64(bare.rss[last]-bare.rss[first]) / float64(last-first) / 1024
-		row(fmt.Sprintf("server RSS per idle socket, %d→%d (KB)", first, last), fmt.Sprintf("%.1f", so), fmt.Sprintf("%.1f", sb), ratio(so, sb))
+	if len(steps) > 2 {
+		rows = append(rows, perSocket(steps[0], steps[len(steps)-1]))
 	}
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 	for _, n := range o.LatencyNs {
-		names := []string{"p50", "p99", "max"}
-		for i, nm := range names {
-			a, b := ours.lat[n][i], bare.lat[n][i]
-			row(fmt.Sprintf("publish→delivery %s, N=%d", nm, n), ms(a), ms(b), ratio(float64(a), float64(b)))
+		for i, nm := range []string{"p50", "p99", "max"} {
+			rows = append(rows, row{fmt.Sprintf("publish→delivery %s, N=%d (ms)", nm, n), 2, func(r *result) float64 { return float64(r.lat[n][i]) / 1e6 }})
 		}
-		row(fmt.Sprintf("deliveries missing, N=%d", n), fmt.Sprint(ours.lost[n]), fmt.Sprint(bare.lost[n]), "")
+		rows = append(rows, row{fmt.Sprintf("deliveries missing, N=%d", n), 0, func(r *result) float64 { return float64(r.lost[n]) }})
 	}
-	row(fmt.Sprintf("delivered msgs/s, N=%d", o.ThroughputN), fmt.Sprintf("%.0f", ours.rate), fmt.Sprintf("%.0f", bare.rate), ratio(ours.rate, bare.rate))
-	row("clients evicted (1008) in the run", fmt.Sprint(ours.evicted), fmt.Sprint(bare.evicted), "")
-	fmt.Fprintln(out, "\ncrumb: REST PATCH → SQLite outbox → relay → memory broker → hub; bare: POST /publish → fan-out.")
+	rows = append(rows, row{fmt.Sprintf("delivered msgs/s, N=%d", o.ThroughputN), 0, func(r *result) float64 { return r.rate }},
+		row{"clients evicted (1008)", 0, func(r *result) float64 { return float64(r.evicted) }})
+
+	ref := "centrifugo"
+	if len(res[ref]) == 0 {
+		ref = "bare"
+	}
+	var servers, others []string
+	for _, sv := range o.Servers {
+		if len(res[sv]) > 0 {
+			servers = append(servers, sv)
+			if sv != ref {
+				others = append(others, sv)
+			}
+		}
+	}
+	head := []string{"measure (" + kind + " client, " + fmt.Sprint(len(res[servers[0]])) + " runs)"}
+	head = append(head, servers...)
+	for _, sv := range others {
+		head = append(head, sv+"/"+ref)
+	}
+	cells := [][]string{head}
+	for _, rw := range rows {
+		line := []string{rw.name}
+		meds := map[string]float64{}
+		for _, sv := range servers {
+			var xs []float64
+			for _, r := range res[sv] {
+				xs = append(xs, rw.get(r))
+			}
+			sp := spreadOf(xs)
+			meds[sv] = sp.med
+			line = append(line, sp.format(rw.prec))
+		}
+		for _, sv := range others {
+			if meds[ref] == 0 || strings.HasPrefix(rw.name, "deliveries missing") || strings.HasPrefix(rw.name, "clients evicted") {
+				line = append(line, "")
+				continue
+			}
+			line = append(line, fmt.Sprintf("%.2fx", meds[sv]/meds[ref]))
+		}
+		cells = append(cells, line)
+	}
+	fmt.Fprintln(out)
+	printCells(out, cells)
+	fmt.Fprintln(out, "\nmin / median / max over the runs; ratios are of the medians.")
+	fmt.Fprintln(out, "crumb: REST PATCH → SQLite outbox → relay → memory broker → hub; centrifugo: POST /api/publish; bare: POST /publish.")
 	fmt.Fprintln(out, "Latency is from just before the publish request to receipt at each subscriber (same process clock).")
+}
+
+// printCells prints a Markdown table with aligned columns.
+func printCells(out io.Writer, cells [][]string) {
+	width := make([]int, len(cells[0]))
+	for _, line := range cells {
+		for i, c := range line {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	for j, line := range cells {
+		var b strings.Builder
+		for i, c := range line {
+			fmt.Fprintf(&b, "| %s%s ", c, strings.Repeat(" ", width[i]-len([]rune(c))))
+		}
+		fmt.Fprintln(out, b.String()+"|")
+		if j == 0 {
+			b.Reset()
+			for _, w := range width {
+				b.WriteString("|" + strings.Repeat("-", w+2))
+			}
+			fmt.Fprintln(out, b.String()+"|")
+		}
+	}
 }
