@@ -15,9 +15,11 @@ const ReplayWindow = 24 * time.Hour
 // resumeEmbedded re-derives, from the database, the work the embedded
 // server's in-process queue held when the process last stopped (killed or
 // not): claims of notifications whose send never finished are given back,
-// the tasks of recent events are queued again, and every unfinished report
-// gets its next attempt. Handlers are idempotent (claims, TaskIDs, the
-// report status), so work that did finish is not done twice. Call it before
+// the tasks of recent events are queued again, every unfinished report
+// gets its next attempt, and every schedule acknowledgement reminder not
+// yet sent is set again (from schedule_acks, however old its publish).
+// Handlers are idempotent (claims, TaskIDs, the report status, the
+// reminded_at mark), so work that did finish is not done twice. Call it before
 // the worker starts, so no send is in flight while claims are released.
 func (a *App) resumeEmbedded(ctx context.Context) error {
 	released, err := a.Fleet.Notify.ReleaseUnsent(ctx)
@@ -36,6 +38,11 @@ func (a *App) resumeEmbedded(ctx context.Context) error {
 	if _, err := h.RetryReports(ctx, unfinished); err != nil {
 		return fmt.Errorf("app: resume: %w", err)
 	}
-	a.Log.Info("embedded queue rebuilt", "unsent_claims_released", released, "events_requeued", events, "reports_resumed", len(unfinished))
+	reminders, err := h.ResumeAckReminders(ctx)
+	if err != nil {
+		return fmt.Errorf("app: resume: %w", err)
+	}
+	a.Log.Info("embedded queue rebuilt", "unsent_claims_released", released, "events_requeued", events, "reports_resumed", len(unfinished),
+		"ack_reminders", reminders)
 	return nil
 }
