@@ -31,11 +31,15 @@ func init() {
 			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/announcements/%d", post(f, sc, false)) },
 			want: map[string][2]int{"admin": same(200), "manager": {200, 404}, "employee": {200, 404}}},
 		"GET /api/v1/announcements/:id/reads": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/announcements/%d/reads", post(f, sc, false)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/announcements/%d/reads", post(f, sc, false))
+			},
 			want: map[string][2]int{"admin": same(200), "manager": {200, 404}, "employee": {403, 404}}},
 		// The store's admin works in no department: nothing is addressed to them.
 		"POST /api/v1/announcements/:id/ack": {
-			path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/announcements/%d/ack", post(f, sc, true)) },
+			path: func(f *fixture, sc scope) string {
+				return fmt.Sprintf("/api/v1/announcements/%d/ack", post(f, sc, true))
+			},
 			want: map[string][2]int{"admin": same(403), "manager": {200, 404}, "employee": {200, 404}}},
 		// Posts not addressed to the caller are skipped, not refused.
 		"POST /api/v1/announcements/seen": {path: staticPath("/api/v1/announcements/seen"),
