@@ -2,7 +2,9 @@ package comms_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -345,6 +347,48 @@ func TestScheduleAcknowledgement(t *testing.T) {
 			if r.Status != "not_yet" {
 				t.Errorf("after a new publish %s is %s", r.Name, r.Status)
 			}
+		}
+	})
+}
+
+// Many people marking the same post seen at once: their calls share
+// transactions, and each gets exactly their own read.
+func TestMarkSeenConcurrentCallers(t *testing.T) {
+	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		w := newWorld(t, d)
+		ctx := context.Background()
+		a, err := w.svc.Post(ctx, w.admin, comms.AnnouncementInput{Title: "All", Body: "b", StoreWide: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var readers []auth.Principal
+		for i := range 30 {
+			readers = append(readers, w.principal(fmt.Sprintf("P%d", i), fmt.Sprintf("p%d@example.com", i), auth.RoleEmployee, w.bakery))
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, len(readers))
+		for _, p := range readers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				reads, err := w.svc.MarkSeen(ctx, p, comms.SeenInput{IDs: []int64{a.ID, a.ID, 99999}})
+				if err == nil && (len(reads) != 1 || reads[0].UserID != p.UserID) {
+					err = fmt.Errorf("reads of %d: %+v", p.UserID, reads)
+				}
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+		var n int
+		d.QueryRowContext(ctx, "SELECT COUNT(*) FROM announcement_reads WHERE announcement_id = ?", a.ID).Scan(&n)
+		if n != len(readers) {
+			t.Errorf("%d reads recorded, want %d", n, len(readers))
 		}
 	})
 }

@@ -41,6 +41,8 @@ const (
 type Service struct {
 	W      *outbox.Writer
 	People *people.Service
+
+	seen seenBatch // MarkSeen's combined transactions
 }
 
 // noKiosk refuses the kiosk principal, which may only clock people in and out.

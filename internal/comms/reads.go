@@ -49,7 +49,9 @@ type SeenInput struct {
 
 // MarkSeen records that the caller's screen showed the posts: the first
 // time only, for posts addressed to them (others are skipped). It returns
-// the reads it recorded now.
+// the reads it recorded now. Calls that arrive together commit in one
+// transaction (seenBatch), so that 2,000 people opening a post at once cost
+// a few write transactions, not 2,000.
 func (s *Service) MarkSeen(ctx context.Context, p auth.Principal, in SeenInput) ([]Read, error) {
 	if err := noKiosk(p); err != nil {
 		return nil, err
@@ -59,35 +61,43 @@ func (s *Service) MarkSeen(ctx context.Context, p auth.Principal, in SeenInput) 
 	}
 	ids := slices.Clone(in.IDs)
 	slices.Sort(ids)
-	ids = slices.Compact(ids)
+	return s.seen.do(ctx, s, seenReq{p: p, ids: slices.Compact(ids)})
+}
+
+// markSeenTx records one caller's reads inside tx; posts caches the
+// announcements read so far in the transaction.
+func markSeenTx(ctx context.Context, tx *outbox.Tx, posts map[int64]*Announcement, r seenReq) ([]Read, error) {
 	out := []Read{}
-	err := s.W.Do(ctx, func(tx *outbox.Tx) error {
-		out = out[:0]
-		for _, id := range ids {
-			a, err := getAnnouncement(ctx, tx, id)
-			if errors.Is(err, db.ErrNotFound) || (err == nil && !a.addressedTo(p)) {
-				continue
+	for _, id := range r.ids {
+		a, ok := posts[id]
+		if !ok {
+			got, err := getAnnouncement(ctx, tx, id)
+			if err != nil && !errors.Is(err, db.ErrNotFound) {
+				return nil, err
 			}
-			if err != nil {
-				return err
+			if err == nil {
+				a = &got
 			}
-			res, err := tx.ExecContext(ctx, insertIgnore(tx.DB)+" INTO announcement_reads (announcement_id, user_id, seen_at) VALUES (?, ?, ?)"+onConflictNothing(tx.DB),
-				id, p.UserID, tx.Now())
-			if err != nil {
-				return fmt.Errorf("comms: mark seen: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			now := tx.Now()
-			r := Read{AnnouncementID: id, UserID: p.UserID, SeenAt: &now}
-			r.setStatus()
-			emitRead(tx, a, p, r)
-			out = append(out, r)
+			posts[id] = a
 		}
-		return nil
-	})
-	return out, err
+		if a == nil || !a.addressedTo(r.p) {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, insertIgnore(tx.DB)+" INTO announcement_reads (announcement_id, user_id, seen_at) VALUES (?, ?, ?)"+onConflictNothing(tx.DB),
+			id, r.p.UserID, tx.Now())
+		if err != nil {
+			return nil, fmt.Errorf("comms: mark seen: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		now := tx.Now()
+		rd := Read{AnnouncementID: id, UserID: r.p.UserID, SeenAt: &now}
+		rd.setStatus()
+		emitRead(tx, *a, r.p, rd)
+		out = append(out, rd)
+	}
+	return out, nil
 }
 
 func insertIgnore(d *db.DB) string {
