@@ -105,9 +105,13 @@ func (h *Handlers) emailShift(ctx context.Context, t *asynq.Task) error {
 		for i, s := range ev.Shifts {
 			views[i] = viewShift(s, loc)
 		}
+		ackLink, err := h.publishAckLink(ctx, p.UserID, ev)
+		if err != nil {
+			return mail.Message{}, err
+		}
 		return h.render(tmplShift, r.Email, map[string]any{
 			"Name": r.FirstName, "Event": p.Type, "Reason": ev.Reason, "WeekStart": ev.WeekStart, "SwappedTo": ev.SwappedTo,
-			"Shifts": views, "Link": h.BaseURL + "/my/shifts",
+			"Shifts": views, "Link": h.BaseURL + "/my/shifts", "AckLink": ackLink,
 		})
 	})
 }

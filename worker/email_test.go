@@ -32,7 +32,9 @@ func TestTasksForEvent(t *testing.T) {
 		{"swap decided", "user:7", worker.EventSwapDecided, []string{worker.TypeEmailDecision}},
 		{"report ready", "user:7", worker.EventReportReady, []string{worker.TypeEmailReport}},
 		{"dept topic copy causes nothing", "dept:3", worker.EventSwapDecided, nil},
-		{"schedule.published causes nothing", "dept:3", "schedule.published", nil},
+		{"schedule.published sets the acknowledgement reminder", "dept:3", "schedule.published", []string{worker.TypeAckTimer}},
+		{"announcement.posted fans out", "dept:3", worker.EventAnnouncementPosted, []string{worker.TypeAnnounceFanout}},
+		{"announcement.posted on a user topic causes nothing", "user:7", worker.EventAnnouncementPosted, nil},
 		{"unknown event", "user:7", "employee.updated", nil},
 		{"bad topic", "user:x", worker.EventShiftAssigned, nil},
 	}

@@ -101,7 +101,11 @@ func TasksForEvent(e outbox.Event) ([]*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(append(mailTasks, pushed...), requests...), nil
+	talk, err := commsTasks(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(append(mailTasks, pushed...), requests...), talk...), nil
 }
 
 // emailTasks are the e-mail and timer tasks of an event.

@@ -24,6 +24,9 @@ const (
 	tmplReport   = "report"
 	tmplAlarm    = "alarm"
 	tmplRequest  = "request"
+
+	tmplAnnouncement = "announcement"
+	tmplAckReminder  = "ackreminder"
 )
 
 type mailTemplates struct {
@@ -36,7 +39,7 @@ var templates = mustParseTemplates()
 
 func mustParseTemplates() mailTemplates {
 	t := mailTemplates{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
-	for _, k := range []string{tmplShift, tmplReminder, tmplTimeOff, tmplSwap, tmplReport, tmplAlarm, tmplRequest} {
+	for _, k := range []string{tmplShift, tmplReminder, tmplTimeOff, tmplSwap, tmplReport, tmplAlarm, tmplRequest, tmplAnnouncement, tmplAckReminder} {
 		t.text[k] = texttemplate.Must(texttemplate.New(k).ParseFS(templateFS, "templates/"+k+".txt", "templates/footer.txt"))
 		t.html[k] = htmltemplate.Must(htmltemplate.New(k).ParseFS(templateFS, "templates/"+k+".html", "templates/footer.html"))
 	}

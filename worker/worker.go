@@ -91,6 +91,9 @@ type Deps struct {
 	Drain <-chan struct{}
 	// Push sends Web Push notifications; nil sends none.
 	Push *push.Service
+	// Comms is announcements and schedule acknowledgements; nil sends
+	// neither.
+	Comms Comms
 }
 
 // Handlers implements every task type.
@@ -111,6 +114,10 @@ func (h *Handlers) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeAlarm, h.alarm)
 	mux.HandleFunc(TypePush, h.sendPush)
 	mux.HandleFunc(TypeNotifyRequest, h.notifyRequest)
+	mux.HandleFunc(TypeAnnounceFanout, h.announceFanout)
+	mux.HandleFunc(TypeAnnounceSend, h.announceSend)
+	mux.HandleFunc(TypeAckTimer, h.ackTimer)
+	mux.HandleFunc(TypeAckRemind, h.ackRemind)
 	return mux
 }
 

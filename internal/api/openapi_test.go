@@ -14,6 +14,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/attendance"
 	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
+	"github.com/crumbcommander/crumb/internal/comms"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/push"
@@ -29,7 +30,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	eng, _ := api.NewRouter(api.Deps{
 		Bakery: &bakery.Service{}, Attendance: &attendance.Service{}, Push: &push.Service{},
 		Reports: &reports.Service{}, Notify: &notify.Store{}, Mailbox: &mail.DevBox{}, Queues: &ops.Queues{},
-		SNSHook: &ops.Hook{}, Files: http.NotFoundHandler(), Metrics: prometheus.NewRegistry(),
+		SNSHook: &ops.Hook{}, Files: http.NotFoundHandler(), Metrics: prometheus.NewRegistry(), Comms: &comms.Service{},
 	})
 	param := regexp.MustCompile(`[:*]([A-Za-z_]+)`)
 	mounted := map[string]bool{}

@@ -20,6 +20,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
+	"github.com/crumbcommander/crumb/internal/comms"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
@@ -42,6 +43,9 @@ type Deps struct {
 	Attendance *attendance.Service
 	// Push is the VAPID key and the push subscriptions (required).
 	Push *push.Service
+	// Comms is announcements and schedule acknowledgements; nil mounts
+	// neither.
+	Comms *comms.Service
 	// Hub serves GET /api/v1/ws; nil answers 503 there.
 	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
@@ -151,6 +155,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountWorkerRoutes(r, authed)
 	s.mountBakery(authed)
 	s.mountAttendance(authed)
+	s.mountComms(v1, authed)
 	return r, s
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/cloud/secrets"
+	"github.com/crumbcommander/crumb/internal/comms"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/idem"
@@ -60,6 +61,7 @@ type App struct {
 	Attendance *attendance.Service
 	Fleet      *Fleet
 	Push       *push.Service
+	Comms      *comms.Service
 
 	routerOnce sync.Once
 	router     http.Handler
@@ -139,6 +141,8 @@ func (a *App) open(ctx context.Context) error {
 	a.Roster = &roster.Service{W: a.Writer, People: a.People, Weeks: roster.NewWeekCache()}
 	a.People.Leaving = a.Roster.ReleaseShifts
 	a.People.Rezone = a.Roster.RezoneTimeOff
+	a.Comms = &comms.Service{W: a.Writer, People: a.People}
+	a.Roster.OnPublish = a.Comms.RecordPublish
 	// This node's writes reach the week cache before they answer; other
 	// nodes' through the hub (StartRealtime).
 	a.Writer.SetCommitHook(a.Roster.Weeks.Committed)

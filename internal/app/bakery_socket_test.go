@@ -37,7 +37,7 @@ type countData struct {
 
 // device is one phone counting on a socket: what it has heard so far.
 type device struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *websocket.Conn
 	mu     sync.Mutex
 	counts map[int64]int   // item → count, from bakery.count events in seq order

@@ -28,7 +28,7 @@ const (
 
 // node is one running app (a "crumb serve" process) for tests.
 type node struct {
-	t    *testing.T
+	t    testing.TB
 	App  *App
 	URL  string // http://127.0.0.1:port
 	stop func()
@@ -46,7 +46,7 @@ type nodeOpts struct {
 
 // startNode builds an App like "crumb serve" does and serves it on a free
 // loopback port until the test ends (or stop is called).
-func startNode(t *testing.T, o nodeOpts) *node {
+func startNode(t testing.TB, o nodeOpts) *node {
 	t.Helper()
 	cfg := nodeConfig(t, o)
 	if o.Log == nil {
@@ -94,7 +94,7 @@ func startNode(t *testing.T, o nodeOpts) *node {
 }
 
 // nodeConfig is the configuration startNode serves with.
-func nodeConfig(t *testing.T, o nodeOpts) *config.Config {
+func nodeConfig(t testing.TB, o nodeOpts) *config.Config {
 	t.Helper()
 	if o.DataDir == "" {
 		o.DataDir = t.TempDir()
@@ -206,7 +206,7 @@ type frame struct {
 }
 
 type client struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 

@@ -16,9 +16,11 @@ const ReplayWindow = 24 * time.Hour
 // server's in-process queue held when the process last stopped (killed or
 // not): claims of notifications whose send never finished are given back,
 // the tasks of recent events are queued again, every unfinished report
-// gets its next attempt, and every published shift that has not ended gets
-// its reminder and late check again. Handlers are idempotent (claims, TaskIDs, the
-// report status), so work that did finish is not done twice. Call it before
+// gets its next attempt, every published shift that has not ended gets its
+// reminder and late check again, and every schedule acknowledgement reminder
+// not yet sent is set again (from schedule_acks, however old its publish).
+// Handlers are idempotent (claims, TaskIDs, the report status, the
+// reminded_at mark), so work that did finish is not done twice. Call it before
 // the worker starts, so no send is in flight while claims are released.
 func (a *App) resumeEmbedded(ctx context.Context) error {
 	released, err := a.Fleet.Notify.ReleaseUnsent(ctx)
@@ -47,7 +49,11 @@ func (a *App) resumeEmbedded(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("app: resume: %w", err)
 	}
+	reminders, err := h.ResumeAckReminders(ctx)
+	if err != nil {
+		return fmt.Errorf("app: resume: %w", err)
+	}
 	a.Log.Info("embedded queue rebuilt", "unsent_claims_released", released, "events_requeued", events,
-		"reports_resumed", len(unfinished), "shift_timers_set", timed)
+		"reports_resumed", len(unfinished), "shift_timers_set", timed, "ack_reminders", reminders)
 	return nil
 }

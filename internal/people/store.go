@@ -25,7 +25,10 @@ type Store struct {
 	ClockInEarlyMinutes int    `json:"clock_in_early_minutes"`
 	ClaimsNeedApproval  bool   `json:"claims_need_approval"`
 	EventRetentionDays  int    `json:"event_retention_days"`
-	Version             int64  `json:"version"`
+	// AckReminderHours is how long after a publish the one reminder goes
+	// to those who have not acknowledged their schedule (0: none).
+	AckReminderHours int   `json:"ack_reminder_hours"`
+	Version          int64 `json:"version"`
 }
 
 // zones caches loaded time zones by name: time.LoadLocation reads and
@@ -57,16 +60,17 @@ type StorePatch struct {
 	ClockInEarlyMinutes *int    `json:"clock_in_early_minutes"`
 	ClaimsNeedApproval  *bool   `json:"claims_need_approval"`
 	EventRetentionDays  *int    `json:"event_retention_days"`
+	AckReminderHours    *int    `json:"ack_reminder_hours"`
 	Version             *int64  `json:"version"`
 }
 
 const storeColumns = `name, timezone, week_starts_on, min_rest_hours, reminder_hours, late_grace_minutes,
-	clock_in_early_minutes, claims_need_approval, event_retention_days, version`
+	clock_in_early_minutes, claims_need_approval, event_retention_days, ack_reminder_hours, version`
 
 func scanStore(r db.Scanner) (Store, error) {
 	var s Store
 	err := r.Scan(&s.Name, &s.Timezone, &s.WeekStartsOn, &s.MinRestHours, &s.ReminderHours, &s.LateGraceMinutes,
-		&s.ClockInEarlyMinutes, &s.ClaimsNeedApproval, &s.EventRetentionDays, &s.Version)
+		&s.ClockInEarlyMinutes, &s.ClaimsNeedApproval, &s.EventRetentionDays, &s.AckReminderHours, &s.Version)
 	return s, err
 }
 
@@ -164,9 +168,9 @@ func (s *Service) UpdateStore(ctx context.Context, p auth.Principal, patch Store
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE store SET name = ?, timezone = ?, week_starts_on = ?, min_rest_hours = ?,
 			reminder_hours = ?, late_grace_minutes = ?, clock_in_early_minutes = ?, claims_need_approval = ?,
-			event_retention_days = ?, version = ?, updated_at = ? WHERE id = 1`,
+			event_retention_days = ?, ack_reminder_hours = ?, version = ?, updated_at = ? WHERE id = 1`,
 			next.Name, next.Timezone, next.WeekStartsOn, next.MinRestHours, next.ReminderHours, next.LateGraceMinutes,
-			next.ClockInEarlyMinutes, next.ClaimsNeedApproval, next.EventRetentionDays, next.Version, tx.Now())
+			next.ClockInEarlyMinutes, next.ClaimsNeedApproval, next.EventRetentionDays, next.AckReminderHours, next.Version, tx.Now())
 		if err != nil {
 			return fmt.Errorf("people: update store: %w", err)
 		}
@@ -199,6 +203,7 @@ func applyStorePatch(st *Store, p StorePatch) {
 	set(&st.LateGraceMinutes, p.LateGraceMinutes)
 	set(&st.ClockInEarlyMinutes, p.ClockInEarlyMinutes)
 	set(&st.EventRetentionDays, p.EventRetentionDays)
+	set(&st.AckReminderHours, p.AckReminderHours)
 }
 
 func validateStore(st Store) error {
@@ -220,5 +225,6 @@ func validateStore(st Store) error {
 	rng("late_grace_minutes", st.LateGraceMinutes, 0, 240)
 	rng("clock_in_early_minutes", st.ClockInEarlyMinutes, 0, 240)
 	rng("event_retention_days", st.EventRetentionDays, 1, 365)
+	rng("ack_reminder_hours", st.AckReminderHours, 0, 168)
 	return f.Err()
 }

@@ -41,6 +41,10 @@ type Service struct {
 	// caches nothing. Its generations must hear every committed event (the
 	// Writer's commit hook, the hub's observer): see WeekCache.
 	Weeks *WeekCache
+	// OnPublish, when set, runs inside the transaction of every publish
+	// that made shifts public (the schedule acknowledgements); its error
+	// undoes the publish.
+	OnPublish func(ctx context.Context, tx *outbox.Tx, pub Published) error
 
 	creates createCombiner // CreateShift's batches
 }

@@ -88,6 +88,11 @@ func (s *Service) PublishWeek(ctx context.Context, p auth.Principal, in PublishI
 				Reason: ReasonPublished, WeekStart: out.WeekStart, Shifts: perEmp[e]})
 		}
 		tx.Emit(outbox.DeptTopic(in.DepartmentID), EventSchedulePublished, out)
+		if s.OnPublish != nil {
+			if err := s.OnPublish(ctx, tx, out); err != nil {
+				return err
+			}
+		}
 		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "schedule.publish", Entity: "department", EntityID: in.DepartmentID, Detail: out})
 		return nil
 	})

@@ -15,6 +15,7 @@ const routes = {
   "/kiosk": { load: () => import("./screens/kiosk.js"), title: "Kiosk", roles: ["kiosk"] },
   "/reports": { load: () => import("./screens/reports.js"), title: "Reports", roles: ["manager", "admin"], nav: "Reports" },
   "/admin": { load: () => import("./screens/admin.js"), title: "Admin", roles: ["admin"], nav: "Admin" },
+  "/ack": { load: () => import("./screens/ack.js"), title: "Confirm your schedule", public: true },
 };
 
 /** ctx is what every screen receives. */

@@ -74,6 +74,7 @@ const panels = {
       week_starts_on: field("Week starts on", { name: "week_starts_on", value: st.week_starts_on }, "select", ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"].map((d, i) => [i, d])),
       min_rest_hours: field("Minimum rest between shifts (hours)", { type: "number", min: 0, max: 24, name: "min_rest_hours", value: st.min_rest_hours }),
       reminder_hours: field("Reminder before a shift (hours)", { type: "number", min: 0, max: 168, name: "reminder_hours", value: st.reminder_hours }),
+      ack_reminder_hours: field("Schedule acknowledgement reminder after (hours, 0: none)", { type: "number", min: 0, max: 168, name: "ack_reminder_hours", value: st.ack_reminder_hours }),
       late_grace_minutes: field("Late grace period (minutes)", { type: "number", min: 0, max: 120, name: "late_grace_minutes", value: st.late_grace_minutes }),
       clock_in_early_minutes: field("Clock in early by up to (minutes)", { type: "number", min: 0, max: 120, name: "clock_in_early_minutes", value: st.clock_in_early_minutes }),
       event_retention_days: field("Keep live events for (days)", { type: "number", min: 1, max: 90, name: "event_retention_days", value: st.event_retention_days }),
@@ -82,7 +83,7 @@ const panels = {
     const tzs = (Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : []).map((z) => h("option", { value: z }));
     const msg = h("div", { "aria-live": "assertive" });
     const form = h("form.stack", h("h2", "Store settings"), msg, f.name, f.timezone, h("datalist", { id: "tz-list" }, tzs), h("div.form-row", f.week_starts_on, f.min_rest_hours, f.reminder_hours),
-      h("div.form-row", f.late_grace_minutes, f.clock_in_early_minutes, f.event_retention_days), h("label.row", { for: "claims" }, claims, "Claimed open shifts need a manager's approval"),
+      h("div.form-row", f.late_grace_minutes, f.clock_in_early_minutes, f.event_retention_days, f.ack_reminder_hours), h("label.row", { for: "claims" }, claims, "Claimed open shifts need a manager's approval"),
       h("button.primary", { type: "submit" }, "Save settings"));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();

@@ -1,7 +1,8 @@
 // Manager dashboard: the live floor, late/no-show alerts as they happen,
 // coverage by hour against the schedule (hand-drawn SVG), open shifts and
 // pending time-off and swap requests.
-import { h, mount, field, alertBox, toast, fmtTime, fmtDay, addDays, today, startOf, zoneHint, paintDept, swapShift } from "../ui.js";
+import { h, mount, field, alertBox, toast, fmtTime, fmtDay, addDays, today, startOf, zoneHint, paintDept, swapShift, weekStart, ymd } from "../ui.js";
+import { composer, ackPanel } from "../comms.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const svg = (tag, attrs = {}, ...kids) => { const el = document.createElementNS(SVG, tag); for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v); kids.forEach((c) => el.append(c)); return el; };
@@ -17,6 +18,8 @@ export async function render(main, ctx) {
     open: h("section.card", { id: "open", "aria-labelledby": "h-open" }),
     timeoff: h("section.card", { id: "pending-timeoff", "aria-labelledby": "h-to" }),
     swaps: h("section.card", { id: "pending-swaps", "aria-labelledby": "h-sw" }),
+    announce: h("section.card", { id: "announce", "aria-labelledby": "h-announce" }),
+    acks: h("section.card", { id: "dashboard-acks" }),
   };
   mount(main, h("div.stack", h("h1", "Today on the floor"), zoneHint(), h("div.grid", Object.values(s))));
   let todayShifts = [], live = null;
@@ -220,7 +223,13 @@ export async function render(main, ctx) {
     } catch (err) { mount(alerts, h("li", alertBox("error", err.message))); }
   }
   mount(alerts, h("li.empty", { id: "no-alerts" }, "No late arrivals so far."));
+  // Who has seen this week's and next week's schedule, per person, live.
+  const thisWeek = weekStart(today(), (ctx.store && ctx.store.week_starts_on) || 0);
+  const ackEls = [h("div", { id: "acks-this-week" }), h("div", { id: "acks-next-week" })];
+  mount(s.acks, h("h2", "Schedules seen"), depts.length ? ackEls : h("p.empty", "No departments."));
   const offs = [
+    composer(ctx, s.announce),
+    ...(depts.length ? [ackPanel(ctx, ackEls[0], depts[0].id, ymd(thisWeek)), ackPanel(ctx, ackEls[1], depts[0].id, ymd(addDays(thisWeek, 7)))] : []),
     ctx.live.on("attendance.late", (d) => { addAlert("late", d, new Date()); loadLive(); }),
     ctx.live.on("attendance.no_show", (d) => { addAlert("no_show", d, new Date()); loadLive(); }),
     ...["attendance.clock_in", "attendance.clock_out", "attendance.break_start", "attendance.break_end"].map((t) => ctx.live.on(t, loadLive)),

@@ -4,13 +4,16 @@
 // schedule the service worker kept, showing its age.
 import { h, mount, field, alertBox, toast, fmtDateTime, fmtTime, fmtDay, fmtAge, ymd, today, zoneNote, zoneHint, swapShift } from "../ui.js";
 import { pushState, enablePush, disablePush } from "../push.js";
+import { announcementsCard, scheduleAckBanner } from "../comms.js";
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 export async function render(main, ctx) {
   const { api, me } = ctx;
   const banner = h("div", { id: "banner", "aria-live": "assertive" });
+  const ackBanner = h("div", { id: "schedule-ack" });
   const sections = {
+    news: h("section.card", { id: "announcements", "aria-labelledby": "h-announcements" }),
     next: h("section.card", { id: "next-shifts", "aria-labelledby": "h-next" }),
     clock: h("section.card", { id: "clock", "aria-labelledby": "h-clock" }),
     open: h("section.card", { id: "open-shifts", "aria-labelledby": "h-open" }),
@@ -20,7 +23,7 @@ export async function render(main, ctx) {
     phone: h("section.card", { id: "phone", "aria-labelledby": "h-phone" }),
   };
   mount(main, h("div.stack",
-    h("h1", `Hi ${me.first_name}`), banner,
+    h("h1", `Hi ${me.first_name}`), banner, ackBanner,
     h("div.grid", Object.values(sections))));
 
   let myShifts = [];
@@ -240,6 +243,7 @@ export async function render(main, ctx) {
     ctx.live.on("swap.requested", () => loadSwaps()),
     ctx.live.on("swap.decided", (d) => { toast(`Swap ${d.status}.`); loadSwaps(); loadShifts(); }),
     ctx.live.onReset(() => { loadShifts(); loadOpen(); loadSwaps(); loadTimeOff(); }),
+    announcementsCard(ctx, sections.news), scheduleAckBanner(ctx, ackBanner),
   ];
 
   loadShifts(); loadOpen(); loadSwaps(); loadTimeOff(); loadAvailability(); renderPhone();

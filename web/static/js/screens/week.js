@@ -5,6 +5,7 @@
 // Warnings the server finds in the week (GET /schedules/warnings) show on
 // the shifts after a reload too; rows of people over their weekly maximum
 // are marked. After a save, move or delete, focus returns to the cell.
+import { ackPanel } from "../comms.js";
 import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, weekday, today, dayOf, at, startOf, wallTime, fmtTime, fmtDay, fmtDate, fmtDateTime, zoneHint, zoneNote, hoursOf, deptStyleClass, paintDept } from "../ui.js";
 
 export async function render(main, ctx) {
@@ -27,6 +28,7 @@ export async function render(main, ctx) {
   const grid = h("div.table-wrap");
   const title = h("h1");
   const printMeta = h("p.print-only.small", { id: "print-meta" });
+  const acksEl = h("section.card.no-print", { id: "week-acks" });
   const toolbar = h("div.row.no-print",
     h("button", { type: "button", "aria-label": "Previous week", onclick: () => go(addDays(week, -7)) }, "←"),
     h("button", { type: "button", "aria-label": "Next week", onclick: () => go(addDays(week, 7)) }, "→"),
@@ -37,16 +39,18 @@ export async function render(main, ctx) {
     h("div.form-row.no-print", deptSel, weekInput), toolbar,
     h("div.legend", h("span", h("span.shift.demo", "published")), h("span.no-print", h("span.shift.draft.demo", "draft (only managers see it)")),
       h("span.muted.no-print", "Keyboard: arrows move between cells · Enter adds or edits · M picks a shift up, Enter drops it · Delete removes")), zoneHint(),
-    status, h("section.card", grid)));
+    status, h("section.card", grid), acksEl));
   deptSel.input.addEventListener("change", () => { deptId = Number(deptSel.input.value); load(); });
   weekInput.input.addEventListener("change", () => { if (weekInput.input.value) go(weekStart(parseYMD(weekInput.input.value), startsOn)); });
 
+  const acks = ackPanel(ctx, acksEl, deptId, ymd(week));
   function go(w) { week = w; weekInput.input.value = ymd(week); load(); }
   const days = () => [...Array(7)].map((_, i) => addDays(week, i));
   const dept = () => depts.find((d) => d.id === deptId);
 
   async function load() {
     history.replaceState({}, "", `/week?dept=${deptId}&week=${ymd(week)}`);
+    acks.load(deptId, ymd(week));
     title.textContent = `${dept().name} · week of ${fmtDate(week, { month: "long", day: "numeric", year: "numeric" })}`;
     try {
       const [emps, page] = await Promise.all([
@@ -356,5 +360,6 @@ export async function render(main, ctx) {
   const offs = ["shift.created", "shift.updated", "shift.deleted", "schedule.published", "openshift.claimed", "swap.decided"].map((t) => ctx.live.on(t, reload));
   offs.push(ctx.live.onReset(() => load()));
   await load();
+  offs.push(acks);
   return { unmount: () => offs.forEach((f) => f()) };
 }
