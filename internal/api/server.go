@@ -21,6 +21,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/labor"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/people"
@@ -42,6 +43,8 @@ type Deps struct {
 	Attendance *attendance.Service
 	// Push is the VAPID key and the push subscriptions (required).
 	Push *push.Service
+	// Labor is wages, labor cost, timesheets and payroll; nil mounts none.
+	Labor *labor.Service
 	// Hub serves GET /api/v1/ws; nil answers 503 there.
 	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
@@ -151,6 +154,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountWorkerRoutes(r, authed)
 	s.mountBakery(authed)
 	s.mountAttendance(authed)
+	s.mountLabor(authed)
 	return r, s
 }
 
