@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/crumbcommander/crumb/internal/apptest"
@@ -73,8 +74,24 @@ func TestWeekCost(t *testing.T) {
 			t.Fatalf("wages after refused writes: %v", wl.Items)
 		}
 
-		for _, d := range []string{"2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"} {
+		for _, d := range []string{"2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"} {
 			shiftAt(s, mgr.Token, deli, a.ID, d, 8, 17, "")
+		}
+		// The fifth 9-hour shift takes the person over 40 h: the write warns
+		// of the overtime it adds and what it costs.
+		var fifth struct {
+			Warnings []struct {
+				Kind            string `json:"kind"`
+				Message         string `json:"message"`
+				OvertimeMinutes int    `json:"overtime_minutes"`
+				CostCents       int64  `json:"cost_cents"`
+			} `json:"warnings"`
+		}
+		s.Must(201, "POST", "/api/v1/shifts", mgr.Token, map[string]any{"department_id": deli, "employee_id": a.ID,
+			"starts_at": "2026-11-06T08:00:00-04:00", "ends_at": "2026-11-06T17:00:00-04:00"}).JSON(t, &fifth)
+		ot := fifth.Warnings[len(fifth.Warnings)-1] // after max_hours (45 h over the person's 40)
+		if ot.Kind != "overtime" || ot.OvertimeMinutes != 150 || ot.CostCents != 7500 || !strings.Contains(ot.Message, "CAD 75.00") {
+			t.Fatalf("fifth shift's warnings: %+v", fifth.Warnings)
 		}
 		shiftAt(s, mgr.Token, deli, b.ID, "2026-11-07", 9, 17, "Cashier")
 		shiftAt(s, mgr.Token, deli, 0, "2026-11-08", 9, 13, "")

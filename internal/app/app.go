@@ -149,6 +149,7 @@ func (a *App) open(ctx context.Context) error {
 	a.Bakery = bakery.New(a.Writer, a.People, a.Redis)
 	a.Attendance = attendance.New(a.Writer, a.People, attendance.SQLShifts{}, a.Redis)
 	a.Labor = &labor.Service{W: a.Writer, People: a.People}
+	a.Roster.Labor = a.Labor
 
 	if a.miniredis != nil {
 		a.Broker = hub.NewMemoryBroker()

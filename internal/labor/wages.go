@@ -275,3 +275,46 @@ func loadRates(ctx context.Context, q querier, emps []int64) (rateBook, error) {
 	}
 	return b, rows.Err()
 }
+
+// Querier is a *sql.DB, *sql.Tx or outbox transaction: what the labor
+// reads that other domains call inside their transactions take.
+type Querier = querier
+
+// PayRules are the store's pay rules (roster.Labor).
+func (s *Service) PayRules(ctx context.Context) (*Rules, error) {
+	set, err := s.GetSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := set.Rules()
+	return &r, nil
+}
+
+// OvertimeCost is what minutes of overtime of a person's shift starting
+// at start cost, at their rate for the position and store day, in cents of
+// the store's currency (roster.Labor).
+func (s *Service) OvertimeCost(ctx context.Context, q Querier, emp int64, position string, start time.Time, minutes int) (int64, string, error) {
+	set, err := s.GetSettings(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	st, err := s.People.GetStore(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	book, err := loadRates(ctx, q, []int64{emp})
+	if err != nil {
+		return 0, "", err
+	}
+	rate := book.rate(emp, position, start.In(st.Location()).Format(time.DateOnly))
+	return roundHalfUp(rate*int64(minutes)*int64(set.OvertimeMultiplierPercent), costDenominator), set.Currency, nil
+}
+
+// FormatMoney writes cents as an amount with its currency: "CAD 75.00".
+func FormatMoney(cents int64, currency string) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%s %d.%02d", sign, currency, cents/100, cents%100)
+}
