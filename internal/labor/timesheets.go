@@ -303,7 +303,9 @@ func (s *Service) buildSheets(ctx context.Context, q querier, st people.Store, s
 		}
 		out = append(out, *t)
 	}
-	slices.SortFunc(out, func(a, b Timesheet) int { return strings.Compare(a.Name+strconv.FormatInt(a.EmployeeID, 10), b.Name+strconv.FormatInt(b.EmployeeID, 10)) })
+	slices.SortFunc(out, func(a, b Timesheet) int {
+		return strings.Compare(a.Name+strconv.FormatInt(a.EmployeeID, 10), b.Name+strconv.FormatInt(b.EmployeeID, 10))
+	})
 	return out, nil
 }
 
