@@ -76,3 +76,6 @@ CREATE TABLE IF NOT EXISTS punch_flags (
   KEY idx_punch_flags_emp (employee_id, created_at),
   CONSTRAINT fk_punch_flags_record FOREIGN KEY (record_id) REFERENCES attendance_records (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Report kinds grow longer names (payroll_paymentevolution).
+ALTER TABLE reports MODIFY kind VARCHAR(40) NOT NULL;
