@@ -72,5 +72,14 @@ func TestWeekCostLive(t *testing.T) {
 	if ga, gb := eval[string](e, a, `document.getElementById("cost-budget").textContent`), eval[string](e, b, `document.getElementById("cost-budget").textContent`); ga != gb {
 		t.Errorf("budgets differ: A %q, B %q", ga, gb)
 	}
+	// B pastes a sales forecast for Monday: both bars show labor % of sales.
+	e.do(b, "B enters a sales forecast", chromedp.Click(chromedp.CSS(`#sales-edit`)), waitFor(`document.querySelector("dialog[open]") !== null`),
+		chromedp.SetValue(chromedp.CSS(`dialog textarea[name=csv]`), "date,amount\n"+week+",1560.00\n"),
+		chromedp.Click(chromedp.CSS(`dialog button[type=submit]`)),
+		waitFor(`document.getElementById("cost-sales") !== null`))
+	e.do(a, "A sees the forecast", waitFor(`document.getElementById("cost-sales") !== null && document.getElementById("cost-sales").textContent.includes("$1,560.00")`))
+	if got := eval[string](e, a, `document.getElementById("cost-sales").textContent`); got != eval[string](e, b, `document.getElementById("cost-sales").textContent`) {
+		t.Errorf("sales differ: A %q", got)
+	}
 	e.shot(a, "week-cost-bar")
 }

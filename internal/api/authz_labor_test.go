@@ -41,6 +41,11 @@ var laborMatrix = map[string]matrixRow{
 		},
 		want: map[string][2]int{"admin": same(200), "manager": {200, 403}, "employee": same(403)},
 	},
+	"PUT /api/v1/departments/:id/sales": {
+		path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/departments/%d/sales", f.dept(sc)) },
+		body: func(*fixture, scope) any { return map[string]any{"csv": "date,amount\n2026-11-09,1200.00\n"} },
+		want: map[string][2]int{"admin": same(200), "manager": {200, 403}, "employee": same(403)},
+	},
 	"GET /api/v1/employees/:id/wages": {
 		path: func(f *fixture, sc scope) string { return fmt.Sprintf("/api/v1/employees/%d/wages", f.person(sc)) },
 		want: map[string][2]int{"admin": same(200), "manager": {200, 404}, "employee": same(404)},

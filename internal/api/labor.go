@@ -20,6 +20,7 @@ func (s *Server) mountLabor(r *gin.RouterGroup) {
 	r.PATCH("/labor/settings", updated(s, s.Labor.UpdateSettings))
 	r.GET("/labor/week-cost", s.weekCost)
 	r.PUT("/departments/:id/budget", s.putBudget)
+	r.PUT("/departments/:id/sales", s.putSales)
 	r.GET("/employees/:id/wages", byID(s, s.Labor.ListWages))
 	r.POST("/employees/:id/wages", s.addWage)
 	r.DELETE("/employees/:id/wages/:wage_id", s.deleteWage)
@@ -129,4 +130,19 @@ func (s *Server) deleteWage(c *gin.Context) {
 		return
 	}
 	s.noContent(c, s.Labor.DeleteWage(c.Request.Context(), principal(c), id, wid))
+}
+
+func (s *Server) putSales(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in labor.SalesInput
+	if err := bind(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	days, err := s.Labor.PutSales(c.Request.Context(), principal(c), id, in)
+	s.render(c, http.StatusOK, gin.H{"department_id": id, "days": days}, err)
 }

@@ -119,5 +119,24 @@ func TestWeekCost(t *testing.T) {
 			t.Errorf("days add up to %d, week %d", dayTotal, wc.CostCents)
 		}
 		s.Must(422, "GET", fmt.Sprintf("/api/v1/labor/week-cost?department_id=%d&week_start=tomorrow", deli), mgr.Token, nil)
+
+		// A sales forecast: by hand and by CSV; labor % of sales per day and week.
+		s.Must(422, "PUT", fmt.Sprintf("/api/v1/departments/%d/sales", deli), mgr.Token, map[string]any{"csv": "date,amount\n2026-11-02,-3\n"})
+		s.Must(422, "PUT", fmt.Sprintf("/api/v1/departments/%d/sales", deli), mgr.Token, map[string]any{"days": []map[string]any{{"date": "2026-11-02", "cents": -1}}})
+		s.Must(200, "PUT", fmt.Sprintf("/api/v1/departments/%d/sales", deli), mgr.Token, map[string]any{"days": []map[string]any{{"date": "2026-11-02", "cents": 100000}}})
+		s.Must(200, "PUT", fmt.Sprintf("/api/v1/departments/%d/sales", deli), mgr.Token, map[string]any{"csv": "date,amount\n2026-11-03,\"1,000.00\"\n"})
+		var ws struct {
+			SalesCents       *int64 `json:"sales_cents"`
+			LaborBasisPoints *int64 `json:"labor_basis_points"`
+			Days             []struct {
+				LaborBasisPoints *int64 `json:"labor_basis_points"`
+			} `json:"days"`
+		}
+		s.Must(200, "GET", fmt.Sprintf("/api/v1/labor/week-cost?department_id=%d&week_start=2026-11-02", deli), mgr.Token, nil).JSON(t, &ws)
+		// Monday and Tuesday: $170 each against $1,000 of sales: 17 %.
+		if ws.SalesCents == nil || *ws.SalesCents != 200000 || ws.LaborBasisPoints == nil || *ws.LaborBasisPoints != 1700 ||
+			ws.Days[0].LaborBasisPoints == nil || *ws.Days[0].LaborBasisPoints != 1700 || ws.Days[2].LaborBasisPoints != nil {
+			t.Fatalf("sales: %+v", ws)
+		}
 	})
 }

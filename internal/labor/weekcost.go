@@ -183,6 +183,10 @@ type DayCost struct {
 	ScheduledMinutes int    `json:"scheduled_minutes"`
 	OvertimeMinutes  int    `json:"overtime_minutes"`
 	CostCents        int64  `json:"cost_cents"`
+	// SalesCents is the day's sales forecast (null when none was entered)
+	// and LaborBasisPoints the cost as a share of it (2345 = 23.45 %).
+	SalesCents       *int64 `json:"sales_cents"`
+	LaborBasisPoints *int64 `json:"labor_basis_points"`
 }
 
 // PersonCost is one person's part of a department's week.
@@ -209,6 +213,10 @@ type WeekCost struct {
 	// OverBudget is true when the week's hours (hours budget) or cost
 	// (money budget) exceed the budget.
 	OverBudget bool `json:"over_budget"`
+	// SalesCents adds up the days' forecasts (null when there is none);
+	// LaborBasisPoints is the cost of the forecast days as a share of it.
+	SalesCents       *int64 `json:"sales_cents"`
+	LaborBasisPoints *int64 `json:"labor_basis_points"`
 }
 
 type plannedShift struct {
@@ -316,6 +324,23 @@ func (s *Service) weekCost(ctx context.Context, q querier, st people.Store, set 
 		out.OvertimeMinutes += pc.OvertimeMinutes
 		out.CostCents += pc.CostCents
 		out.People = append(out.People, pc)
+	}
+	sales, err := loadSales(ctx, q, dept, out.Days[0].Date, out.Days[6].Date)
+	if err != nil {
+		return out, err
+	}
+	var salesTotal, salesCost int64
+	for i := range out.Days {
+		if c, ok := sales[out.Days[i].Date]; ok {
+			out.Days[i].SalesCents = &c
+			out.Days[i].LaborBasisPoints = laborBasisPoints(out.Days[i].CostCents, c)
+			salesTotal += c
+			salesCost += out.Days[i].CostCents
+		}
+	}
+	if len(sales) > 0 {
+		out.SalesCents = &salesTotal
+		out.LaborBasisPoints = laborBasisPoints(salesCost, salesTotal)
 	}
 	b, found, err := loadBudget(ctx, q, dept, w.Date, "")
 	if err != nil {

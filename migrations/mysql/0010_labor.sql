@@ -79,3 +79,13 @@ CREATE TABLE IF NOT EXISTS punch_flags (
 
 -- Report kinds grow longer names (payroll_paymentevolution).
 ALTER TABLE reports MODIFY kind VARCHAR(40) NOT NULL;
+
+-- Sales forecast per department and store day (cents), for labor % of sales.
+CREATE TABLE IF NOT EXISTS sales_forecasts (
+  department_id BIGINT NOT NULL,
+  day CHAR(10) NOT NULL,
+  cents BIGINT NOT NULL,
+  updated_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (department_id, day),
+  CONSTRAINT fk_sales_dept FOREIGN KEY (department_id) REFERENCES departments (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -72,3 +72,12 @@ CREATE TABLE punch_flags (
 );
 CREATE INDEX idx_punch_flags_record ON punch_flags (record_id);
 CREATE INDEX idx_punch_flags_emp ON punch_flags (employee_id, created_at);
+
+-- Sales forecast per department and store day (cents), for labor % of sales.
+CREATE TABLE sales_forecasts (
+  department_id INTEGER NOT NULL REFERENCES departments (id) ON DELETE CASCADE,
+  day TEXT NOT NULL,
+  cents INTEGER NOT NULL,
+  updated_at DATETIME NOT NULL,
+  PRIMARY KEY (department_id, day)
+);

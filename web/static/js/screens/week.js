@@ -112,11 +112,34 @@ export async function render(main, ctx) {
           h("span", { id: "cost-hours" }, `${fmtMinutes(cost.scheduled_minutes)} scheduled`),
           cost.overtime_minutes ? [" · ", h("span.badge.warn", { id: "cost-overtime" }, `${fmtMinutes(cost.overtime_minutes)} overtime`)] : null,
           cost.open_shift_minutes ? [" · ", h("span.muted", `${fmtMinutes(cost.open_shift_minutes)} open`)] : null,
-          " · ", h("span", { id: "cost-budget" }, budgetText), " ", state),
-        h("button", { type: "button", id: "budget-edit", onclick: budgetDialog }, "Budget…")),
+          " · ", h("span", { id: "cost-budget" }, budgetText), " ", state,
+          cost.sales_cents != null ? [" · ", h("span", { id: "cost-sales" }, `Sales ${money(cost.sales_cents)} · labor ${(cost.labor_basis_points / 100).toFixed(1)} %`)] : null),
+        h("div.row", h("button", { type: "button", id: "budget-edit", onclick: budgetDialog }, "Budget…"),
+          h("button", { type: "button", id: "sales-edit", onclick: salesDialog }, "Sales forecast…"))),
       h("ol.cost-days", cost.days.map((d) => h("li", { dataset: { date: d.date } },
         h("span.small.muted", fmtDate(parseYMD(d.date), { weekday: "short" })), " ",
         h("span.cost-day", money(d.cost_cents)), h("span.small.muted", ` ${fmtMinutes(d.scheduled_minutes)}`)))));
+  }
+
+  // salesDialog takes a forecast as CSV (date,amount), typed or pasted.
+  function salesDialog() {
+    const dlg = h("dialog", { "aria-labelledby": "sales-title" });
+    const csv = field("Sales forecast (CSV: date,amount)", { name: "csv", rows: 8, required: true }, "textarea");
+    csv.input.value = "date,amount\n" + days().map((d) => `${ymd(d)},`).join("\n");
+    const msg = h("div", { "aria-live": "assertive" });
+    const form = h("form.stack", { method: "dialog" }, h("h2", { id: "sales-title" }, `Sales forecast, ${dept().name}`), msg, csv,
+      h("div.row", h("button.primary", { type: "submit" }, "Save forecast"), h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      // Days left without an amount are dropped, not sent as zero.
+      const text = csv.input.value.split("\n").filter((l) => !/^\s*\d{4}-\d{2}-\d{2}\s*,\s*$/.test(l)).join("\n");
+      try { await api.put(`/departments/${deptId}/sales`, { csv: text }); dlg.close(); toast("Forecast saved."); loadCost(); }
+      catch (err) { csv.setError(err.fields && err.fields.csv); mount(msg, alertBox("error", err.message)); }
+    });
+    dlg.append(form);
+    dlg.addEventListener("close", () => dlg.remove());
+    document.body.append(dlg);
+    dlg.showModal();
   }
 
   function budgetDialog() {
