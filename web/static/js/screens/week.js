@@ -19,6 +19,8 @@ export async function render(main, ctx) {
   let deptId = Number(params.get("dept")) || depts[0].id;
   let week = params.get("week") ? weekStart(parseYMD(params.get("week")), startsOn) : weekStart(today(), startsOn);
   let people = [], shifts = [], timeOff = [], availability = new Map(), warningsById = new Map(), carrying = null, cost = null;
+  let payRules = null;
+  api.get("/labor/settings").then((r) => { payRules = r; }).catch(() => {});
   // refocus is the cell to focus after the next draw: {shiftId} (the cell
   // holding that shift) or {row, col}; without it the focused cell stays focused.
   let refocus = null;
@@ -318,6 +320,10 @@ export async function render(main, ctx) {
     const p = people.find((x) => x.id === empId);
     const total = mine.reduce((t, s) => t + hoursOf(s), 0) + (en - st) / 3600000;
     if (p && p.max_hours_per_week && total > p.max_hours_per_week) out.push({ kind: "max_hours", message: `${total.toFixed(1)} h this week, over ${p.max_hours_per_week} h` });
+    // Overtime before saving: the store's weekly line against this grid's
+    // hours (the save's own warning also counts other departments).
+    const line = payRules && payRules.weekly_overtime_minutes / 60;
+    if (line && total > line) out.push({ kind: "overtime", message: `${(total - Math.max(line, total - (en - st) / 3600000)).toFixed(1)} h of overtime (over ${line} h a week, paid at ${payRules.overtime_multiplier_percent} %)` });
     return out;
   }
 
