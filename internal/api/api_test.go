@@ -24,9 +24,9 @@ func TestLoginAndSession(t *testing.T) {
 		admin := s.AdminToken()
 		me := s.Must(http.StatusOK, "GET", "/api/v1/me", admin, nil)
 		var u struct {
-			Email   string   `json:"email"`
-			Role    string   `json:"role"`
-			PayRate *float64 `json:"pay_rate"`
+			Email   string `json:"email"`
+			Role    string `json:"role"`
+			PayRate *int64 `json:"pay_rate_cents"`
 		}
 		me.JSON(t, &u)
 		if u.Email != apptest.AdminEmail || u.Role != "admin" {
@@ -314,17 +314,25 @@ func TestEmployeesLifecycle(t *testing.T) {
 		}
 		s.Must(422, "POST", "/api/v1/employees", admin, map[string]any{"first_name": "A", "last_name": "B", "email": "x@test.example.com", "password": "long-enough-pw", "role": "employee", "department_ids": []int64{9999}})
 
-		// pay_rate only for admins.
+		// pay_rate_cents (integer cents) for admins, the person's managers
+		// and the person; never for a colleague. Floats and absurd rates
+		// are refused.
 		path := fmt.Sprintf("/api/v1/employees/%d", emp.ID)
-		s.Must(200, "PATCH", path, admin, map[string]any{"pay_rate": 18.25})
-		if b := s.Must(200, "GET", path, admin, nil).Body; !strings.Contains(string(b), `"pay_rate":18.25`) {
-			t.Fatalf("admin view: %s", b)
+		s.Must(200, "PATCH", path, admin, map[string]any{"pay_rate_cents": 1825})
+		s.Must(400, "PATCH", path, admin, map[string]any{"pay_rate_cents": 18.25})
+		s.Must(422, "PATCH", path, admin, map[string]any{"pay_rate_cents": -1})
+		s.Must(422, "PATCH", path, admin, map[string]any{"pay_rate_cents": 100001})
+		for who, tok := range map[string]string{"admin": admin, "manager": mgr.Token, "the person": emp.Token} {
+			if b := s.Must(200, "GET", path, tok, nil).Body; !strings.Contains(string(b), `"pay_rate_cents":1825`) {
+				t.Fatalf("%s view: %s", who, b)
+			}
 		}
-		if b := s.Must(200, "GET", path, mgr.Token, nil).Body; strings.Contains(string(b), "pay_rate") {
-			t.Fatalf("manager sees pay: %s", b)
+		colleague := s.CreatePerson(admin, "manager", bakery)
+		if b := s.Do("GET", path, colleague.Token, nil).Body; strings.Contains(string(b), "pay_rate") {
+			t.Fatalf("a manager of another department sees pay: %s", b)
 		}
-		if b := s.Must(200, "GET", path, emp.Token, nil).Body; strings.Contains(string(b), "pay_rate") {
-			t.Fatalf("employee sees pay: %s", b)
+		if b := s.Do("GET", fmt.Sprintf("/api/v1/employees/%d", baker.ID), emp.Token, nil).Body; strings.Contains(string(b), "pay_rate") {
+			t.Fatalf("a colleague sees pay: %s", b)
 		}
 		// Managers see their department, not others; employees only themselves.
 		var page struct {
@@ -358,8 +366,8 @@ func TestEmployeesLifecycle(t *testing.T) {
 			cursor = page.NextCursor
 			page.NextCursor = ""
 		}
-		if len(seen) != 4 {
-			t.Fatalf("paged %d people, want 4", len(seen))
+		if len(seen) != 5 {
+			t.Fatalf("paged %d people, want 5", len(seen))
 		}
 		// Deactivating ends the person's sessions.
 		s.Must(204, "DELETE", path, admin, nil)

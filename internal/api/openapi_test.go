@@ -15,6 +15,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/bakery"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/comms"
+	"github.com/crumbcommander/crumb/internal/labor"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/push"
@@ -28,7 +29,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	t.Parallel()
 	doc := apptest.OpenAPI(t)
 	eng, _ := api.NewRouter(api.Deps{
-		Bakery: &bakery.Service{}, Attendance: &attendance.Service{}, Push: &push.Service{},
+		Bakery: &bakery.Service{}, Attendance: &attendance.Service{}, Push: &push.Service{}, Labor: &labor.Service{},
 		Reports: &reports.Service{}, Notify: &notify.Store{}, Mailbox: &mail.DevBox{}, Queues: &ops.Queues{},
 		SNSHook: &ops.Hook{}, Files: http.NotFoundHandler(), Metrics: prometheus.NewRegistry(), Comms: &comms.Service{},
 	})

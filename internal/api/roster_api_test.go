@@ -359,7 +359,7 @@ func TestSwapCandidatesAPI(t *testing.T) {
 				if len(c) != 3 || c["first_name"] == "" || c["last_name"] == "" || c["employee_id"] != mgr.Items[i]["employee_id"] {
 					t.Errorf("assignee item %v (manager: %v)", c, mgr.Items[i])
 				}
-				for _, k := range []string{"hours_this_week", "warnings", "pay_rate", "email", "phone"} {
+				for _, k := range []string{"hours_this_week", "warnings", "pay_rate_cents", "email", "phone"} {
 					if _, ok := c[k]; ok {
 						t.Errorf("assignee item has %s: %v", k, c)
 					}

@@ -22,6 +22,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/comms"
 	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/labor"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/ops"
 	"github.com/crumbcommander/crumb/internal/people"
@@ -46,6 +47,8 @@ type Deps struct {
 	// Comms is announcements and schedule acknowledgements; nil mounts
 	// neither.
 	Comms *comms.Service
+	// Labor is wages, labor cost, timesheets and payroll; nil mounts none.
+	Labor *labor.Service
 	// Hub serves GET /api/v1/ws; nil answers 503 there.
 	Hub *hub.Hub
 	// Ready reports whether the database and Redis answer.
@@ -156,6 +159,7 @@ func NewRouter(d Deps) (*gin.Engine, *Server) {
 	s.mountBakery(authed)
 	s.mountAttendance(authed)
 	s.mountComms(v1, authed)
+	s.mountLabor(authed)
 	return r, s
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/idem"
+	"github.com/crumbcommander/crumb/internal/labor"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 	"github.com/crumbcommander/crumb/internal/push"
@@ -59,6 +60,7 @@ type App struct {
 	Idem       *idem.Store
 	Bakery     *bakery.Service
 	Attendance *attendance.Service
+	Labor      *labor.Service
 	Fleet      *Fleet
 	Push       *push.Service
 	Comms      *comms.Service
@@ -150,6 +152,8 @@ func (a *App) open(ctx context.Context) error {
 	a.Idem = &idem.Store{DB: d, Clock: a.Clock}
 	a.Bakery = bakery.New(a.Writer, a.People, a.Redis)
 	a.Attendance = attendance.New(a.Writer, a.People, attendance.SQLShifts{}, a.Redis)
+	a.Labor = &labor.Service{W: a.Writer, People: a.People}
+	a.Roster.Labor = a.Labor
 
 	if a.miniredis != nil {
 		a.Broker = hub.NewMemoryBroker()

@@ -162,7 +162,7 @@ func (a *App) openFleet(ctx context.Context) error {
 		return err
 	}
 	f.Reports = &reports.Service{W: a.Writer, Queue: worker.ReportQueue{Client: f.Tasks}, Blob: f.Blob,
-		Sources: reports.Sources(a.DB, a.Clock), InFlight: func(d int) { f.inFlight.Add(int64(d)) }}
+		Sources: reportSources(a), InFlight: func(d int) { f.inFlight.Add(int64(d)) }}
 	if a.Cfg.CloudWatch {
 		cfg, err := a.awsCfg(ctx)
 		if err != nil {
@@ -405,4 +405,14 @@ type attendanceClockIns struct{ svc *attendance.Service }
 
 func (c attendanceClockIns) ClockedIn(ctx context.Context, s worker.Shift, employeeID int64) (bool, error) {
 	return c.svc.ClockedIn(ctx, s.ID, employeeID)
+}
+
+// reportSources are the report kinds' sources: the roster's and
+// attendance's, and labor's payroll.
+func reportSources(a *App) map[string]reports.Source {
+	src := reports.Sources(a.DB, a.Clock)
+	for k, v := range a.Labor.PayrollSources() {
+		src[k] = v
+	}
+	return src
 }

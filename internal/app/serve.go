@@ -41,7 +41,7 @@ func (a *App) buildRouter() http.Handler {
 	}
 	r, _ := api.NewRouter(api.Deps{
 		People: a.People, Roster: a.Roster, Sessions: a.Sessions, Audit: a.Audit, Idem: a.Idem, Hub: a.Hub,
-		Bakery: a.Bakery, Attendance: a.Attendance, Push: a.Push, Comms: a.Comms,
+		Bakery: a.Bakery, Attendance: a.Attendance, Push: a.Push, Comms: a.Comms, Labor: a.Labor,
 		Ready: a.Ready, Metrics: metrics, Web: web.Handler(),
 		BaseURL: a.Cfg.BaseURL, TrustedProxies: proxies, SecureCookies: a.Cfg.SecureCookies(),
 		SessionTTL: a.Cfg.SessionTTL, RequestTimeout: a.Cfg.RequestTimeout, Log: a.Log, Clock: a.Clock,

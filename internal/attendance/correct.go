@@ -122,6 +122,9 @@ func (s *Service) Correct(ctx context.Context, p auth.Principal, id int64, in Co
 		if err := f.Err(); err != nil {
 			return err
 		}
+		if err := refuseLocked(ctx, tx, inAt, newIn); err != nil {
+			return err
+		}
 		var open any = emp
 		if newOut != nil {
 			open = nil

@@ -135,6 +135,9 @@ func (s *Service) clockIn(ctx context.Context, tx *outbox.Tx, st people.Store, e
 		return 0, apperr.NotFoundf("employee")
 	}
 	now := punchTime(tx, in.at)
+	if err := refuseLocked(ctx, tx, now); err != nil {
+		return 0, err
+	}
 	if !in.at.IsZero() {
 		// A punch sent late may not reach back before the person's last one.
 		var last sql.NullTime
@@ -327,6 +330,9 @@ func (s *Service) clockOut(ctx context.Context, tx *outbox.Tx, st people.Store, 
 	if err != nil {
 		return 0, err
 	}
+	if err := refuseLocked(ctx, tx, r.ClockIn, now); err != nil {
+		return 0, err
+	}
 	if _, err := tx.ExecContext(ctx, "UPDATE attendance_breaks SET ends_at = ?, open_record_id = NULL WHERE open_record_id = ?", now, r.ID); err != nil {
 		return 0, fmt.Errorf("attendance: clock out: %w", err)
 	}
@@ -345,6 +351,9 @@ func (s *Service) toggleBreak(ctx context.Context, tx *outbox.Tx, st people.Stor
 	}
 	now, err := r.at(ctx, tx, st, at)
 	if err != nil {
+		return 0, err
+	}
+	if err := refuseLocked(ctx, tx, r.ClockIn, now); err != nil {
 		return 0, err
 	}
 	if start {

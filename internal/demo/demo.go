@@ -78,11 +78,11 @@ func Seed(ctx context.Context, svc *people.Service, password string) (*Result, e
 		if role == auth.RoleEmployee && len(res.Employees)%3 == 0 {
 			hours = 24 // part-timers
 		}
-		rate := 16.5 + float64(len(res.Employees)%5)
+		rate := int64(1650 + 100*(len(res.Employees)%5))
 		hired := fmt.Sprintf("20%02d-%02d-01", 18+len(res.Employees)%8, 1+len(res.Employees)%12)
 		e, err := svc.CreateEmployee(ctx, sys, people.EmployeeInput{
 			FirstName: &first, LastName: &last, Email: &email, Password: &password, Role: &role,
-			DepartmentIDs: &deptIDs, MaxHoursPerWeek: &hours, PayRate: &rate, HiredOn: &hired,
+			DepartmentIDs: &deptIDs, MaxHoursPerWeek: &hours, PayRateCents: &rate, HiredOn: &hired,
 		})
 		if err != nil {
 			return fmt.Errorf("demo: person %s: %w", email, err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"net/mail"
 	"slices"
 	"strings"
@@ -17,6 +16,9 @@ import (
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/paging"
 )
+
+// MaxPayRateCents is the highest hourly rate accepted ($1,000.00 an hour).
+const MaxPayRateCents = 100000
 
 // Employee is a person of the store, whatever their role.
 type Employee struct {
@@ -30,9 +32,12 @@ type Employee struct {
 	HiredOn         *string   `json:"hired_on"`
 	Active          bool      `json:"active"`
 	MaxHoursPerWeek int       `json:"max_hours_per_week"`
-	// PayRate is shown to admins only; the service clears it for others.
-	PayRate *float64 `json:"pay_rate,omitempty"`
-	Version int64    `json:"version"`
+	// PayRateCents is the hourly base rate in cents of the store's
+	// currency: the rate of any day no wage row (internal/labor) covers.
+	// Shown to admins, the person's managers and the person; the service
+	// clears it for others.
+	PayRateCents *int64 `json:"pay_rate_cents,omitempty"`
+	Version      int64  `json:"version"`
 
 	payRateCents int64
 }
@@ -54,7 +59,7 @@ type EmployeeInput struct {
 	HiredOn         *string    `json:"hired_on"`
 	Active          *bool      `json:"active"`
 	MaxHoursPerWeek *int       `json:"max_hours_per_week"`
-	PayRate         *float64   `json:"pay_rate"`
+	PayRateCents    *int64     `json:"pay_rate_cents"`
 	Password        *string    `json:"password"`
 	Version         *int64     `json:"version"`
 }
@@ -88,10 +93,10 @@ func scanEmployee(r db.Scanner) (Employee, error) {
 
 // forViewer clears what the viewer may not see.
 func (e Employee) forViewer(p auth.Principal) Employee {
-	e.PayRate = nil
-	if p.IsAdmin() {
-		r := float64(e.payRateCents) / 100
-		e.PayRate = &r
+	e.PayRateCents = nil
+	if p.IsAdmin() || p.UserID == e.ID || (p.Role == auth.RoleManager && p.SharesDept(e.DepartmentIDs)) {
+		r := e.payRateCents
+		e.PayRateCents = &r
 	}
 	if e.DepartmentIDs == nil {
 		e.DepartmentIDs = []int64{}
@@ -447,11 +452,11 @@ func applyEmployeeInput(e *Employee, in EmployeeInput, f apperr.Fields) {
 	if in.MaxHoursPerWeek != nil {
 		e.MaxHoursPerWeek = *in.MaxHoursPerWeek
 	}
-	if in.PayRate != nil {
-		if *in.PayRate < 0 || *in.PayRate > 10000 || math.IsNaN(*in.PayRate) {
-			f.Add("pay_rate", "must be between 0 and 10000")
+	if in.PayRateCents != nil {
+		if *in.PayRateCents < 0 || *in.PayRateCents > MaxPayRateCents {
+			f.Add("pay_rate_cents", fmt.Sprintf("must be between 0 and %d cents an hour", MaxPayRateCents))
 		} else {
-			e.payRateCents = int64(math.Round(*in.PayRate * 100))
+			e.payRateCents = *in.PayRateCents
 		}
 	}
 }

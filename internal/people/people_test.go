@@ -70,12 +70,12 @@ func (f *fixture) person(role auth.Role, depts ...int64) people.Employee {
 	f.t.Helper()
 	f.n++
 	first, last, email, pw := fmt.Sprintf("P%d", f.n), "Test", fmt.Sprintf("p%d@example.com", f.n), password
-	rate := 18.5
+	rate := int64(1850)
 	if depts == nil {
 		depts = []int64{}
 	}
 	e, err := f.svc.CreateEmployee(ctx, f.admin, people.EmployeeInput{FirstName: &first, LastName: &last, Email: &email,
-		Password: &pw, Role: &role, DepartmentIDs: &depts, PayRate: &rate})
+		Password: &pw, Role: &role, DepartmentIDs: &depts, PayRateCents: &rate})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -98,7 +98,8 @@ func ids(es []people.Employee) map[int64]bool {
 }
 
 // Admins see everyone; a manager sees herself and the people of her
-// departments; an employee sees only herself. Pay rates reach admins only.
+// departments; an employee sees only herself. Pay rates reach admins, the person's
+// managers and the person.
 func TestWhoSeesWhom(t *testing.T) {
 	t.Parallel()
 	testutil.ForEachDB(t, func(t *testing.T, d *db.DB) {
@@ -122,8 +123,8 @@ func TestWhoSeesWhom(t *testing.T) {
 			t.Errorf("manager of Bakery sees %v, want herself and the Bakery employee", got)
 		}
 		for _, e := range mine.Items {
-			if e.PayRate != nil {
-				t.Errorf("manager sees the pay rate of %d", e.ID)
+			if e.PayRateCents == nil || *e.PayRateCents != 1850 {
+				t.Errorf("manager does not see the pay rate of her person %d", e.ID)
 			}
 		}
 		_, err = f.svc.GetEmployee(ctx, mgrA, empB.ID)
@@ -131,8 +132,8 @@ func TestWhoSeesWhom(t *testing.T) {
 
 		self := f.principal(empA)
 		got, err := f.svc.GetEmployee(ctx, self, empA.ID)
-		if err != nil || got.ID != empA.ID {
-			t.Fatalf("employee reads herself: %+v, %v", got, err)
+		if err != nil || got.ID != empA.ID || got.PayRateCents == nil {
+			t.Fatalf("employee reads herself and her rate: %+v, %v", got, err)
 		}
 		_, err = f.svc.GetEmployee(ctx, self, empB.ID)
 		wantCode(t, err, apperr.NotFound)
@@ -142,8 +143,8 @@ func TestWhoSeesWhom(t *testing.T) {
 		}
 
 		byAdmin, err := f.svc.GetEmployee(ctx, f.admin, empA.ID)
-		if err != nil || byAdmin.PayRate == nil || *byAdmin.PayRate != 18.5 {
-			t.Fatalf("admin reads the pay rate: %+v, %v", byAdmin.PayRate, err)
+		if err != nil || byAdmin.PayRateCents == nil || *byAdmin.PayRateCents != 1850 {
+			t.Fatalf("admin reads the pay rate: %+v, %v", byAdmin.PayRateCents, err)
 		}
 	})
 }

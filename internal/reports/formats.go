@@ -53,8 +53,10 @@ func cellString(v any, loc *time.Location) string {
 func writeCSV(ctx context.Context, w io.Writer, src Source, q Query) (int64, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	cw := csv.NewWriter(bw)
-	if err := cw.Write(src.Columns()); err != nil {
-		return 0, err
+	if h, ok := src.(Headless); !ok || !h.NoHeader() {
+		if err := cw.Write(src.Columns()); err != nil {
+			return 0, err
+		}
 	}
 	var n int64
 	rec := make([]string, len(src.Columns()))
@@ -80,7 +82,25 @@ func writeCSV(ctx context.Context, w io.Writer, src Source, q Query) (int64, err
 func writeXLSX(ctx context.Context, w io.Writer, src Source, q Query) (int64, error) {
 	f := excelize.NewFile()
 	defer f.Close()
-	sw, err := f.NewStreamWriter("Sheet1")
+	n, err := writeSheet(ctx, f, "Sheet1", src, q)
+	if err != nil {
+		return n, err
+	}
+	if d, ok := src.(Detailed); ok {
+		name, detail := d.DetailSheet()
+		if _, err := f.NewSheet(name); err != nil {
+			return n, err
+		}
+		if _, err := writeSheet(ctx, f, name, detail, q); err != nil {
+			return n, err
+		}
+	}
+	return n, f.Write(w)
+}
+
+// writeSheet streams src's header and rows into the sheet.
+func writeSheet(ctx context.Context, f *excelize.File, sheet string, src Source, q Query) (int64, error) {
+	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		return 0, err
 	}
@@ -114,8 +134,5 @@ func writeXLSX(ctx context.Context, w io.Writer, src Source, q Query) (int64, er
 	if err != nil {
 		return n, err
 	}
-	if err := sw.Flush(); err != nil {
-		return n, err
-	}
-	return n, f.Write(w)
+	return n, sw.Flush()
 }

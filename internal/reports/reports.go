@@ -26,6 +26,12 @@ const (
 	KindAttendance = "attendance"
 	KindHours      = "hours"
 	KindSchedule   = "schedule"
+	// The payroll kinds: a locked pay period's pay per person (xlsx adds a
+	// sheet per punch), its punches alone, and the PaymentEvolution
+	// timesheet import layout. internal/labor provides their sources.
+	KindPayroll        = "payroll"
+	KindPayrollPunches = "payroll_punches"
+	KindPayrollPE      = "payroll_paymentevolution"
 
 	FormatCSV  = "csv"
 	FormatXLSX = "xlsx"
@@ -65,6 +71,26 @@ var kinds = []KindInfo{
 	{KindHours, "Hours worked", "Per person and week: hours worked from attendance (punches minus breaks), scheduled hours, overtime over the weekly maximum.", []string{FormatCSV, FormatXLSX}},
 	{KindAttendance, "Attendance", "Every published shift with its punches (late, early leave, no-show) and every punch without a shift.", []string{FormatCSV, FormatXLSX}},
 	{KindSchedule, "Schedule", "The published shifts; as PDF, a printable people × days grid per week.", []string{FormatCSV, FormatXLSX, FormatPDF}},
+	{KindPayroll, "Payroll", "A locked pay period: per person and rate, regular and overtime hours and gross pay; as XLSX with a sheet of every punch.", []string{FormatCSV, FormatXLSX}},
+	{KindPayrollPunches, "Payroll punches", "A locked pay period's punches, each with its regular and overtime minutes, rate and cost.", []string{FormatCSV, FormatXLSX}},
+	{KindPayrollPE, "Payroll: PaymentEvolution import", "A locked pay period in PaymentEvolution's timesheet import layout (CSV, no header row).", []string{FormatCSV}},
+}
+
+// Checker is a source that checks a request before it is queued (a
+// payroll needs a locked pay period): a 4xx error refuses it.
+type Checker interface {
+	Check(ctx context.Context, p auth.Principal, from, to string, dept *int64) error
+}
+
+// Detailed is a source whose XLSX export holds a second sheet.
+type Detailed interface {
+	DetailSheet() (name string, src Source)
+}
+
+// Headless is a source whose CSV has no header row (an import layout
+// defined by position).
+type Headless interface {
+	NoHeader() bool
 }
 
 // Kinds returns the report kinds with their formats.
@@ -142,7 +168,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Request) (Rep
 	}
 	f := apperr.Fields{}
 	if k, ok := kindInfo(in.Kind); !ok {
-		f.Add("kind", "must be attendance, hours or schedule")
+		f.Add("kind", "must be one of GET /reports/kinds")
 	} else if !slices.Contains(k.Formats, in.Format) {
 		f.Add("format", fmt.Sprintf("%s reports come as %s", k.Kind, strings.Join(k.Formats, ", ")))
 	}
@@ -166,6 +192,11 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in Request) (Rep
 		}
 	} else if !p.IsAdmin() {
 		return Report{}, apperr.Field("department_id", "required for managers")
+	}
+	if c, ok := s.Sources[in.Kind].(Checker); ok {
+		if err := c.Check(ctx, p, in.From, in.To, in.DepartmentID); err != nil {
+			return Report{}, err
+		}
 	}
 	var id int64
 	err := s.W.Do(ctx, func(tx *outbox.Tx) error {

@@ -94,7 +94,7 @@ func TestCreateValidation(t *testing.T) {
 		want apperr.Code
 	}{
 		{"employee may not", auth.Principal{UserID: 9, Role: auth.RoleEmployee}, reports.Request{Kind: "hours", Format: "csv", From: "2026-11-01", To: "2026-11-07"}, apperr.Forbidden},
-		{"bad kind", e.admin, reports.Request{Kind: "payroll", Format: "csv", From: "2026-11-01", To: "2026-11-07"}, apperr.ValidationFailed},
+		{"bad kind", e.admin, reports.Request{Kind: "wages", Format: "csv", From: "2026-11-01", To: "2026-11-07"}, apperr.ValidationFailed},
 		{"pdf only for schedule", e.admin, reports.Request{Kind: "hours", Format: "pdf", From: "2026-11-01", To: "2026-11-07"}, apperr.ValidationFailed},
 		{"to before from", e.admin, reports.Request{Kind: "hours", Format: "csv", From: "2026-11-07", To: "2026-11-01"}, apperr.ValidationFailed},
 		{"manager needs a department", auth.Principal{UserID: 9, Role: auth.RoleManager, DeptIDs: []int64{3}}, reports.Request{Kind: "hours", Format: "csv", From: "2026-11-01", To: "2026-11-07"}, apperr.ValidationFailed},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/labor"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -58,9 +59,49 @@ func (s *Service) checkAssignment(ctx context.Context, tx *outbox.Tx, st people.
 	if err != nil {
 		return nil, err
 	}
-	return assess(who,
+	pay, err := s.payRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := assess(who,
 		func() error { return requireDepartment(ctx, tx, next.DepartmentID) },
-		func() (Rules, error) { return loadRules(ctx, tx, st, next.employee(), next.Interval(), who.maxHours) })
+		func() (Rules, error) {
+			r, err := loadRules(ctx, tx, st, next.employee(), next.Interval(), who.maxHours)
+			r.Pay = pay
+			return r, err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return warnings, s.priceOvertime(ctx, tx, warnings, next)
+}
+
+// payRules are the labor domain's pay rules, or nil without one (no
+// overtime warnings).
+func (s *Service) payRules(ctx context.Context) (*labor.Rules, error) {
+	if s.Labor == nil {
+		return nil, nil
+	}
+	return s.Labor.PayRules(ctx)
+}
+
+// priceOvertime fills in what the overtime of an overtime warning costs,
+// at the person's rate for the shift's position and day.
+func (s *Service) priceOvertime(ctx context.Context, q labor.Querier, warnings []Warning, sh Shift) error {
+	for i, w := range warnings {
+		if w.Kind != WarnOvertime || s.Labor == nil || sh.EmployeeID == nil {
+			continue
+		}
+		cost, currency, err := s.Labor.OvertimeCost(ctx, q, *sh.EmployeeID, sh.Position, sh.StartsAt, w.OvertimeMinutes)
+		if err != nil {
+			return err
+		}
+		if cost > 0 {
+			warnings[i].CostCents = cost
+			warnings[i].Message += fmt.Sprintf(", costing %s", labor.FormatMoney(cost, currency))
+		}
+	}
+	return nil
 }
 
 // assess is the verdict on giving a shift to a person, once the person is

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/labor"
 )
 
 // The conflict rules (docs/api.md, Scheduling), as pure functions: no I/O,
@@ -22,12 +23,18 @@ const (
 	WarnAvailability = "availability"
 	WarnMinRest      = "min_rest"
 	WarnMaxHours     = "max_hours"
+	WarnOvertime     = "overtime"
 )
 
 // Warning is a rule the write bends but does not break.
 type Warning struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+	// OvertimeMinutes and CostCents come with an overtime warning: the
+	// overtime the shift adds to the person's week, and what those minutes
+	// cost (when the person's rate is known).
+	OvertimeMinutes int   `json:"overtime_minutes,omitempty"`
+	CostCents       int64 `json:"cost_cents,omitempty"`
 }
 
 // Interval is a span of time [Start, End) with the id of what it is.
@@ -64,6 +71,8 @@ type Rules struct {
 	Week         Week
 	MinRest      time.Duration
 	MaxHours     int
+	// Pay, when set, adds the overtime warning (labor's pay rules).
+	Pay *labor.Rules
 }
 
 // Blocking returns the overlaps and time-off collisions of the shift, in
@@ -119,7 +128,32 @@ func Warnings(r Rules) []Warning {
 			out = append(out, Warning{Kind: WarnMaxHours, Message: fmt.Sprintf("%.1f hours this week, over the person's maximum of %d", total, r.MaxHours)})
 		}
 	}
+	if ot := OvertimeAdded(r); ot > 0 {
+		out = append(out, Warning{Kind: WarnOvertime, OvertimeMinutes: ot,
+			Message: fmt.Sprintf("the shift adds %s of overtime to the person's week", hours(time.Duration(ot)*time.Minute))})
+	}
 	return out
+}
+
+// OvertimeAdded is how many overtime minutes the shift adds to the
+// person's store week under r.Pay: the week's overtime with the shift less
+// the week's overtime without it (a shift early in the week pushes a later
+// one over the line, and the warning belongs to the write that does it).
+func OvertimeAdded(r Rules) int {
+	if r.Pay == nil || (r.Pay.WeeklyOvertimeMinutes <= 0 && r.Pay.DailyOvertimeMinutes <= 0) {
+		return 0
+	}
+	startsOn := int(r.Week.Start.In(r.Loc).Weekday())
+	var work []labor.Work
+	for _, o := range r.Others {
+		if !o.Start.Before(r.Week.Start) && o.Start.Before(r.Week.End) {
+			work = append(work, labor.Work{ID: o.ID, Start: o.Start, Minutes: labor.ScheduledMinutes(o.Start, o.End, *r.Pay)})
+		}
+	}
+	_, without := labor.Price(work, *r.Pay, r.Loc, startsOn)
+	work = append(work, labor.Work{ID: r.Shift.ID, Start: r.Shift.Start, Minutes: labor.ScheduledMinutes(r.Shift.Start, r.Shift.End, *r.Pay)})
+	_, with := labor.Price(work, *r.Pay, r.Loc, startsOn)
+	return with.OvertimeMinutes - without.OvertimeMinutes
 }
 
 func hours(d time.Duration) string {

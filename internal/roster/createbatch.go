@@ -12,6 +12,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/labor"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -191,6 +192,10 @@ func (s *Service) writeCreates(ctx context.Context, tx *outbox.Tx, calls []*crea
 			}
 		}
 	}
+	pay, err := s.payRules(ctx)
+	if err != nil {
+		return err
+	}
 	f, err := loadFacts(ctx, tx, asks, depts)
 	if err != nil {
 		return err
@@ -206,7 +211,10 @@ func (s *Service) writeCreates(ctx context.Context, tx *outbox.Tx, calls []*crea
 	var shifts []Shift
 	for _, c := range calls {
 		sh := c.sh
-		warnings, err := checkCreate(f, who, c.st, sh)
+		warnings, err := checkCreate(f, who, c.st, pay, sh)
+		if err == nil {
+			err = s.priceOvertime(ctx, tx, warnings, sh)
+		}
 		if err != nil {
 			c.err = err
 			continue
@@ -301,7 +309,7 @@ func insertShifts(ctx context.Context, tx *outbox.Tx, shifts []Shift) ([]int64, 
 
 // checkCreate is checkAssignment for one create of a batch, from what the
 // batch read: who are the locked people found, f the rest.
-func checkCreate(f ruleFacts, who map[int64]person, st people.Store, sh Shift) ([]Warning, error) {
+func checkCreate(f ruleFacts, who map[int64]person, st people.Store, pay *labor.Rules, sh Shift) ([]Warning, error) {
 	deptExists := func() error {
 		if !f.depts[sh.DepartmentID] {
 			return apperr.NotFoundf("department")
@@ -317,7 +325,11 @@ func checkCreate(f ruleFacts, who map[int64]person, st people.Store, sh Shift) (
 		return nil, apperr.NotFoundf("employee")
 	}
 	p.inDept = f.member[[2]int64{emp, sh.DepartmentID}]
-	return assess(p, deptExists, func() (Rules, error) { return f.rules(st, emp, sh.Interval(), p.maxHours), nil })
+	return assess(p, deptExists, func() (Rules, error) {
+		r := f.rules(st, emp, sh.Interval(), p.maxHours)
+		r.Pay = pay
+		return r, nil
+	})
 }
 
 // lockPersons locks the users rows of ids in one statement, in ascending id

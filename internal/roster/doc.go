@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/apperr"
+	"github.com/crumbcommander/crumb/internal/labor"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/people"
 )
@@ -45,8 +46,18 @@ type Service struct {
 	// that made shifts public (the schedule acknowledgements); its error
 	// undoes the publish.
 	OnPublish func(ctx context.Context, tx *outbox.Tx, pub Published) error
+	// Labor, when set, adds the overtime warning, with its cost, to the
+	// warnings of shift writes and of GET /schedules/warnings.
+	Labor Labor
 
 	creates createCombiner // CreateShift's batches
+}
+
+// Labor is what scheduling asks the labor domain: the pay rules, and what
+// overtime minutes of a person's shift cost in the store's currency.
+type Labor interface {
+	PayRules(ctx context.Context) (*labor.Rules, error)
+	OvertimeCost(ctx context.Context, q labor.Querier, emp int64, position string, start time.Time, minutes int) (cents int64, currency string, err error)
 }
 
 // Event names of this domain (docs/api.md).

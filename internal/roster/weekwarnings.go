@@ -81,8 +81,17 @@ func (s *Service) WeekWarnings(ctx context.Context, p auth.Principal, in WeekWar
 	if err != nil {
 		return out, err
 	}
+	pay, err := s.payRules(ctx)
+	if err != nil {
+		return out, err
+	}
 	for _, sh := range shifts {
-		if w := Warnings(f.rules(st, sh.employee(), sh.Interval(), maxHours[sh.employee()])); len(w) > 0 {
+		r := f.rules(st, sh.employee(), sh.Interval(), maxHours[sh.employee()])
+		r.Pay = pay
+		if w := Warnings(r); len(w) > 0 {
+			if err := s.priceOvertime(ctx, q, w, sh); err != nil {
+				return out, err
+			}
 			out.Items = append(out.Items, ShiftWarnings{ShiftID: sh.ID, Warnings: w})
 		}
 	}

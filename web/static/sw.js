@@ -6,7 +6,7 @@ const DATA = "crumb-data-v2";
 const FILES = ["/", "/app.css", "/icon.svg", "/manifest.webmanifest", "/js/main.js", "/js/api.js", "/js/ui.js",
   "/js/live.js", "/js/push.js", "/js/screens/login.js", "/js/screens/home.js", "/js/screens/dashboard.js",
   "/js/screens/week.js", "/js/screens/bakery.js", "/js/screens/admin.js", "/js/screens/reports.js", "/js/screens/kiosk.js",
-  "/js/screens/account.js", "/js/zone.js", "/js/comms.js", "/js/screens/ack.js"];
+  "/js/screens/account.js", "/js/screens/timesheets.js", "/js/screens/mytimesheet.js", "/js/screens/labor.js", "/js/zone.js", "/js/comms.js", "/js/screens/ack.js"];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(SHELL).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));

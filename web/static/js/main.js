@@ -14,6 +14,9 @@ const routes = {
   "/account": { load: () => import("./screens/account.js"), title: "My account", roles: ["employee", "manager", "admin"], nav: "My account" },
   "/kiosk": { load: () => import("./screens/kiosk.js"), title: "Kiosk", roles: ["kiosk"] },
   "/reports": { load: () => import("./screens/reports.js"), title: "Reports", roles: ["manager", "admin"], nav: "Reports" },
+  "/timesheets": { load: () => import("./screens/timesheets.js"), title: "Timesheets", roles: ["manager", "admin"], nav: "Timesheets" },
+  "/timesheet": { load: () => import("./screens/mytimesheet.js"), title: "My timesheet", roles: ["employee", "manager", "admin"], nav: "My timesheet" },
+  "/labor": { load: () => import("./screens/labor.js"), title: "Wages", roles: ["admin"], nav: "Wages" },
   "/admin": { load: () => import("./screens/admin.js"), title: "Admin", roles: ["admin"], nav: "Admin" },
   "/ack": { load: () => import("./screens/ack.js"), title: "Confirm your schedule", public: true },
 };

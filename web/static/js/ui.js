@@ -106,3 +106,18 @@ export function shiftCard(s, extra = {}) {
     s.position ? h("div", s.position) : null,
     s.status === "draft" ? h("span.badge.warn", "draft") : null), s.department_id);
 }
+
+/** fmtMoney formats integer cents of a currency ("CA$1,234.50"); never floats on the way in. */
+export function fmtMoney(cents, currency = "CAD") {
+  const neg = cents < 0, abs = Math.abs(Math.trunc(cents));
+  const whole = Math.floor(abs / 100), part = String(abs % 100).padStart(2, "0");
+  const sym = currency === "CAD" ? "$" : currency + " ";
+  return `${neg ? "−" : ""}${sym}${String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${part}`;
+}
+/** parseCents reads "1234.5" or "1,234.50" as integer cents (null when not an amount). */
+export function parseCents(text) {
+  const m = /^\s*(\d{1,9})(?:\.(\d{1,2}))?\s*$/.exec(String(text).replace(/[,$\s]/g, ""));
+  return m ? Number(m[1]) * 100 + Number((m[2] || "0").padEnd(2, "0")) : null;
+}
+/** fmtMinutes writes minutes as hours: "37.5 h". */
+export const fmtMinutes = (m) => `${(Math.round(m / 6) / 10).toFixed(1)} h`;

@@ -5,6 +5,9 @@
 // Warnings the server finds in the week (GET /schedules/warnings) show on
 // the shifts after a reload too; rows of people over their weekly maximum
 // are marked. After a save, move or delete, focus returns to the cell.
+// The cost bar shows the week's scheduled hours and cost per day against
+// the department's budget (GET /labor/week-cost), fetched again on every
+// shift event and labor.cost_changed, so every manager's screen agrees.
 import { ackPanel } from "../comms.js";
 import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, weekday, today, dayOf, at, startOf, wallTime, fmtTime, fmtDay, fmtDate, fmtDateTime, zoneHint, zoneNote, hoursOf, deptStyleClass, paintDept } from "../ui.js";
 
@@ -16,7 +19,9 @@ export async function render(main, ctx) {
   const startsOn = (ctx.store && ctx.store.week_starts_on) ?? 1;
   let deptId = Number(params.get("dept")) || depts[0].id;
   let week = params.get("week") ? weekStart(parseYMD(params.get("week")), startsOn) : weekStart(today(), startsOn);
-  let people = [], shifts = [], timeOff = [], availability = new Map(), warningsById = new Map(), carrying = null;
+  let people = [], shifts = [], timeOff = [], availability = new Map(), warningsById = new Map(), carrying = null, cost = null;
+  let payRules = null;
+  api.get("/labor/settings").then((r) => { payRules = r; }).catch(() => {});
   // refocus is the cell to focus after the next draw: {shiftId} (the cell
   // holding that shift) or {row, col}; without it the focused cell stays focused.
   let refocus = null;
@@ -26,6 +31,7 @@ export async function render(main, ctx) {
   const weekInput = field("Week of", { type: "date", name: "week", value: ymd(week) });
   const status = h("div", { "aria-live": "polite", id: "week-status" });
   const grid = h("div.table-wrap");
+  const costBar = h("section.card.cost-bar.no-print", { id: "cost-bar", "aria-label": "Labor cost" });
   const title = h("h1");
   const printMeta = h("p.print-only.small", { id: "print-meta" });
   const acksEl = h("section.card.no-print", { id: "week-acks" });
@@ -39,7 +45,7 @@ export async function render(main, ctx) {
     h("div.form-row.no-print", deptSel, weekInput), toolbar,
     h("div.legend", h("span", h("span.shift.demo", "published")), h("span.no-print", h("span.shift.draft.demo", "draft (only managers see it)")),
       h("span.muted.no-print", "Keyboard: arrows move between cells · Enter adds or edits · M picks a shift up, Enter drops it · Delete removes")), zoneHint(),
-    status, h("section.card", grid), acksEl));
+    status, costBar, h("section.card", grid), acksEl));
   deptSel.input.addEventListener("change", () => { deptId = Number(deptSel.input.value); load(); });
   weekInput.input.addEventListener("change", () => { if (weekInput.input.value) go(weekStart(parseYMD(weekInput.input.value), startsOn)); });
 
@@ -52,6 +58,7 @@ export async function render(main, ctx) {
     history.replaceState({}, "", `/week?dept=${deptId}&week=${ymd(week)}`);
     acks.load(deptId, ymd(week));
     title.textContent = `${dept().name} · week of ${fmtDate(week, { month: "long", day: "numeric", year: "numeric" })}`;
+    loadCost();
     try {
       const [emps, page] = await Promise.all([
         api.all("/employees", { department_id: deptId }),
@@ -74,6 +81,95 @@ export async function render(main, ctx) {
     } catch (err) {
       mount(grid, alertBox("error", err.message));
     }
+  }
+
+  // loadCost fetches the week's cost; the newest answer wins, so a burst
+  // of events never leaves an older total on screen.
+  let costSeq = 0;
+  async function loadCost() {
+    const mine = ++costSeq;
+    try {
+      const c = await api.get("/labor/week-cost" + api.qs({ department_id: deptId, week_start: ymd(week) }));
+      if (mine !== costSeq) return;
+      cost = c;
+      drawCost();
+    } catch (err) {
+      if (mine === costSeq) mount(costBar, h("p.small.muted", `Labor cost unavailable: ${err.message}`));
+    }
+  }
+
+  function drawCost() {
+    if (!cost) return;
+    const money = (c) => fmtMoney(c, cost.currency);
+    const b = cost.budget;
+    let budgetText = "No budget set", state = null;
+    if (b) {
+      const used = b.kind === "hours" ? cost.scheduled_minutes + cost.open_shift_minutes : cost.cost_cents;
+      const limit = b.kind === "hours" ? b.minutes : b.cents;
+      const left = limit - used;
+      const fmt = b.kind === "hours" ? fmtMinutes : money;
+      budgetText = `Budget ${fmt(limit)} · ${left >= 0 ? `${fmt(left)} left` : `over by ${fmt(-left)}`}`;
+      state = cost.over_budget ? h("span.badge.danger", { id: "cost-state" }, "Over budget") : h("span.badge.ok", { id: "cost-state" }, "Within budget");
+    }
+    mount(costBar,
+      h("div.row.spread",
+        h("div.cost-totals", { role: "status", "aria-live": "polite" },
+          h("strong", { id: "cost-total" }, money(cost.cost_cents)), " · ",
+          h("span", { id: "cost-hours" }, `${fmtMinutes(cost.scheduled_minutes)} scheduled`),
+          cost.overtime_minutes ? [" · ", h("span.badge.warn", { id: "cost-overtime" }, `${fmtMinutes(cost.overtime_minutes)} overtime`)] : null,
+          cost.open_shift_minutes ? [" · ", h("span.muted", `${fmtMinutes(cost.open_shift_minutes)} open`)] : null,
+          " · ", h("span", { id: "cost-budget" }, budgetText), " ", state,
+          cost.sales_cents != null ? [" · ", h("span", { id: "cost-sales" }, `Sales ${money(cost.sales_cents)} · labor ${(cost.labor_basis_points / 100).toFixed(1)} %`)] : null),
+        h("div.row", h("button", { type: "button", id: "budget-edit", onclick: budgetDialog }, "Budget…"),
+          h("button", { type: "button", id: "sales-edit", onclick: salesDialog }, "Sales forecast…"))),
+      h("ol.cost-days", cost.days.map((d) => h("li", { dataset: { date: d.date } },
+        h("span.small.muted", fmtDate(parseYMD(d.date), { weekday: "short" })), " ",
+        h("span.cost-day", money(d.cost_cents)), h("span.small.muted", ` ${fmtMinutes(d.scheduled_minutes)}`)))));
+  }
+
+  // salesDialog takes a forecast as CSV (date,amount), typed or pasted.
+  function salesDialog() {
+    const dlg = h("dialog", { "aria-labelledby": "sales-title" });
+    const csv = field("Sales forecast (CSV: date,amount)", { name: "csv", rows: 8, required: true }, "textarea");
+    csv.input.value = "date,amount\n" + days().map((d) => `${ymd(d)},`).join("\n");
+    const msg = h("div", { "aria-live": "assertive" });
+    const form = h("form.stack", { method: "dialog" }, h("h2", { id: "sales-title" }, `Sales forecast, ${dept().name}`), msg, csv,
+      h("div.row", h("button.primary", { type: "submit" }, "Save forecast"), h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      // Days left without an amount are dropped, not sent as zero.
+      const text = csv.input.value.split("\n").filter((l) => !/^\s*\d{4}-\d{2}-\d{2}\s*,\s*$/.test(l)).join("\n");
+      try { await api.put(`/departments/${deptId}/sales`, { csv: text }); dlg.close(); toast("Forecast saved."); loadCost(); }
+      catch (err) { csv.setError(err.fields && err.fields.csv); mount(msg, alertBox("error", err.message)); }
+    });
+    dlg.append(form);
+    dlg.addEventListener("close", () => dlg.remove());
+    document.body.append(dlg);
+    dlg.showModal();
+  }
+
+  function budgetDialog() {
+    const b = cost && cost.budget;
+    const dlg = h("dialog", { "aria-labelledby": "budget-title" });
+    const kind = field("Budget in", { name: "kind", value: b ? b.kind : "money" }, "select", [["money", "money"], ["hours", "hours"]]);
+    const amount = field("Amount (dollars or hours)", { name: "amount", inputmode: "decimal", required: true,
+      value: b ? (b.kind === "hours" ? String(b.minutes / 60) : (b.cents / 100).toFixed(2)) : "" });
+    const msg = h("div", { "aria-live": "assertive" });
+    const form = h("form.stack", { method: "dialog" }, h("h2", { id: "budget-title" }, `Budget, ${dept().name}, week of ${ymd(week)}`),
+      msg, kind, amount, h("div.row", h("button.primary", { type: "submit" }, "Save budget"), h("button", { type: "button", onclick: () => dlg.close() }, "Cancel")));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const v = parseCents(amount.input.value);
+      if (v === null) { amount.setError("Enter an amount like 1250 or 1250.50"); return; }
+      // Hours go as minutes: parseCents reads "37.5" as 3750 hundredths.
+      const body = kind.input.value === "hours" ? { week_start: ymd(week), kind: "hours", minutes: Math.round(v * 60 / 100) } : { week_start: ymd(week), kind: "money", cents: v };
+      try { await api.put(`/departments/${deptId}/budget`, body); dlg.close(); toast("Budget saved."); loadCost(); }
+      catch (err) { amount.setError(err.fields && (err.fields.cents || err.fields.minutes)); mount(msg, alertBox("error", err.message)); }
+    });
+    dlg.append(form);
+    dlg.addEventListener("close", () => dlg.remove());
+    document.body.append(dlg);
+    dlg.showModal();
   }
 
   function cellShifts(empId, day) {
@@ -228,6 +324,10 @@ export async function render(main, ctx) {
     const p = people.find((x) => x.id === empId);
     const total = mine.reduce((t, s) => t + hoursOf(s), 0) + (en - st) / 3600000;
     if (p && p.max_hours_per_week && total > p.max_hours_per_week) out.push({ kind: "max_hours", message: `${total.toFixed(1)} h this week, over ${p.max_hours_per_week} h` });
+    // Overtime before saving: the store's weekly line against this grid's
+    // hours (the save's own warning also counts other departments).
+    const line = payRules && payRules.weekly_overtime_minutes / 60;
+    if (line && total > line) out.push({ kind: "overtime", message: `${(total - Math.max(line, total - (en - st) / 3600000)).toFixed(1)} h of overtime (over ${line} h a week, paid at ${payRules.overtime_multiplier_percent} %)` });
     return out;
   }
 
@@ -358,6 +458,8 @@ export async function render(main, ctx) {
 
   const reload = (d) => { if (!d || d.department_id === undefined || d.department_id === deptId) load(); };
   const offs = ["shift.created", "shift.updated", "shift.deleted", "schedule.published", "openshift.claimed", "swap.decided"].map((t) => ctx.live.on(t, reload));
+  offs.push(ctx.live.on("labor.cost_changed", (d) => { if (!d || d.department_id === deptId) loadCost(); }));
+  offs.push(ctx.live.on("labor.settings_updated", () => loadCost()));
   offs.push(ctx.live.onReset(() => load()));
   await load();
   offs.push(acks);
