@@ -16,6 +16,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
+	"github.com/crumbcommander/crumb/internal/cloud/sms"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
@@ -91,6 +92,8 @@ type Deps struct {
 	Drain <-chan struct{}
 	// Push sends Web Push notifications; nil sends none.
 	Push *push.Service
+	// SMS sends text messages to verified phones; nil sends none.
+	SMS sms.Sender
 }
 
 // Handlers implements every task type.
