@@ -8,11 +8,15 @@ import (
 // smsMax bounds a text: one GSM-7 segment with room for the prefix.
 const smsMax = 160
 
+// gsm7 replaces the characters our texts use that GSM-7 lacks: one of them
+// would make the whole text UCS-2, 70 characters a segment.
+var gsm7 = strings.NewReplacer("–", "-", "—", "-", "→", "->", "…", "...", "’", "'")
+
 // smsText prefixes the sender's name and keeps a text to one segment.
 func smsText(body string) string {
-	s := "CrumbCommander: " + body
+	s := gsm7.Replace("CrumbCommander: " + body)
 	if r := []rune(s); len(r) > smsMax {
-		s = string(r[:smsMax-1]) + "…"
+		s = string(r[:smsMax-3]) + "..."
 	}
 	return s
 }

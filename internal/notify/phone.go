@@ -214,8 +214,12 @@ func maskPhone(p string) string {
 
 // Stopped reports whether phone replied STOP (and not START since).
 func (s *Store) Stopped(ctx context.Context, phone string) (bool, error) {
+	return s.stopped(ctx, s.DB, phone)
+}
+
+func (s *Store) stopped(ctx context.Context, q querier, phone string) (bool, error) {
 	var n int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM sms_optouts WHERE phone = ?`, phone).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM sms_optouts WHERE phone = ?`, phone).Scan(&n); err != nil {
 		return false, fmt.Errorf("notify: sms opt-out: %w", err)
 	}
 	return n > 0, nil

@@ -167,7 +167,7 @@ func (s *Store) preferences(ctx context.Context, q querier, userID int64) (Prefe
 	out.Timezone = loc.String()
 	if st.phone.Valid {
 		out.Phone, out.PhoneVerified = st.phone.String, st.verified.Valid
-		if out.SMSStopped, err = s.Stopped(ctx, st.phone.String); err != nil {
+		if out.SMSStopped, err = s.stopped(ctx, q, st.phone.String); err != nil {
 			return out, err
 		}
 	}
