@@ -67,6 +67,7 @@ func (a *App) Handlers() *worker.Handlers {
 		ClockIns: a.clockIns(),
 		Gauges:   a.gauges(),
 		Push:     a.Push,
+		SMS:      a.Fleet.SMS,
 	}}
 }
 
