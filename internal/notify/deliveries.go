@@ -32,14 +32,14 @@ type Delivery struct {
 	Kind      string     `json:"kind"`
 	Status    string     `json:"status"`
 	Detail    string     `json:"detail"`
-	Attempts  int        `json:"attempts"`
+	Attempts  int        `json:"attempts"` // sends tried
 	SendAt    *time.Time `json:"send_at"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // Record writes the latest outcome of (ref, user, channel) to the delivery
-// log. A failure counts an attempt; a sent row never turns back into
+// log. A send, failed or not, counts an attempt; a sent row never turns back into
 // anything else (a late duplicate delivery changes nothing).
 func (s *Store) Record(ctx context.Context, ref string, userID int64, channel, kind, status, detail string, sendAt time.Time) error {
 	now := s.now()
@@ -48,9 +48,13 @@ func (s *Store) Record(ctx context.Context, ref string, userID int64, channel, k
 		at = sendAt.UTC()
 	}
 	detail = trim(detail, 300)
+	tried := 0 // attempts count sends, not suppressions or deferrals
+	if status == StatusFailed || status == StatusSent {
+		tried = 1
+	}
 	ctx = context.WithoutCancel(ctx)
 	res, err := s.DB.ExecContext(ctx, `UPDATE deliveries SET status = ?, detail = ?, send_at = ?, updated_at = ?,
-		attempts = attempts + CASE WHEN ? = 'failed' THEN 1 ELSE 0 END
+		attempts = attempts + CASE WHEN ? IN ('failed', 'sent') THEN 1 ELSE 0 END
 		WHERE ref = ? AND user_id = ? AND channel = ? AND status <> 'sent'`, status, detail, at, now, status, ref, userID, channel)
 	if err != nil {
 		return fmt.Errorf("notify: record delivery: %w", err)
@@ -59,7 +63,7 @@ func (s *Store) Record(ctx context.Context, ref string, userID int64, channel, k
 		return nil
 	}
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO deliveries (ref, user_id, channel, kind, status, detail, attempts, send_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`, ref, userID, channel, kind, status, detail, at, now, now)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ref, userID, channel, kind, status, detail, tried, at, now, now)
 	if db.IsDuplicate(err) {
 		return nil // sent already
 	}

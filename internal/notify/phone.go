@@ -87,17 +87,21 @@ func (s *Store) SetPhone(ctx context.Context, p auth.Principal, in PhoneInput) (
 		return Preferences{}, err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
+	if err := s.codeInterval(ctx, s.DB, p.UserID, s.now()); err != nil {
+		return Preferences{}, err
+	}
+	// The code goes out before anything is written: a failed send leaves
+	// nothing behind, and the dev mailbox's SQLite write cannot wait on
+	// this transaction's lock. A code whose write then fails never works.
+	if err := s.SMS.Send(ctx, phone, "CrumbCommander code: "+code+". It expires in 10 minutes. Not you? Ignore this."); err != nil {
+		return Preferences{}, fmt.Errorf("notify: send code (%v): %w", err,
+			&apperr.Error{Code: apperr.Unavailable, Message: "the code could not be sent; try again later", RetryAfter: time.Minute})
+	}
 	var out Preferences
 	err = s.Writer.Do(ctx, func(tx *outbox.Tx) error {
 		now := tx.Now()
-		var last time.Time
-		err := tx.QueryRowContext(ctx, `SELECT created_at FROM phone_codes WHERE user_id = ?`+tx.DB.ForUpdate(), p.UserID).Scan(&last)
-		if err == nil && now.Sub(last) < CodeInterval {
-			return &apperr.Error{Code: apperr.RateLimited, Message: "a code was sent less than a minute ago; wait before asking again",
-				RetryAfter: CodeInterval - now.Sub(last)}
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("notify: phone code: %w", err)
+		if err := s.codeInterval(ctx, tx, p.UserID, now); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM phone_codes WHERE user_id = ?`, p.UserID); err != nil {
 			return fmt.Errorf("notify: phone code: %w", err)
@@ -114,17 +118,26 @@ func (s *Store) SetPhone(ctx context.Context, p auth.Principal, in PhoneInput) (
 			return fmt.Errorf("notify: set phone: %w", err)
 		}
 		tx.Audit(outbox.Audit{ActorID: p.UserID, Action: "phone.set", Entity: "user", EntityID: p.UserID, Detail: map[string]string{"phone": maskPhone(phone)}})
-		if out, err = s.preferences(ctx, tx, p.UserID); err != nil {
-			return err
-		}
-		// Sent last: a failed send rolls everything back.
-		if err := s.SMS.Send(ctx, phone, "CrumbCommander code: "+code+". It expires in 10 minutes. Not you? Ignore this."); err != nil {
-			return fmt.Errorf("notify: send code (%v): %w", err,
-				&apperr.Error{Code: apperr.Unavailable, Message: "the code could not be sent; try again later", RetryAfter: time.Minute})
-		}
-		return nil
+		out, err = s.preferences(ctx, tx, p.UserID)
+		return err
 	})
 	return out, err
+}
+
+// codeInterval refuses a new code within CodeInterval of the last one.
+func (s *Store) codeInterval(ctx context.Context, q querier, userID int64, now time.Time) error {
+	var last time.Time
+	err := q.QueryRowContext(ctx, `SELECT created_at FROM phone_codes WHERE user_id = ?`, userID).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("notify: phone code: %w", err)
+	}
+	if wait := CodeInterval - now.Sub(last); wait > 0 {
+		return &apperr.Error{Code: apperr.RateLimited, Message: "a code was sent less than a minute ago; wait before asking again", RetryAfter: wait}
+	}
+	return nil
 }
 
 // VerifyPhone checks the code texted to the caller's phone. A wrong code
