@@ -12,6 +12,8 @@ const routes = {
   "/week": { load: () => import("./screens/week.js"), title: "Week builder", roles: ["manager", "admin"], nav: "Week" },
   "/bakery": { load: () => import("./screens/bakery.js"), title: "Bakery counter", roles: ["employee", "manager", "admin"], nav: "Bakery", bakery: true },
   "/account": { load: () => import("./screens/account.js"), title: "My account", roles: ["employee", "manager", "admin"], nav: "My account" },
+  "/preferences": { load: () => import("./screens/preferences.js"), title: "My preferences", roles: ["employee", "manager", "admin"] },
+  "/unsubscribe": { load: () => import("./screens/unsubscribe.js"), title: "Unsubscribe", public: true },
   "/kiosk": { load: () => import("./screens/kiosk.js"), title: "Kiosk", roles: ["kiosk"] },
   "/reports": { load: () => import("./screens/reports.js"), title: "Reports", roles: ["manager", "admin"], nav: "Reports" },
   "/admin": { load: () => import("./screens/admin.js"), title: "Admin", roles: ["admin"], nav: "Admin" },
@@ -74,7 +76,7 @@ export async function navigate(path, replace = false) {
 }
 
 // Aliases: links in e-mails and older bookmarks.
-const aliases = { "/my/shifts": "/home", "/my/preferences": "/account" };
+const aliases = { "/my/shifts": "/home", "/my/preferences": "/preferences" };
 
 async function render() {
   let path = aliases[location.pathname] || location.pathname;
