@@ -55,10 +55,12 @@ async function refreshMe() {
     if (err.code === "unavailable" || err.code === "network") return ctx.me;
     throw err;
   }
-  const [store, depts] = await Promise.all([
+  const [store, depts, prefs] = await Promise.all([
     api.get("/store").catch(() => null),
     api.get("/departments").catch(() => ({ items: [] })),
+    ctx.me.role === "kiosk" ? null : api.get("/me/preferences").catch(() => null),
   ]);
+  ctx.prefs = prefs; // in-app notices follow the "app" channel of My preferences
   ctx.store = store;
   setZone(store && store.timezone);
   ctx.departments = (depts && depts.items) || [];
@@ -115,7 +117,8 @@ async function boot() {
     if (!d || !d.keep_session_id) { ctx.me = null; ctx.live.stop(); navigate("/login", true); }
   });
   // Requests that need a manager say so on every screen (the dashboard lists them).
-  const forManager = () => ctx.me && (ctx.me.role === "manager" || ctx.me.role === "admin");
+  const forManager = () => ctx.me && (ctx.me.role === "manager" || ctx.me.role === "admin") &&
+    !(ctx.prefs && ctx.prefs.choices.request && ctx.prefs.choices.request.app === false);
   ctx.live.on("timeoff.requested", (d) => { if (forManager() && d) toast(`A time-off request (${d.starts_on}–${d.ends_on}) needs your decision.`, 8000); });
   ctx.live.on("swap.requested", (d) => { if (forManager() && d && d.status === "accepted") toast("A shift swap needs your approval.", 8000); });
   api.setUnauthenticatedHandler(() => { ctx.me = null; ctx.live.stop(); navigate("/login", true); });

@@ -32,7 +32,7 @@ export async function render(main, ctx) {
     }))));
   async function save(patch, box) {
     try {
-      p = await api.patch("/me/preferences", patch);
+      p = ctx.prefs = await api.patch("/me/preferences", patch);
       mount(cmsg, alertBox("ok", "Saved."));
     } catch (err) { box.checked = !box.checked; mount(cmsg, alertBox("error", err.message)); }
   }
