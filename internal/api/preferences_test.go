@@ -18,7 +18,7 @@ func TestPreferencesBadInput(t *testing.T) {
 	t.Parallel()
 	s := apptest.Start(t, db.SQLite, apptest.Options{})
 	admin := s.AdminToken()
-	emp := s.CreatePerson(admin, "employee")
+	emp := s.CreatePerson(admin, "employee", s.CreateDepartment(admin, "Bakery"))
 	tests := []struct {
 		desc   string
 		method string
