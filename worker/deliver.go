@@ -37,6 +37,9 @@ func (h *Handlers) deliver(ctx context.Context, t *asynq.Task, n note, channel s
 	}
 	switch d.Action {
 	case notify.Suppress:
+		if d.Reason == notify.ReasonGone {
+			return nil // nobody to log it against
+		}
 		return h.Notify.Record(ctx, n.ref, n.userID, channel, n.kind, notify.StatusSuppressed, d.Reason, time.Time{})
 	case notify.Defer:
 		if err := h.deferTask(t, n, d.At); err != nil {
