@@ -10,9 +10,9 @@ import (
 )
 
 // TestMyAccount: an employee on a phone follows the e-mail footer's "My
-// preferences" link, turns e-mails off (it holds after a reload), sets a
-// kiosk PIN (a weak one is refused next to the field) and changes the
-// password.
+// preferences" link, turns e-mails off (it holds after a reload), goes on to
+// My account, sets a kiosk PIN (a weak one is refused next to the field)
+// and changes the password.
 func TestMyAccount(t *testing.T) {
 	e := newEnv(t)
 	// Desktop first: the phone changes the password.
@@ -22,21 +22,23 @@ func TestMyAccount(t *testing.T) {
 			e.signIn(ctx, e.login("employee", ""), e.seed.Password)
 			ready := `document.getElementById("pref-email") !== null`
 			e.do(ctx, "footer link", chromedp.Navigate(e.base+worker.PreferencesPath), waitFor(ready))
-			if got := eval[string](e, ctx, `document.querySelector("#app h1").textContent`); got != "My account" {
+			if got := eval[string](e, ctx, `document.querySelector("#app h1").textContent`); got != "My preferences" {
 				t.Errorf("the footer link opens %q", got)
 			}
-			e.checkA11y(ctx, fmt.Sprintf("/account at %dx%d", size.w, size.h))
 			if size.w > 600 {
+				e.do(ctx, "my account", chromedp.Navigate(e.base+"/account"), waitFor(`document.getElementById("to-preferences") !== null`))
+				e.checkA11y(ctx, fmt.Sprintf("/account at %dx%d", size.w, size.h))
 				return
 			}
-			if !eval[bool](e, ctx, noOverflow) {
-				t.Error("My account overflows at 360 px")
-			}
 			e.do(ctx, "e-mails off", chromedp.Click(chromedp.CSS(`#pref-email`)),
-				waitFor(`document.querySelector("#prefs .alert.ok") && document.querySelector("#prefs .alert.ok").textContent.includes("off")`),
+				waitFor(`document.querySelector("#pref-choices .alert.ok") !== null`),
 				chromedp.Reload(), waitFor(ready))
 			if eval[bool](e, ctx, `document.getElementById("pref-email").checked`) {
 				t.Error("e-mails are on again after a reload")
+			}
+			e.do(ctx, "my account", chromedp.Navigate(e.base+"/account"), waitFor(`document.getElementById("to-preferences") !== null`))
+			if !eval[bool](e, ctx, noOverflow) {
+				t.Error("My account overflows at 360 px")
 			}
 			e.do(ctx, "weak PIN", chromedp.SendKeys(chromedp.CSS(`#pin input[name=pin]`), "1234"), chromedp.Click(chromedp.CSS(`#pin button[type=submit]`)),
 				waitFor(`document.querySelector("#pin .field-error:not([hidden])") && document.querySelector("#pin .field-error").textContent.includes("too easy")`))

@@ -86,7 +86,8 @@ func TestAccessibility(t *testing.T) {
 		{"admin", "", "/admin?tab=people", `document.querySelectorAll("#admin-panel tbody tr").length > 0`},
 		{"employee", "", "/home", `document.getElementById("next-shifts") && !document.getElementById("next-shifts").textContent.includes("Loading")`},
 		{"employee", "Bakery", "/bakery?kind=rtu", `document.querySelectorAll("#counter .count-item").length > 0 && document.querySelector("#bk-cats button") !== null`},
-		{"employee", "", "/account", `document.getElementById("pref-email") !== null`},
+		{"employee", "", "/account", `document.getElementById("to-preferences") !== null`},
+		{"employee", "", "/preferences", `document.getElementById("pref-email") !== null && document.getElementById("phone-form") !== null`},
 		{"kiosk", "", "/kiosk", `document.querySelector(".kiosk-body") !== null && document.querySelector(".kiosk-body").children.length > 0`},
 		{"", "", "/login", `document.querySelector("form input[type=email]") !== null`},
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/comms"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
@@ -139,19 +138,19 @@ func (h *Handlers) announceSend(ctx context.Context, t *asynq.Task) error {
 	if a.ExpiresAt != nil && !a.ExpiresAt.After(h.Clock()) {
 		return nil
 	}
-	ref := announcementRef(a.ID)
-	if err := h.sendOnce(ctx, ref, p.UserID, comms.KindAnnouncement, func(r notify.Recipient) (mail.Message, error) {
-		return h.render(tmplAnnouncement, r.Email, map[string]any{"Name": r.FirstName, "Title": a.Title, "Body": a.Body,
-			"Author": a.AuthorName, "NeedsAck": a.NeedsAck, "Link": h.BaseURL + "/home"})
-	}); err != nil {
-		return err
-	}
+	n := note{ref: announcementRef(a.ID), userID: p.UserID, kind: notify.KindAnnouncement, event: "announcement"}
+	mailErr := h.sendEmail(ctx, t, n, func(_ context.Context, r notify.Recipient) (string, map[string]any, error) {
+		return tmplAnnouncement, map[string]any{"Name": r.FirstName, "Title": a.Title, "Body": a.Body,
+			"Author": a.AuthorName, "NeedsAck": a.NeedsAck, "Link": h.BaseURL + "/home"}, nil
+	})
 	if h.Push == nil {
-		return nil
+		return mailErr
 	}
-	_, err = h.Push.Deliver(ctx, ref, p.UserID, push.Message{Title: a.Title, Body: clip(a.Body, 180), URL: "/home",
-		Event: EventAnnouncementPosted, Tag: ref})
-	return err
+	msg := push.Message{Title: a.Title, Body: clip(a.Body, 180), URL: "/home", Event: EventAnnouncementPosted, Tag: n.ref}
+	return errors.Join(mailErr, h.deliver(ctx, t, n, notify.ChannelPush, false, func(ctx context.Context) error {
+		_, err := h.Push.Deliver(ctx, n.ref, n.userID, msg)
+		return err
+	}))
 }
 
 func clip(s string, n int) string {
@@ -245,13 +244,14 @@ func (h *Handlers) ackRemind(ctx context.Context, t *asynq.Task) error {
 	}
 	for _, a := range due {
 		ref := fmt.Sprintf("ackremind:%d:%s:%d:%d", a.DepartmentID, a.WeekStart, a.UserID, a.PublishedAt.Unix())
-		err := h.sendOnce(ctx, ref, a.UserID, comms.KindReminder, func(rc notify.Recipient) (mail.Message, error) {
+		n := note{ref: ref, userID: a.UserID, kind: notify.KindReminder, event: "reminder"}
+		err := h.sendEmail(ctx, t, n, func(ctx context.Context, rc notify.Recipient) (string, map[string]any, error) {
 			tok, err := h.Comms.IssueAckLink(ctx, a.UserID, week)
 			if err != nil {
-				return mail.Message{}, err
+				return "", nil, err
 			}
-			return h.render(tmplAckReminder, rc.Email, map[string]any{"Name": rc.FirstName, "WeekStart": a.WeekStart,
-				"Department": a.DepartmentName, "AckLink": h.BaseURL + "/ack#" + url.QueryEscape(tok), "Link": h.BaseURL + "/home"})
+			return tmplAckReminder, map[string]any{"Name": rc.FirstName, "WeekStart": a.WeekStart,
+				"Department": a.DepartmentName, "AckLink": h.BaseURL + "/ack#" + url.QueryEscape(tok), "Link": h.BaseURL + "/home"}, nil
 		})
 		if err != nil {
 			return err
@@ -259,7 +259,10 @@ func (h *Handlers) ackRemind(ctx context.Context, t *asynq.Task) error {
 		if h.Push != nil {
 			msg := push.Message{Title: "Please confirm your schedule", Body: "Week of " + a.WeekStart + ", " + a.DepartmentName,
 				URL: "/home", Event: "schedule.reminder", Tag: ref}
-			if _, err := h.Push.Deliver(ctx, ref, a.UserID, msg); err != nil {
+			if err := h.deliver(ctx, t, n, notify.ChannelPush, false, func(ctx context.Context) error {
+				_, err := h.Push.Deliver(ctx, ref, a.UserID, msg)
+				return err
+			}); err != nil {
 				return err
 			}
 		}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/crumbcommander/crumb/internal/cloud/mail"
-	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
 )
 
@@ -43,39 +41,6 @@ func decodePayload(t *asynq.Task, v any) error {
 	return nil
 }
 
-// sendOnce sends the message build returns to userID, at most once per ref:
-// the notifications row is claimed before sending and given back only when
-// the send fails (so the retry may send). A person who turned e-mail off,
-// left, or no longer exists gets nothing.
-func (h *Handlers) sendOnce(ctx context.Context, ref string, userID int64, kind string, build func(r notify.Recipient) (mail.Message, error)) error {
-	r, err := h.Notify.Recipient(ctx, userID)
-	if errors.Is(err, db.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !r.Active || !r.EmailEnabled {
-		return nil
-	}
-	msg, err := build(r)
-	if err != nil {
-		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
-	}
-	if err := h.Notify.Claim(ctx, ref, userID, notify.ChannelEmail, kind); errors.Is(err, notify.ErrAlreadySent) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if err := h.Mail.Send(ctx, msg); err != nil {
-		if rerr := h.Notify.Release(ctx, ref, userID, notify.ChannelEmail); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		return err
-	}
-	return h.Notify.MarkSent(ctx, ref, userID, notify.ChannelEmail)
-}
-
 func (h *Handlers) location(ctx context.Context) (*time.Location, error) {
 	st, err := h.Store(ctx)
 	if err != nil {
@@ -86,7 +51,8 @@ func (h *Handlers) location(ctx context.Context) (*time.Location, error) {
 
 func eventRef(seq int64) string { return fmt.Sprintf("seq:%d", seq) }
 
-// emailShift sends the digest of a publish, or one changed shift.
+// emailShift sends the digest of a publish, or one changed shift, by
+// e-mail and SMS.
 func (h *Handlers) emailShift(ctx context.Context, t *asynq.Task) error {
 	var p EventTask
 	var ev ShiftEvent
@@ -100,29 +66,36 @@ func (h *Handlers) emailShift(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return h.sendOnce(ctx, eventRef(p.Seq), p.UserID, p.Type, func(r notify.Recipient) (mail.Message, error) {
-		views := make([]shiftView, len(ev.Shifts))
-		for i, s := range ev.Shifts {
-			views[i] = viewShift(s, loc)
+	n := note{ref: eventRef(p.Seq), userID: p.UserID, kind: notify.KindShift, event: p.Type, soonest: ev.Shifts[0].StartsAt}
+	views := make([]shiftView, len(ev.Shifts))
+	for i, s := range ev.Shifts {
+		views[i] = viewShift(s, loc)
+		if s.StartsAt.Before(n.soonest) {
+			n.soonest = s.StartsAt
 		}
+	}
+	mailErr := h.sendEmail(ctx, t, n, func(ctx context.Context, r notify.Recipient) (string, map[string]any, error) {
 		ackLink, err := h.publishAckLink(ctx, p.UserID, ev)
 		if err != nil {
-			return mail.Message{}, err
+			return "", nil, err
 		}
-		return h.render(tmplShift, r.Email, map[string]any{
+		return tmplShift, map[string]any{
 			"Name": r.FirstName, "Event": p.Type, "Reason": ev.Reason, "WeekStart": ev.WeekStart, "SwappedTo": ev.SwappedTo,
 			"Shifts": views, "Link": h.BaseURL + "/my/shifts", "AckLink": ackLink,
-		})
+		}, nil
 	})
+	return errors.Join(mailErr, h.sendSMS(ctx, t, n, shiftSMS(p.Type, views)))
 }
 
-// emailDecision tells a person their time-off or swap request was decided.
+// emailDecision tells a person their time-off or swap request was decided,
+// by e-mail and SMS.
 func (h *Handlers) emailDecision(ctx context.Context, t *asynq.Task) error {
 	var p EventTask
 	if err := decodePayload(t, &p); err != nil {
 		return err
 	}
-	kind, data := tmplTimeOff, map[string]any{}
+	n := note{ref: eventRef(p.Seq), userID: p.UserID, event: p.Type}
+	tmpl, data, text := tmplTimeOff, map[string]any{}, ""
 	switch p.Type {
 	case EventTimeOffDecided:
 		var d TimeOffEvent
@@ -132,7 +105,9 @@ func (h *Handlers) emailDecision(ctx context.Context, t *asynq.Task) error {
 		if d.Status == "pending" {
 			return nil
 		}
+		n.kind = notify.KindTimeOff
 		data = map[string]any{"StartsOn": d.StartsOn, "EndsOn": d.EndsOn, "Status": d.Status, "Reason": d.Reason}
+		text = fmt.Sprintf("Time off %s to %s: %s.", d.StartsOn, d.EndsOn, d.Status)
 	case EventSwapDecided:
 		var d SwapDecision
 		if err := json.Unmarshal(p.Data, &d); err != nil {
@@ -143,18 +118,22 @@ func (h *Handlers) emailDecision(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		v := viewShift(Shift{StartsAt: d.ShiftStartsAt, EndsAt: d.ShiftEndsAt}, loc)
-		kind, data = tmplSwap, map[string]any{"Status": d.Status, "Day": v.Day, "From": v.From, "To": v.To,
+		n.kind = notify.KindSwap
+		tmpl, data = tmplSwap, map[string]any{"Status": d.Status, "Day": v.Day, "From": v.From, "To": v.To,
 			"Department": d.DepartmentName, "Offerer": d.FromName, "Colleague": d.ToName}
+		text = fmt.Sprintf("Swap of your %s %s–%s shift: %s.", v.Day, v.From, v.To, d.Status)
 	default:
 		return fmt.Errorf("worker: decision event %q: %w", p.Type, asynq.SkipRetry)
 	}
-	return h.sendOnce(ctx, eventRef(p.Seq), p.UserID, p.Type, func(r notify.Recipient) (mail.Message, error) {
+	mailErr := h.sendEmail(ctx, t, n, func(_ context.Context, r notify.Recipient) (string, map[string]any, error) {
 		data["Name"], data["Link"] = r.FirstName, h.BaseURL+"/"
-		return h.render(kind, r.Email, data)
+		return tmpl, data, nil
 	})
+	return errors.Join(mailErr, h.sendSMS(ctx, t, n, smsText(text)))
 }
 
-// emailReport tells the requester their export is ready (or failed).
+// emailReport tells the requester their export is ready (or failed). It
+// follows only the e-mail switch: the person asked for it.
 func (h *Handlers) emailReport(ctx context.Context, t *asynq.Task) error {
 	var p EventTask
 	var d ReportReady
@@ -164,8 +143,9 @@ func (h *Handlers) emailReport(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(p.Data, &d); err != nil {
 		return fmt.Errorf("worker: report data: %w", asynq.SkipRetry)
 	}
-	return h.sendOnce(ctx, eventRef(p.Seq), p.UserID, p.Type, func(r notify.Recipient) (mail.Message, error) {
-		return h.render(tmplReport, r.Email, map[string]any{"Name": r.FirstName, "Kind": d.Kind, "Format": d.Format,
-			"Status": d.Status, "DownloadURL": d.DownloadURL})
+	n := note{ref: eventRef(p.Seq), userID: p.UserID, kind: "report", event: p.Type}
+	return h.sendEmail(ctx, t, n, func(_ context.Context, r notify.Recipient) (string, map[string]any, error) {
+		return tmplReport, map[string]any{"Name": r.FirstName, "Kind": d.Kind, "Format": d.Format,
+			"Status": d.Status, "DownloadURL": d.DownloadURL}, nil
 	})
 }

@@ -143,7 +143,7 @@ func TestEmailOptOut(t *testing.T) {
 }
 
 // A failing mail server is retried with growing delays; the message goes
-// out once it recovers, exactly once.
+// out once it recovers, exactly once, and the delivery log counts the tries.
 func TestRetriesWithBackoff(t *testing.T) {
 	d := testutil.NewDB(t, db.SQLite)
 	f := newFixture(t, d)
@@ -175,6 +175,11 @@ func TestRetriesWithBackoff(t *testing.T) {
 	if n, _ := f.notify.Count(context.Background(), "seq:"+itoa(e.Seq)); n != 1 {
 		t.Errorf("%d notification rows, want 1", n)
 	}
+	// The delivery log shows the e-mail sent after three attempts.
+	testutil.Eventually(t, 5*time.Second, "the delivery log", func() bool {
+		d := f.delivery(e, f.ann, "email")
+		return d.Status == "sent" && d.Attempts == 3
+	})
 	m := f.mailbox("ann@example.com")[0]
 	if m.Subject != "Time off approved: 2026-12-24 to 2026-12-26" {
 		t.Errorf("subject %q", m.Subject)

@@ -16,6 +16,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/cloud/blob"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
+	"github.com/crumbcommander/crumb/internal/cloud/sms"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
@@ -34,6 +35,7 @@ type fixture struct {
 	people   *people.Service
 	writer   *outbox.Writer
 	box      *mail.DevBox
+	sms      *sms.DevBox
 	notify   *notify.Store
 	redis    asynq.RedisClientOpt
 	client   *asynq.Client
@@ -71,14 +73,19 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	f.insp = asynq.NewInspector(f.redis)
 	t.Cleanup(func() { f.client.Close(); f.insp.Close() })
 	f.box = &mail.DevBox{DB: d, Clock: clock.Now}
-	f.notify = &notify.Store{DB: d, Clock: clock.Now}
+	f.sms = &sms.DevBox{DB: d, Clock: clock.Now}
+	f.notify = &notify.Store{DB: d, Clock: clock.Now, Writer: w, SMS: f.sms, BaseURL: "http://crumb.test",
+		Zone: func(ctx context.Context) (*time.Location, error) {
+			st, err := ps.GetStore(ctx)
+			return st.Location(), err
+		}}
 	rep := &reports.Service{W: w, Queue: worker.ReportQueue{Client: f.client},
 		Blob:    &blob.Dir{Root: t.TempDir(), BaseURL: "http://crumb.test", Key: make([]byte, 32), Clock: clock.Now},
 		Sources: map[string]reports.Source{}}
 	f.h = &worker.Handlers{Deps: worker.Deps{
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: clock.Now,
 		Store: ps.GetStore, Writer: w, Notify: f.notify, Mail: f.box, BaseURL: "http://crumb.test",
-		Queue: f.client, Inspector: f.insp, Reports: rep,
+		Queue: f.client, Inspector: f.insp, Reports: rep, SMS: f.sms,
 	}}
 	return f
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -11,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/hibiken/asynq"
 
-	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/cloud/metrics"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
@@ -156,16 +156,15 @@ func (h *Handlers) alarm(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	var errs []error
 	for _, id := range admins {
-		err := h.sendOnce(ctx, "alarm:"+a.MessageID, id, TypeAlarm, func(r notify.Recipient) (mail.Message, error) {
-			return h.render(tmplAlarm, r.Email, map[string]any{"Name": r.FirstName, "Alarm": a.Alarm, "State": a.State,
-				"Reason": a.Reason, "At": a.At.UTC().Format(time.RFC3339), "Paused": a.Paused, "Resumed": a.Resumed})
-		})
-		if err != nil {
-			return err
-		}
+		n := note{ref: "alarm:" + a.MessageID, userID: id, kind: "alarm", event: TypeAlarm}
+		errs = append(errs, h.sendEmail(ctx, t, n, func(_ context.Context, r notify.Recipient) (string, map[string]any, error) {
+			return tmplAlarm, map[string]any{"Name": r.FirstName, "Alarm": a.Alarm, "State": a.State,
+				"Reason": a.Reason, "At": a.At.UTC().Format(time.RFC3339), "Paused": a.Paused, "Resumed": a.Resumed}, nil
+		}))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // EmitAlarm records the ops.alarm event for the store topic (admins, live).

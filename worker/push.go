@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/push"
 )
@@ -66,20 +67,48 @@ func (h *Handlers) sendPush(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return nil
 	}
-	res, err := h.Push.Deliver(ctx, push.EventRef(p.Seq), p.UserID, msg)
-	if err != nil {
+	n := note{ref: eventRef(p.Seq), userID: p.UserID, kind: pushKind(p.Event), event: p.Event, soonest: soonestShift(p.Data)}
+	return h.deliver(ctx, t, n, notify.ChannelPush, false, func(ctx context.Context) error {
+		res, err := h.Push.Deliver(ctx, push.EventRef(p.Seq), p.UserID, msg)
+		if res.Removed > 0 {
+			h.Log.Info("expired push subscriptions removed", "user_id", p.UserID, "count", res.Removed)
+		}
 		return err
+	})
+}
+
+// pushKind is the preference kind of a pushed event.
+func pushKind(event string) string {
+	switch event {
+	case EventTimeOffDecided:
+		return notify.KindTimeOff
+	case EventSwapDecided:
+		return notify.KindSwap
+	case "shift.reminder":
+		return notify.KindReminder
 	}
-	if res.Removed > 0 {
-		h.Log.Info("expired push subscriptions removed", "user_id", p.UserID, "count", res.Removed)
+	return notify.KindShift
+}
+
+// soonestShift is the earliest shift start in a shift event's data (zero
+// for other events).
+func soonestShift(data json.RawMessage) time.Time {
+	var ev ShiftEvent
+	var soonest time.Time
+	if json.Unmarshal(data, &ev) == nil {
+		for _, s := range ev.Shifts {
+			if soonest.IsZero() || s.StartsAt.Before(soonest) {
+				soonest = s.StartsAt
+			}
+		}
 	}
-	return nil
+	return soonest
 }
 
 // pushReminder sends the shift reminder to the person's devices, once per
 // ref (the reminder's id), beside the reminder e-mail. It does nothing
 // without a push service.
-func (h *Handlers) pushReminder(ctx context.Context, ref string, userID int64, startsAt, endsAt time.Time) error {
+func (h *Handlers) pushReminder(ctx context.Context, t *asynq.Task, n note, startsAt, endsAt time.Time) error {
 	if h.Push == nil {
 		return nil
 	}
@@ -92,9 +121,11 @@ func (h *Handlers) pushReminder(ctx context.Context, ref string, userID int64, s
 		return err
 	}
 	msg, _ := push.MessageFor("shift.reminder", data, 0, loc)
-	msg.Tag = ref
-	_, err = h.Push.Deliver(ctx, ref, userID, msg)
-	return err
+	msg.Tag = n.ref
+	return h.deliver(ctx, t, n, notify.ChannelPush, false, func(ctx context.Context) error {
+		_, err := h.Push.Deliver(ctx, n.ref, n.userID, msg)
+		return err
+	})
 }
 
 // pushLocation is the store's zone for times in messages (UTC without a store).

@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/push"
 	"github.com/crumbcommander/crumb/internal/testutil"
 )
@@ -42,10 +45,12 @@ func TestPushReminder(t *testing.T) {
 		if err := svc.Subscribe(ctx, auth.Principal{UserID: uid}, sub, ""); err != nil {
 			t.Fatal(err)
 		}
-		h := &Handlers{Deps: Deps{Push: svc}}
+		clock := func() time.Time { return now }
+		h := &Handlers{Deps: Deps{Push: svc, Clock: clock, Notify: &notify.Store{DB: d, Clock: clock}}}
+		n := note{ref: "reminder:9:1", userID: uid, kind: notify.KindReminder, event: "reminder"}
 		start := now.Add(12 * time.Hour)
 		for i := 0; i < 2; i++ {
-			if err := h.pushReminder(ctx, "reminder:9:1", uid, start, start.Add(8*time.Hour)); err != nil {
+			if err := h.pushReminder(ctx, asynq.NewTask(TypeEmailReminder, nil), n, start, start.Add(8*time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 		}

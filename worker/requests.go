@@ -11,7 +11,6 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
 	"github.com/crumbcommander/crumb/internal/push"
@@ -115,7 +114,7 @@ func (h *Handlers) notifyRequest(ctx context.Context, t *asynq.Task) error {
 	if err := decodePayload(t, &p); err != nil {
 		return err
 	}
-	note, err := h.describeRequest(ctx, p)
+	req, err := h.describeRequest(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -125,22 +124,26 @@ func (h *Handlers) notifyRequest(ctx context.Context, t *asynq.Task) error {
 	}
 	var errs []error
 	for _, m := range managers {
-		if containsID(note.parties, m) {
+		if containsID(req.parties, m) {
 			continue
 		}
-		err := h.sendOnce(ctx, note.ref, m, p.Type, func(r notify.Recipient) (mail.Message, error) {
+		n := note{ref: req.ref, userID: m, kind: notify.KindRequest, event: p.Type}
+		errs = append(errs, h.sendEmail(ctx, t, n, func(_ context.Context, r notify.Recipient) (string, map[string]any, error) {
 			data := map[string]any{"Name": r.FirstName}
-			for k, v := range note.data {
+			for k, v := range req.data {
 				data[k] = v
 			}
-			return h.render(note.kind, r.Email, data)
-		})
-		if err == nil && h.Push != nil {
-			msg := note.push
-			msg.Event, msg.Seq, msg.Tag = p.Type, p.Seq, note.ref
-			_, err = h.Push.Deliver(ctx, note.ref, m, msg)
+			return req.kind, data, nil
+		}))
+		errs = append(errs, h.sendSMS(ctx, t, n, smsText(req.push.Title+": "+req.push.Body+".")))
+		if h.Push != nil {
+			msg := req.push
+			msg.Event, msg.Seq, msg.Tag = p.Type, p.Seq, req.ref
+			errs = append(errs, h.deliver(ctx, t, n, notify.ChannelPush, false, func(ctx context.Context) error {
+				_, err := h.Push.Deliver(ctx, req.ref, m, msg)
+				return err
+			}))
 		}
-		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

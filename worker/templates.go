@@ -46,9 +46,13 @@ func mustParseTemplates() mailTemplates {
 	return t
 }
 
-// PreferencesPath is the app screen where a person turns e-mails off; every
-// e-mail's footer links to it.
-const PreferencesPath = "/account"
+// PreferencesPath is the app's "My preferences" screen; every e-mail's
+// footer links to it.
+const PreferencesPath = "/preferences"
+
+// UnsubscribePath is the app page an e-mail's unsubscribe link opens (with
+// ?token=): it works without signing in.
+const UnsubscribePath = "/unsubscribe"
 
 // render builds the message of kind for data, adding the footer's link to
 // the person's preferences as Prefs.

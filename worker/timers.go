@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/crumbcommander/crumb/internal/attendance"
-	"github.com/crumbcommander/crumb/internal/cloud/mail"
 	"github.com/crumbcommander/crumb/internal/db"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
@@ -192,12 +191,13 @@ func (h *Handlers) emailReminder(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if err := h.sendOnce(ctx, reminderID(s), p.EmployeeID, "reminder", func(r notify.Recipient) (mail.Message, error) {
-		return h.render(tmplReminder, r.Email, map[string]any{"Name": r.FirstName, "Shift": viewShift(s, loc), "Link": h.BaseURL + "/my/shifts"})
-	}); err != nil {
-		return err
-	}
-	return h.pushReminder(ctx, reminderID(s), p.EmployeeID, s.StartsAt, s.EndsAt)
+	n := note{ref: reminderID(s), userID: p.EmployeeID, kind: notify.KindReminder, event: "reminder", soonest: s.StartsAt}
+	v := viewShift(s, loc)
+	mailErr := h.sendEmail(ctx, t, n, func(_ context.Context, r notify.Recipient) (string, map[string]any, error) {
+		return tmplReminder, map[string]any{"Name": r.FirstName, "Shift": v, "Link": h.BaseURL + "/my/shifts"}, nil
+	})
+	smsErr := h.sendSMS(ctx, t, n, smsText(fmt.Sprintf("Reminder: your shift %s %s–%s.", v.Day, v.From, v.To)))
+	return errors.Join(mailErr, smsErr, h.pushReminder(ctx, t, n, s.StartsAt, s.EndsAt))
 }
 
 // Attendance alert payload (attendance.late | attendance.no_show).

@@ -16,6 +16,7 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/auth"
 	"github.com/crumbcommander/crumb/internal/cloud/mail"
+	"github.com/crumbcommander/crumb/internal/cloud/sms"
 	"github.com/crumbcommander/crumb/internal/idem"
 	"github.com/crumbcommander/crumb/internal/notify"
 	"github.com/crumbcommander/crumb/internal/outbox"
@@ -94,6 +95,8 @@ type Deps struct {
 	// Comms is announcements and schedule acknowledgements; nil sends
 	// neither.
 	Comms Comms
+	// SMS sends text messages to verified phones; nil sends none.
+	SMS sms.Sender
 }
 
 // Handlers implements every task type.

@@ -23,6 +23,16 @@ func init() {
 		"PATCH /api/v1/me/preferences": {path: staticPath("/api/v1/me/preferences"),
 			body: func(*fixture, scope) any { return map[string]any{"email_enabled": true} },
 			want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)}},
+		// Everyone manages their own phone; these bodies are refused alike.
+		"POST /api/v1/me/phone": {path: staticPath("/api/v1/me/phone"),
+			body: func(*fixture, scope) any { return map[string]any{"phone": "555-0123"} },
+			want: map[string][2]int{"admin": same(422), "manager": same(422), "employee": same(422)}},
+		"POST /api/v1/me/phone/verify": {path: staticPath("/api/v1/me/phone/verify"),
+			body: func(*fixture, scope) any { return map[string]any{"code": "123456"} },
+			want: map[string][2]int{"admin": same(404), "manager": same(404), "employee": same(404)}},
+		"DELETE /api/v1/me/phone": {path: staticPath("/api/v1/me/phone"),
+			want: map[string][2]int{"admin": same(200), "manager": same(200), "employee": same(200)}},
+		"GET /api/v1/admin/deliveries": {path: staticPath("/api/v1/admin/deliveries"), want: adminsOnly(200)},
 		"POST /api/v1/reports": {path: staticPath("/api/v1/reports"), body: reportBody,
 			want: map[string][2]int{"admin": same(202), "manager": {202, 403}, "employee": same(403)}},
 		// Everyone lists their own reports (an employee has none) and reads the kinds.
@@ -48,4 +58,6 @@ func init() {
 	// cloud/blob; the SNS hook verifies message signatures (cloud/sns, ops).
 	public["GET /files/*key"] = true
 	public["POST /hooks/sns"] = true
+	// The unsubscribe link's token is its authorization (internal/auth links).
+	public["POST /api/v1/unsubscribe"] = true
 }

@@ -8,19 +8,17 @@ import (
 
 	"github.com/crumbcommander/crumb/internal/apperr"
 	"github.com/crumbcommander/crumb/internal/auth"
-	"github.com/crumbcommander/crumb/internal/notify"
 )
 
-// mountWorkerRoutes mounts what the worker fleet adds: reports, e-mail
-// preferences, the dev mailbox and the queues (admins), and the public
+// mountWorkerRoutes mounts what the worker fleet adds: reports,
+// notification preferences and the delivery log, the dev mailbox and the queues (admins), and the public
 // routes outside /api/v1: the SNS webhook and signed report downloads.
 func (s *Server) mountWorkerRoutes(root *gin.Engine, authed *gin.RouterGroup) {
 	if s.Reports != nil {
 		s.mountReports(authed)
 	}
 	if s.Notify != nil {
-		authed.GET("/me/preferences", s.getPreferences)
-		authed.PATCH("/me/preferences", s.patchPreferences)
+		s.mountPreferences(root, authed)
 	}
 	if s.Mailbox != nil {
 		authed.GET("/admin/mailbox", s.listMailbox)
@@ -50,21 +48,6 @@ func (s *Server) postSNS(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
-}
-
-func (s *Server) getPreferences(c *gin.Context) {
-	p, err := s.Notify.Preferences(c.Request.Context(), principal(c))
-	s.render(c, http.StatusOK, p, err)
-}
-
-func (s *Server) patchPreferences(c *gin.Context) {
-	var in notify.PreferencesPatch
-	if err := bind(c, &in); err != nil {
-		s.fail(c, err)
-		return
-	}
-	p, err := s.Notify.SetPreferences(c.Request.Context(), principal(c), in)
-	s.render(c, http.StatusOK, p, err)
 }
 
 func (s *Server) listMailbox(c *gin.Context) {

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/hibiken/asynq"
 
 	"github.com/crumbcommander/crumb/internal/cloud"
@@ -32,6 +33,7 @@ import (
 	"github.com/crumbcommander/crumb/internal/cloud/metrics"
 	"github.com/crumbcommander/crumb/internal/cloud/scaling"
 	"github.com/crumbcommander/crumb/internal/cloud/secrets"
+	"github.com/crumbcommander/crumb/internal/cloud/sms"
 	"github.com/crumbcommander/crumb/internal/cloud/sns"
 	"github.com/crumbcommander/crumb/internal/config"
 	"github.com/crumbcommander/crumb/internal/db"
@@ -49,6 +51,7 @@ type Fleet struct {
 	Notify    *notify.Store
 	Mail      mail.Sender
 	Mailbox   *mail.DevBox // set with the dev driver
+	SMS       sms.Sender   // nil with CRUMB_SMS_DRIVER=off
 	Blob      blob.Store
 	Files     http.Handler // dir storage's signed downloads
 	Reports   *reports.Service
@@ -154,10 +157,17 @@ func (a *App) openFleet(ctx context.Context) error {
 	a.Fleet = f
 	f.Tasks = asynq.NewClient(a.RedisOpt)
 	f.Inspector = asynq.NewInspector(a.RedisOpt)
-	f.Notify = &notify.Store{DB: a.DB, Clock: a.Clock}
 	if err := a.openMail(ctx, f); err != nil {
 		return err
 	}
+	if err := a.openSMS(ctx, f); err != nil {
+		return err
+	}
+	f.Notify = &notify.Store{DB: a.DB, Clock: a.Clock, Writer: a.Writer, SMS: f.SMS, BaseURL: a.Cfg.BaseURL.String(),
+		Zone: func(ctx context.Context) (*time.Location, error) {
+			st, err := a.People.GetStore(ctx)
+			return st.Location(), err
+		}}
 	if err := a.openBlob(ctx, f); err != nil {
 		return err
 	}
@@ -196,6 +206,26 @@ func (a *App) openMail(ctx context.Context, f *Fleet) error {
 		f.Mailbox = &mail.DevBox{DB: a.DB, Clock: a.Clock}
 		f.Mail = f.Mailbox
 	}
+	return nil
+}
+
+// openSMS picks the SMS sender (SNS, or the dev mailbox beside the
+// e-mails) behind our monthly spend counter.
+func (a *App) openSMS(ctx context.Context, f *Fleet) error {
+	var next sms.Sender
+	switch a.Cfg.SMSDriver {
+	case "off":
+		return nil
+	case "sns":
+		cfg, err := a.awsCfg(ctx)
+		if err != nil {
+			return err
+		}
+		next = &sms.SNS{API: awssns.NewFromConfig(cfg), OriginationNumber: a.Cfg.SMSOrigination, SenderID: a.Cfg.SMSSenderID}
+	default:
+		next = &sms.DevBox{DB: a.DB, Clock: a.Clock}
+	}
+	f.SMS = &sms.Metered{Next: next, DB: a.DB, Clock: a.Clock, LimitMicroUSD: a.Cfg.SMSMonthlyLimit, PriceMicroUSD: a.Cfg.SMSPrice}
 	return nil
 }
 
@@ -252,7 +282,7 @@ func (a *App) openSNS(ctx context.Context, f *Fleet) error {
 	}
 	f.SNSHook = &ops.Hook{Verifier: &sns.Verifier{Region: a.Cfg.AWSRegion, Endpoint: a.Cfg.AWSEndpointURL}, TopicARN: a.Cfg.SNSTopicARN,
 		PauseAlarms: a.Cfg.AlarmPauseReports, Queues: f.Inspector, Tasks: f.Tasks, Writer: a.Writer,
-		Redis: a.Redis, Log: a.Log, Clock: a.Clock}
+		Redis: a.Redis, Log: a.Log, Clock: a.Clock, SMS: f.Notify}
 	id := instanceID(ctx, a.Cfg, cfg)
 	if id == "" {
 		a.Log.Info("not on EC2 (no instance id); lifecycle hooks are off")

@@ -68,6 +68,7 @@ func (a *App) Handlers() *worker.Handlers {
 		Gauges:   a.gauges(),
 		Push:     a.Push,
 		Comms:    a.Comms,
+		SMS:      a.Fleet.SMS,
 	}}
 }
 

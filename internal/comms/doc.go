@@ -30,13 +30,6 @@ const (
 	EventScheduleAck = "schedule.ack"
 )
 
-// Notification kinds (the notifications table's kind; preferences gate
-// deliveries by it).
-const (
-	KindAnnouncement = "announcement"
-	KindReminder     = "reminder"
-)
-
 // Service is announcements and schedule acknowledgements.
 type Service struct {
 	W      *outbox.Writer

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ const (
 	DefaultSessionTTL      = 14 * 24 * time.Hour
 	DefaultRequestTimeout  = 5 * time.Second
 	DefaultWSMaxPerPerson  = 10
+	DefaultSMSDriver       = "dev"
+	// DefaultSMSMonthlyLimitUSD matches the AWS account default for SMS.
+	DefaultSMSMonthlyLimitUSD = "1.00"
+	// DefaultSMSPriceUSD is the price of one SMS segment (a US number).
+	DefaultSMSPriceUSD = "0.00645"
 )
 
 // Config is the whole runtime configuration. It is built once by Load and
@@ -71,6 +77,11 @@ type Config struct {
 	MailDriver        string   // CRUMB_MAIL_DRIVER: dev|smtp|ses
 	SMTPURL           string   // CRUMB_SMTP_URL
 	MailFrom          string   // CRUMB_MAIL_FROM
+	SMSDriver         string   // CRUMB_SMS_DRIVER: dev|sns|off
+	SMSOrigination    string   // CRUMB_SMS_ORIGINATION_NUMBER: the E.164 number texts come from (sns)
+	SMSSenderID       string   // CRUMB_SMS_SENDER_ID: an alphanumeric sender id where countries allow it (sns)
+	SMSMonthlyLimit   int64    // CRUMB_SMS_MONTHLY_LIMIT_USD, in micro-USD: our own monthly SMS spend counter's limit
+	SMSPrice          int64    // CRUMB_SMS_PRICE_USD, in micro-USD: what one segment costs, for that counter
 	SNSTopicARN       string   // CRUMB_SNS_TOPIC_ARN
 	AlarmPauseReports []string // CRUMB_ALARM_PAUSE_REPORTS
 	CloudWatch        bool     // CRUMB_CLOUDWATCH
@@ -134,6 +145,11 @@ func Load(getenv func(string) string) (*Config, error) {
 		MailDriver:        p.str("CRUMB_MAIL_DRIVER", DefaultMailDriver),
 		SMTPURL:           p.str("CRUMB_SMTP_URL", ""),
 		MailFrom:          p.str("CRUMB_MAIL_FROM", DefaultMailFrom),
+		SMSDriver:         p.str("CRUMB_SMS_DRIVER", DefaultSMSDriver),
+		SMSOrigination:    p.str("CRUMB_SMS_ORIGINATION_NUMBER", ""),
+		SMSSenderID:       p.str("CRUMB_SMS_SENDER_ID", ""),
+		SMSMonthlyLimit:   p.usd("CRUMB_SMS_MONTHLY_LIMIT_USD", DefaultSMSMonthlyLimitUSD),
+		SMSPrice:          p.usd("CRUMB_SMS_PRICE_USD", DefaultSMSPriceUSD),
 		SNSTopicARN:       p.str("CRUMB_SNS_TOPIC_ARN", ""),
 		AlarmPauseReports: p.list("CRUMB_ALARM_PAUSE_REPORTS"),
 		CloudWatch:        p.bool("CRUMB_CLOUDWATCH", false),
@@ -219,6 +235,18 @@ func (c *Config) Validate() error {
 	default:
 		bad("CRUMB_MAIL_DRIVER", "want dev, smtp or ses, got %q", c.MailDriver)
 	}
+	switch c.SMSDriver {
+	case "dev", "off":
+	case "sns":
+		if c.AWSRegion == "" {
+			bad("CRUMB_AWS_REGION", "required when CRUMB_SMS_DRIVER=sns")
+		}
+	default:
+		bad("CRUMB_SMS_DRIVER", "want dev, sns or off, got %q", c.SMSDriver)
+	}
+	if c.SMSOrigination != "" && !e164.MatchString(c.SMSOrigination) {
+		bad("CRUMB_SMS_ORIGINATION_NUMBER", "want an E.164 number such as +18005550100")
+	}
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		bad("CRUMB_MAIL_FROM", "not an e-mail address")
 	}
@@ -283,6 +311,20 @@ func (p *parser) str(name, def string) string {
 
 func (p *parser) fail(name, v, want string) {
 	p.errs = append(p.errs, fmt.Errorf("config: %s: want %s, got %q", name, want, v))
+}
+
+// e164 is a phone number in E.164.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
+
+// usd reads a non-negative amount of US dollars as micro-USD.
+func (p *parser) usd(name, def string) int64 {
+	v := p.str(name, def)
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1e6 {
+		p.fail(name, v, "an amount of US dollars, such as 1.00")
+		f, _ = strconv.ParseFloat(def, 64)
+	}
+	return int64(f*1e6 + 0.5)
 }
 
 func (p *parser) int(name string, def int) int {

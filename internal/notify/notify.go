@@ -1,5 +1,8 @@
 // Package notify records which notifications were sent (so a retried task
-// sends at most once) and each person's e-mail preference.
+// sends at most once) and what happened to each (the delivery log), keeps
+// each person's notification preferences, quiet hours and verified phone,
+// and decides, before every send, whether a message goes now, waits for
+// the end of quiet hours, or is suppressed (Decide).
 package notify
 
 import (
@@ -10,7 +13,9 @@ import (
 	"time"
 
 	"github.com/crumbcommander/crumb/internal/auth"
+	"github.com/crumbcommander/crumb/internal/cloud/sms"
 	"github.com/crumbcommander/crumb/internal/db"
+	"github.com/crumbcommander/crumb/internal/outbox"
 )
 
 // Channels.
@@ -26,6 +31,15 @@ var ErrAlreadySent = errors.New("notify: already sent")
 type Store struct {
 	DB    *db.DB
 	Clock func() time.Time
+	// Writer runs the audited changes (preferences, phone, unsubscribe, STOP).
+	Writer *outbox.Writer
+	// Zone returns the store's zone (quiet hours); nil means UTC.
+	Zone func(ctx context.Context) (*time.Location, error)
+	// SMS sends verification codes and HELP answers; nil refuses to
+	// verify phones.
+	SMS sms.Sender
+	// BaseURL is the app's public address (the HELP answer names it).
+	BaseURL string
 }
 
 func (s *Store) now() time.Time {
@@ -134,9 +148,13 @@ type Recipient struct {
 
 // Recipient loads a person with their e-mail preference (on by default).
 func (s *Store) Recipient(ctx context.Context, userID int64) (Recipient, error) {
+	return s.recipient(ctx, s.DB, userID)
+}
+
+func (s *Store) recipient(ctx context.Context, q querier, userID int64) (Recipient, error) {
 	r := Recipient{ID: userID}
 	var enabled sql.NullBool
-	err := s.DB.QueryRowContext(ctx, `SELECT u.email, u.first_name, u.last_name, u.active, p.email_enabled
+	err := q.QueryRowContext(ctx, `SELECT u.email, u.first_name, u.last_name, u.active, p.email_enabled
 		FROM users u LEFT JOIN notification_prefs p ON p.user_id = u.id WHERE u.id = ?`, userID).
 		Scan(&r.Email, &r.FirstName, &r.LastName, &r.Active, &enabled)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -176,41 +194,4 @@ func (s *Store) ids(ctx context.Context, query string, args ...any) ([]int64, er
 func (s *Store) Managers(ctx context.Context, deptID int64) ([]int64, error) {
 	return s.ids(ctx, `SELECT u.id FROM users u JOIN user_departments ud ON ud.user_id = u.id
 		WHERE ud.department_id = ? AND u.role = ? AND u.active = ? ORDER BY u.id`, deptID, string(auth.RoleManager), true)
-}
-
-// Preferences are a person's notification settings.
-type Preferences struct {
-	EmailEnabled bool `json:"email_enabled"`
-}
-
-// PreferencesPatch changes some settings.
-type PreferencesPatch struct {
-	EmailEnabled *bool `json:"email_enabled"`
-}
-
-// Preferences returns the caller's settings.
-func (s *Store) Preferences(ctx context.Context, p auth.Principal) (Preferences, error) {
-	r, err := s.Recipient(ctx, p.UserID)
-	return Preferences{EmailEnabled: r.EmailEnabled}, err
-}
-
-// SetPreferences changes the caller's own settings.
-func (s *Store) SetPreferences(ctx context.Context, p auth.Principal, in PreferencesPatch) (Preferences, error) {
-	cur, err := s.Preferences(ctx, p)
-	if err != nil {
-		return cur, err
-	}
-	if in.EmailEnabled != nil {
-		cur.EmailEnabled = *in.EmailEnabled
-	}
-	upsert := `INSERT INTO notification_prefs (user_id, email_enabled, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET email_enabled = excluded.email_enabled, updated_at = excluded.updated_at`
-	if s.DB.IsMySQL() {
-		upsert = `INSERT INTO notification_prefs (user_id, email_enabled, updated_at) VALUES (?, ?, ?)
-		ON DUPLICATE KEY UPDATE email_enabled = VALUES(email_enabled), updated_at = VALUES(updated_at)`
-	}
-	if _, err := s.DB.ExecContext(ctx, upsert, p.UserID, cur.EmailEnabled, s.now()); err != nil {
-		return cur, fmt.Errorf("notify: set preferences: %w", err)
-	}
-	return cur, nil
 }

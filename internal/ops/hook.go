@@ -47,6 +47,22 @@ type Hook struct {
 	Redis       redis.UniversalClient
 	Log         *slog.Logger
 	Clock       func() time.Time
+	// SMS hears texts people send to our number (two-way SMS publishes
+	// them to the topic); nil ignores them.
+	SMS InboundSMS
+}
+
+// InboundSMS applies a text a person sent (notify.Store: STOP, START, HELP).
+type InboundSMS interface {
+	InboundSMS(ctx context.Context, messageID, from, body string) error
+}
+
+// inboundSMS is a two-way SMS message inside an SNS notification.
+type inboundSMS struct {
+	OriginationNumber string `json:"originationNumber"`
+	DestinationNumber string `json:"destinationNumber"`
+	MessageBody       string `json:"messageBody"`
+	InboundMessageID  string `json:"inboundMessageId"`
 }
 
 // alarmMessage is the CloudWatch alarm notification inside an SNS message.
@@ -111,6 +127,17 @@ func (h *Hook) notification(ctx context.Context, m *sns.Message) error {
 			return nil
 		}
 		return h.alarm(ctx, m.MessageID, a)
+	}
+	if _, ok := probe["originationNumber"]; ok {
+		var in inboundSMS
+		if err := json.Unmarshal([]byte(m.Message), &in); err != nil || h.SMS == nil {
+			return nil
+		}
+		id := in.InboundMessageID
+		if id == "" {
+			id = m.MessageID
+		}
+		return h.SMS.InboundSMS(ctx, id, in.OriginationNumber, in.MessageBody)
 	}
 	if _, ok := probe["LifecycleTransition"]; ok {
 		var l lifecycleMessage

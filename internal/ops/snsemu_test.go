@@ -23,6 +23,23 @@ import (
 // pauses the reports queue.
 func TestHookFromEmulatedSNS(t *testing.T) {
 	e := newHookEnv(t)
+	publish := emulatedTopic(t, e)
+	// No Subject: moto 5 leaves it out of the string it signs, unlike SNS.
+	if code := publish(alarmBody("crumb-db-cpu", "ALARM")); code != http.StatusNoContent {
+		t.Fatalf("hook answered %d to the emulator's delivery", code)
+	}
+	info, err := e.insp.GetQueueInfo(worker.QueueReports)
+	if err != nil || !info.Paused {
+		t.Errorf("reports queue paused = %v, %v", info != nil && info.Paused, err)
+	}
+}
+
+// emulatedTopic makes a topic in the AWS emulator, subscribes an endpoint
+// running e's hook to it (which fetches the signing certificate from the
+// emulator, as CRUMB_AWS_ENDPOINT_URL sets it) and returns a function that
+// publishes a message and returns the hook's answer to its delivery.
+func emulatedTopic(t *testing.T, e *hookEnv) func(msg string) int {
+	t.Helper()
 	endpoint := testutil.AWSEndpoint(t)
 	ctx := context.Background()
 	api := awssns.NewFromConfig(testutil.AWSConfig(t))
@@ -43,21 +60,17 @@ func TestHookFromEmulatedSNS(t *testing.T) {
 	if _, err := api.Subscribe(ctx, &awssns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(srv.URL)}); err != nil {
 		t.Fatal(err)
 	}
-	// No Subject: moto 5 leaves it out of the string it signs, unlike SNS.
-	if _, err := api.Publish(ctx, &awssns.PublishInput{TopicArn: topic.TopicArn,
-		Message: aws.String(alarmBody("crumb-db-cpu", "ALARM"))}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-codes:
-		if code != http.StatusNoContent {
-			t.Fatalf("hook answered %d to the emulator's delivery", code)
+	return func(msg string) int {
+		t.Helper()
+		if _, err := api.Publish(ctx, &awssns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String(msg)}); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the emulator delivered nothing")
-	}
-	info, err := e.insp.GetQueueInfo(worker.QueueReports)
-	if err != nil || !info.Paused {
-		t.Errorf("reports queue paused = %v, %v", info != nil && info.Paused, err)
+		select {
+		case code := <-codes:
+			return code
+		case <-time.After(30 * time.Second):
+			t.Fatal("the emulator delivered nothing")
+			return 0
+		}
 	}
 }

@@ -12,6 +12,8 @@ const routes = {
   "/week": { load: () => import("./screens/week.js"), title: "Week builder", roles: ["manager", "admin"], nav: "Week" },
   "/bakery": { load: () => import("./screens/bakery.js"), title: "Bakery counter", roles: ["employee", "manager", "admin"], nav: "Bakery", bakery: true },
   "/account": { load: () => import("./screens/account.js"), title: "My account", roles: ["employee", "manager", "admin"], nav: "My account" },
+  "/preferences": { load: () => import("./screens/preferences.js"), title: "My preferences", roles: ["employee", "manager", "admin"] },
+  "/unsubscribe": { load: () => import("./screens/unsubscribe.js"), title: "Unsubscribe", public: true },
   "/kiosk": { load: () => import("./screens/kiosk.js"), title: "Kiosk", roles: ["kiosk"] },
   "/reports": { load: () => import("./screens/reports.js"), title: "Reports", roles: ["manager", "admin"], nav: "Reports" },
   "/timesheets": { load: () => import("./screens/timesheets.js"), title: "Timesheets", roles: ["manager", "admin"], nav: "Timesheets" },
@@ -57,10 +59,12 @@ async function refreshMe() {
     if (err.code === "unavailable" || err.code === "network") return ctx.me;
     throw err;
   }
-  const [store, depts] = await Promise.all([
+  const [store, depts, prefs] = await Promise.all([
     api.get("/store").catch(() => null),
     api.get("/departments").catch(() => ({ items: [] })),
+    ctx.me.role === "kiosk" ? null : api.get("/me/preferences").catch(() => null),
   ]);
+  ctx.prefs = prefs; // in-app notices follow the "app" channel of My preferences
   ctx.store = store;
   setZone(store && store.timezone);
   ctx.departments = (depts && depts.items) || [];
@@ -78,7 +82,7 @@ export async function navigate(path, replace = false) {
 }
 
 // Aliases: links in e-mails and older bookmarks.
-const aliases = { "/my/shifts": "/home", "/my/preferences": "/account" };
+const aliases = { "/my/shifts": "/home", "/my/preferences": "/preferences" };
 
 async function render() {
   let path = aliases[location.pathname] || location.pathname;
@@ -117,7 +121,8 @@ async function boot() {
     if (!d || !d.keep_session_id) { ctx.me = null; ctx.live.stop(); navigate("/login", true); }
   });
   // Requests that need a manager say so on every screen (the dashboard lists them).
-  const forManager = () => ctx.me && (ctx.me.role === "manager" || ctx.me.role === "admin");
+  const forManager = () => ctx.me && (ctx.me.role === "manager" || ctx.me.role === "admin") &&
+    !(ctx.prefs && ctx.prefs.choices.request && ctx.prefs.choices.request.app === false);
   ctx.live.on("timeoff.requested", (d) => { if (forManager() && d) toast(`A time-off request (${d.starts_on}–${d.ends_on}) needs your decision.`, 8000); });
   ctx.live.on("swap.requested", (d) => { if (forManager() && d && d.status === "accepted") toast("A shift swap needs your approval.", 8000); });
   api.setUnauthenticatedHandler(() => { ctx.me = null; ctx.live.stop(); navigate("/login", true); });

@@ -1,5 +1,5 @@
-// My account: the e-mail preference (every e-mail's footer links here), a
-// new password, and the PIN for the kiosk at the entrance.
+// My account: the way to My preferences (notifications), a new password,
+// and the PIN for the kiosk at the entrance.
 import { h, mount, field, alertBox, showFieldErrors } from "../ui.js";
 
 export async function render(main, ctx) {
@@ -10,23 +10,10 @@ export async function render(main, ctx) {
   mount(main, h("div.stack", h("h1", "My account"), h("p.muted", `${me.first_name} ${me.last_name} · ${me.email}`),
     h("div.grid", prefs, password, pin)));
 
-  // e-mail preference: saved as soon as it is changed.
-  mount(prefs, h("h2", { id: "h-prefs" }, "E-mail notifications"), h("p.muted", "Loading…"));
-  try {
-    const p = await api.get("/me/preferences");
-    const box = h("input", { type: "checkbox", id: "pref-email", checked: p.email_enabled });
-    const msg = h("div", { "aria-live": "polite" });
-    box.addEventListener("change", async () => {
-      try {
-        const saved = await api.patch("/me/preferences", { email_enabled: box.checked });
-        box.checked = saved.email_enabled;
-        mount(msg, alertBox("ok", saved.email_enabled ? "E-mails are on." : "E-mails are off."));
-      } catch (err) { box.checked = !box.checked; mount(msg, alertBox("error", err.message)); }
-    });
-    mount(prefs, h("h2", { id: "h-prefs" }, "E-mail notifications"),
-      h("label.row", { for: "pref-email" }, box, "Send me e-mails (new schedules, shift changes, reminders, requests and reports)"),
-      h("p.small.muted", "What happens in the app shows in the app either way."), msg);
-  } catch (err) { mount(prefs, h("h2", { id: "h-prefs" }, "E-mail notifications"), alertBox("error", err.message)); }
+  // notifications live on their own screen (every e-mail links there).
+  mount(prefs, h("h2", { id: "h-prefs" }, "Notifications"),
+    h("p", "Choose which messages reach you in the app, by push, e-mail or SMS, and set quiet hours."),
+    h("a.btn.primary", { href: "/preferences", id: "to-preferences" }, "My preferences"));
 
   // password
   const pf = {

@@ -131,14 +131,28 @@ const panels = {
             h("td", q.pending), h("td", q.active), h("td", q.scheduled), h("td", q.retry), h("td", q.failed_today), h("td", `${(q.latency_seconds || 0).toFixed(1)} s`))))));
       } catch (err) { mount(queues, alertBox("error", err.message)); }
     }
+    const deliveries = h("div.table-wrap", { id: "ops-deliveries", tabindex: "0", role: "region", "aria-label": "Deliveries" });
+    const status = field("Status", { name: "status" }, "select", [["", "All"], ["sent", "Sent"], ["failed", "Failed"], ["suppressed", "Suppressed by preference"], ["deferred", "Waiting for quiet hours"]]);
+    async function loadDeliveries() {
+      try {
+        const { items = [] } = await api.get("/admin/deliveries" + api.qs({ status: status.input.value, limit: 50 }));
+        mount(deliveries, items.length ? h("table", h("thead", h("tr", ["When", "Person", "Message", "Channel", "Status", "Why", "Tries"].map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", items.map((d) => h("tr", h("td", fmtDateTime(d.updated_at)), h("td", d.name), h("td.small", `${d.kind} · ${d.ref}`), h("td", d.channel),
+            h("td", h(`span.badge.${{ sent: "ok", failed: "danger", suppressed: "info", deferred: "warn" }[d.status] || "info"}`, d.status)),
+            h("td.small", d.status === "deferred" && d.send_at ? `until ${fmtDateTime(d.send_at)}` : d.detail), h("td", d.attempts))))) : h("p.empty", "No deliveries yet."));
+      } catch (err) { mount(deliveries, alertBox("error", err.message)); }
+    }
+    status.input.addEventListener("change", loadDeliveries);
     mount(box, h("h2", "Operations"), h("h3", "Queues"), queues, h("button", { type: "button", onclick: loadQueues }, "Refresh"),
+      h("h3", "Deliveries"), h("p.small.muted", "Each notification per person and channel: sent, failed (retried with backoff), suppressed by the person's preferences, or waiting for their quiet hours to end."),
+      status, deliveries, h("button", { type: "button", onclick: loadDeliveries }, "Refresh deliveries"),
       h("h3", "Alarms"), alarms, h("p.small.muted", "Connected sockets and more: Prometheus metrics at ", h("a", { href: "/metrics" }, "/metrics"), "."));
     offs.push(ctx.live.on("ops.alarm", (d) => {
       alarms.querySelector(".empty")?.remove();
       alarms.prepend(h("li", h("span", `${d.alarm}: ${d.reason || ""}`), h(`span.badge.${d.state === "ALARM" ? "danger" : "ok"}`, d.state)));
       loadQueues();
     }));
-    await loadQueues();
+    await Promise.all([loadQueues(), loadDeliveries()]);
   },
 
   async mailbox(box, ctx) {
