@@ -113,12 +113,14 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	bin, cleanup, err := crumbBinary(ctx, *crumb, stderr)
-	if err != nil {
-		return err
+	if slices.Contains(o.Servers, "crumb") {
+		bin, cleanup, err := crumbBinary(ctx, *crumb, stderr)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		o.Crumb = bin
 	}
-	defer cleanup()
-	o.Crumb = bin
 	if *quick {
 		o.Runs, o.MemSteps, o.LatencyNs, o.ThroughputN, o.Publishes, o.Duration = 1, []int{100, 200, 400}, []int{100, 300}, 100, 20, 2*time.Second
 	}

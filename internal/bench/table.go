@@ -43,7 +43,8 @@ type row struct {
 
 // printTable prints one client kind's figures for every server, as
 // min / median / max over the runs, with each server's median as a ratio of
-// Centrifugo's (or of the bare broadcaster's when Centrifugo is left out).
+// Centrifugo's (or of the bare broadcaster's when Centrifugo is left out, or
+// of the first server's when both are).
 func printTable(out io.Writer, o Options, kind string, res map[string][]*result) {
 	var rows []row
 	rows = append(rows, row{"sockets held", 0, func(r *result) float64 { return float64(r.held) }})
@@ -68,17 +69,21 @@ func printTable(out io.Writer, o Options, kind string, res map[string][]*result)
 	rows = append(rows, row{fmt.Sprintf("delivered msgs/s, N=%d", o.ThroughputN), 0, func(r *result) float64 { return r.rate }},
 		row{"clients evicted (1008)", 0, func(r *result) float64 { return float64(r.evicted) }})
 
-	ref := "centrifugo"
-	if len(res[ref]) == 0 {
-		ref = "bare"
-	}
 	var servers, others []string
 	for _, sv := range o.Servers {
 		if len(res[sv]) > 0 {
 			servers = append(servers, sv)
-			if sv != ref {
-				others = append(others, sv)
-			}
+		}
+	}
+	ref := servers[0]
+	for _, sv := range []string{"bare", "centrifugo"} {
+		if len(res[sv]) > 0 {
+			ref = sv
+		}
+	}
+	for _, sv := range servers {
+		if sv != ref {
+			others = append(others, sv)
 		}
 	}
 	head := []string{"measure (" + kind + " client, " + fmt.Sprint(len(res[servers[0]])) + " runs)"}

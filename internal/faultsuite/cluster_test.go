@@ -179,7 +179,7 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// quoteFault names a proxy fault for the table.
+// faultName names a proxy fault for the table.
 func faultName(dep string, f testutil.Fault) string {
 	return dep + " " + strings.ToLower(map[testutil.Fault]string{testutil.Cut: "cut", testutil.Delay: "delay", testutil.Blackhole: "blackhole"}[f])
 }
