@@ -61,6 +61,21 @@ func AWSEndpoint(t testing.TB) string {
 	return moto.endpoint
 }
 
+// PrivateAWSEndpoint starts a moto server of this test's own, for tests
+// that read the emulator's whole recorded state (/moto-api/data.json),
+// which fails once other tests' S3 buckets come and go on a shared one.
+func PrivateAWSEndpoint(t testing.TB) string {
+	t.Helper()
+	endpoint, err := startMoto()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("AWS emulator: %v (install moto: pip install 'moto[server]')", err)
+		}
+		t.Skipf("AWS emulator: %v (install moto: pip install 'moto[server]')", err)
+	}
+	return endpoint
+}
+
 // startMoto starts `python3 -m moto.server`'s threaded server on a free port
 // and waits until it answers.
 func startMoto() (string, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/crumbcommander/crumb/internal/cloud/sms"
@@ -16,9 +17,9 @@ import (
 )
 
 // motoSMS returns the text messages the emulator recorded, by phone number.
-func motoSMS(t *testing.T) map[string][]string {
+func motoSMS(t *testing.T, endpoint string) map[string][]string {
 	t.Helper()
-	resp, err := http.Get(testutil.AWSEndpoint(t) + "/moto-api/data.json")
+	resp, err := http.Get(endpoint + "/moto-api/data.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,14 +45,17 @@ func motoSMS(t *testing.T) map[string][]string {
 // TestSNSPublishToPhone sends through the emulated SNS, with an
 // origination number, and finds the text among the SMS it recorded.
 func TestSNSPublishToPhone(t *testing.T) {
-	api := awssns.NewFromConfig(testutil.AWSConfig(t))
+	endpoint := testutil.PrivateAWSEndpoint(t)
+	cfg := testutil.AWSConfig(t)
+	cfg.BaseEndpoint = aws.String(endpoint)
+	api := awssns.NewFromConfig(cfg)
 	s := &sms.SNS{API: api, OriginationNumber: "+18005550100"}
 	phone := "+1902555" + time.Now().Format("0405")
 	body := "CrumbCommander: New shift: Mon Dec 7 09:00–17:00."
 	if err := s.Send(context.Background(), phone, body); err != nil {
 		t.Fatal(err)
 	}
-	got := motoSMS(t)[phone]
+	got := motoSMS(t, endpoint)[phone]
 	if len(got) != 1 || got[0] != body {
 		t.Errorf("the emulator recorded %q for %s", got, phone)
 	}
