@@ -9,7 +9,7 @@
 // the department's budget (GET /labor/week-cost), fetched again on every
 // shift event and labor.cost_changed, so every manager's screen agrees.
 import { ackPanel } from "../comms.js";
-import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, weekday, today, dayOf, at, startOf, wallTime, fmtTime, fmtDay, fmtDate, fmtDateTime, zoneHint, zoneNote, hoursOf, deptStyleClass, paintDept } from "../ui.js";
+import { h, mount, field, alertBox, toast, ymd, parseYMD, addDays, weekStart, weekday, today, dayOf, at, startOf, wallTime, fmtTime, fmtDay, fmtDate, fmtDateTime, zoneHint, zoneNote, hoursOf, deptStyleClass, paintDept, fmtMoney, fmtMinutes, parseCents } from "../ui.js";
 
 export async function render(main, ctx) {
   const { api, me } = ctx;
