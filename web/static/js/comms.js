@@ -142,9 +142,20 @@ export function ackPanel(ctx, el, deptId, weekStart) {
       h("ul.list.ack-list", rows.map((r) => h("li", { dataset: { userId: r.user_id } }, h("span", r.name), statusBadge(r.status)))),
     ] : h("p.empty", "Nobody was asked yet: publish the week."));
   }
-  async function load() {
-    try { rows = await api.get("/schedules/acks" + api.qs({ department_id: deptId, week_start: weekStart })); draw(); }
-    catch (err) { mount(el, head(), alertBox("error", err.message)); }
+  // An event that arrives while a load is in flight may be older than the
+  // load's answer or newer: the load runs again so the list ends current.
+  let loading = null, again = false;
+  function load() {
+    if (loading) { again = true; return loading; }
+    loading = (async () => {
+      do {
+        again = false;
+        try { rows = await api.get("/schedules/acks" + api.qs({ department_id: deptId, week_start: weekStart })); draw(); }
+        catch (err) { mount(el, head(), alertBox("error", err.message)); }
+      } while (again);
+      loading = null;
+    })();
+    return loading;
   }
   const offs = [
     ctx.live.on("schedule.ack", (a) => {
@@ -152,6 +163,7 @@ export function ackPanel(ctx, el, deptId, weekStart) {
       const r = rows.find((x) => x.user_id === a.user_id);
       if (r) Object.assign(r, { seen_at: a.seen_at, acked_at: a.acked_at, status: a.status }); else rows.push(a);
       draw();
+      if (loading) again = true;
     }),
     ctx.live.on("schedule.published", (p) => { if (p && p.department_id === deptId && p.week_start === weekStart) load(); }),
     ctx.live.onReset(load),
