@@ -13,9 +13,6 @@ import (
 // mountComms mounts announcements and schedule acknowledgements; the
 // sign-in-free acknowledgement link is on v1 (the link is the credential).
 func (s *Server) mountComms(v1, r *gin.RouterGroup) {
-	if s.Comms == nil {
-		return
-	}
 	r.POST("/announcements", created(s, s.Comms.Post))
 	r.GET("/announcements", s.listAnnouncements)
 	r.GET("/announcements/:id", byID(s, s.Comms.Announcement))

@@ -13,9 +13,6 @@ import (
 // mountLabor mounts wages, labor settings, budgets, the week's cost,
 // timesheets and pay periods.
 func (s *Server) mountLabor(r *gin.RouterGroup) {
-	if s.Labor == nil {
-		return
-	}
 	r.GET("/labor/settings", s.getLaborSettings)
 	r.PATCH("/labor/settings", updated(s, s.Labor.UpdateSettings))
 	r.GET("/labor/week-cost", s.weekCost)

@@ -44,10 +44,9 @@ type Deps struct {
 	Attendance *attendance.Service
 	// Push is the VAPID key and the push subscriptions (required).
 	Push *push.Service
-	// Comms is announcements and schedule acknowledgements; nil mounts
-	// neither.
+	// Comms is announcements and schedule acknowledgements.
 	Comms *comms.Service
-	// Labor is wages, labor cost, timesheets and payroll; nil mounts none.
+	// Labor is wages, labor cost, timesheets and payroll.
 	Labor *labor.Service
 	// Hub serves GET /api/v1/ws; nil answers 503 there.
 	Hub *hub.Hub
